@@ -1,0 +1,43 @@
+# The two commands a newcomer types: `make run` and `make test`. Everything else is set up from here.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install lint bench loadtest screenshots worker beat messages
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "financeplanner needs Python 3.11 or newer.")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# The demo on SQLite, tasks inline: http://127.0.0.1:8000/
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  financeplanner demo:  http://127.0.0.1:8000/   log in as  demo / demo-password"
+	@echo ""
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The whole suite against real PostgreSQL, Redis, a Celery worker and Chromium.
+test: $(STAMP)
+	@scripts/ensure_services.sh
+	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/financeplanner} \
+	CELERY_BROKER_URL=$${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/15} \
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_engine.py
+
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests
+	$(BIN)/python manage.py compilemessages --ignore=.venv

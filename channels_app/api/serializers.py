@@ -1,0 +1,124 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from financeplanner.api.base import CompanyScopedRelatedField
+
+from ..models import ChannelEvent, Counterparty, CreditAssessment, FundingChannel, LedgerEntry, LenderTrigger
+
+
+class CounterpartySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Counterparty
+        fields = ["id", "name", "kind", "country", "notes", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+    def validate_country(self, value: str) -> str:
+        if value and not (len(value) == 2 and value.isalpha()):
+            raise serializers.ValidationError("Use the two-letter ISO 3166 country code, e.g. CN.")
+        return value.upper()
+
+
+class CreditAssessmentSerializer(serializers.ModelSerializer):
+    counterparty = CompanyScopedRelatedField(queryset=Counterparty.objects.all(), allow_null=True, required=False)
+    rating = serializers.CharField(max_length=5, required=False, allow_blank=True)
+    pd_1y = serializers.DecimalField(max_digits=7, decimal_places=6, min_value=0, max_value=1, required=False)
+
+    class Meta:
+        model = CreditAssessment
+        fields = [
+            "id", "counterparty", "as_of", "source", "agency", "agency_grade", "rating", "score", "pd_1y",
+            "outlook", "inputs", "note", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["updated_at"]
+
+
+class LenderTriggerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LenderTrigger
+        fields = ["kind", "rating", "level", "days", "action", "reduce_by", "freeze_days"]
+
+
+class FundingChannelSerializer(serializers.ModelSerializer):
+    counterparty = CompanyScopedRelatedField(queryset=Counterparty.objects.all())
+    headroom = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
+    triggers = LenderTriggerSerializer(many=True, required=False)
+
+    class Meta:
+        model = FundingChannel
+        fields = [
+            "id", "name", "counterparty", "channel_type", "currency", "limit", "drawn", "headroom", "committed",
+            "status", "rate_type", "base_rate", "spread", "annual_rate", "fee_rate", "day_count", "start_date",
+            "maturity_date", "repayment_profile", "payment_frequency", "rolls_over", "notice_days",
+            "action_probability", "excess_due", "excess_due_date", "triggers", "notes", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["drawn", "status", "excess_due", "excess_due_date", "updated_at"]
+
+    def validate_limit(self, value):
+        if value < 0:
+            raise serializers.ValidationError("The limit cannot be negative.")
+        return value
+
+    def validate(self, attrs):
+        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
+        maturity = attrs.get("maturity_date", getattr(self.instance, "maturity_date", None))
+        if start and maturity and maturity <= start:
+            raise serializers.ValidationError({"maturity_date": "The maturity date must be after the start date."})
+        return attrs
+
+
+class MoneyMovementSerializer(serializers.Serializer):
+    """A draw or a repayment on a channel."""
+
+    amount = serializers.DecimalField(max_digits=20, decimal_places=2, min_value=Decimal("0.01"))
+    date = serializers.DateField()
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class ChannelEventSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ChannelEvent
+        fields = [
+            "id", "channel", "kind", "date", "new_limit", "freeze_days", "reason", "old_limit", "old_status",
+            "new_status", "created_by", "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["channel", "old_limit", "old_status", "new_status", "created_by", "created_at"]
+        extra_kwargs = {"new_limit": {"required": False, "min_value": 0}}
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    channel = CompanyScopedRelatedField(queryset=FundingChannel.objects.all())
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "channel", "date", "kind", "amount", "reference", "created_by", "updated_at"]
+        read_only_fields = ["created_by", "updated_at"]
+        extra_kwargs = {"amount": {"min_value": Decimal("0.01")}}
+
+
+class ScheduleRowSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    interest = serializers.DecimalField(max_digits=20, decimal_places=2)
+    principal = serializers.DecimalField(max_digits=20, decimal_places=2)
+    payment = serializers.DecimalField(max_digits=20, decimal_places=2)
+    balance = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+class SchedulePreviewSerializer(serializers.Serializer):
+    principal = serializers.DecimalField(max_digits=20, decimal_places=2, min_value=Decimal("0.01"))
+    annual_rate = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=0, max_value=10)
+    start_date = serializers.DateField()
+    maturity_date = serializers.DateField()
+    frequency = serializers.ChoiceField(choices=["monthly", "quarterly", "semiannual", "annual"])
+    profile = serializers.ChoiceField(choices=["bullet", "linear", "annuity"])
+    day_count = serializers.ChoiceField(choices=["ACT/360", "ACT/365F", "30/360"])
+
+    def validate(self, attrs):
+        if attrs["maturity_date"] <= attrs["start_date"]:
+            raise serializers.ValidationError({"maturity_date": "The maturity date must be after the start date."})
+        if (attrs["maturity_date"] - attrs["start_date"]).days > 366 * 50:
+            raise serializers.ValidationError({"maturity_date": "Schedules are limited to 50 years."})
+        return attrs

@@ -1,0 +1,242 @@
+"""Funding channels: who lends to us, how much, on what terms, and the history of every cut."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from financeplanner.currencies import CURRENCY_CHOICES
+from financeplanner.tenancy import TenantModel, TenantQuerySet
+
+from .choices import (
+    OPEN_STATUSES,
+    Agency,
+    AssessmentSource,
+    ChannelStatus,
+    ChannelType,
+    CounterpartyKind,
+    DayCountChoice,
+    EventKind,
+    LedgerKind,
+    LenderAction,
+    Outlook,
+    PaymentFrequency,
+    RateType,
+    RepaymentProfile,
+    TriggerKind,
+)
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+SHARE = {"max_digits": 7, "decimal_places": 6, "validators": [MinValueValidator(0), MaxValueValidator(1)]}
+
+
+def rating_choices() -> list[tuple[str, str]]:
+    from .ratings import RATING_CHOICES
+
+    return RATING_CHOICES
+
+
+class Counterparty(TenantModel):
+    """A lender or partner: bank, online credit platform, SCF provider, bond investors, shareholder, lessor."""
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=CounterpartyKind.choices)
+    country = models.CharField(max_length=2, blank=True, help_text=_("ISO 3166 alpha-2 code"))
+    notes = models.TextField(blank=True, max_length=5000)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "counterparties"
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="counterparty_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CreditAssessment(TenantModel):
+    """A dated view of a counterparty's — or, with no counterparty, our own company's — credit standing.
+
+    The latest by `as_of` is the current one; history is kept.
+    """
+
+    counterparty = models.ForeignKey(
+        Counterparty, null=True, blank=True, on_delete=models.CASCADE, related_name="assessments"
+    )
+    as_of = models.DateField()
+    source = models.CharField(max_length=20, choices=AssessmentSource.choices)
+    agency = models.CharField(max_length=10, choices=Agency.choices, default=Agency.MASTER)
+    agency_grade = models.CharField(max_length=10, blank=True, help_text=_("The grade on the agency's own scale"))
+    rating = models.CharField(max_length=5, choices=rating_choices, help_text=_("On the master scale"))
+    score = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    pd_1y = models.DecimalField(**SHARE, help_text=_("One-year probability of default"))
+    outlook = models.CharField(max_length=12, choices=Outlook.choices, default=Outlook.STABLE)
+    inputs = models.JSONField(default=dict, blank=True, help_text=_("Model inputs, e.g. the Altman ratios"))
+    note = models.TextField(blank=True, max_length=5000)
+
+    class Meta:
+        ordering = ["-as_of", "-id"]
+        indexes = [models.Index(fields=["company", "counterparty", "-as_of"])]
+        constraints = [models.CheckConstraint(condition=Q(pd_1y__gte=0, pd_1y__lte=1), name="assessment_pd_0_1")]
+
+    def __str__(self) -> str:
+        subject = self.counterparty or _("own company")
+        return f"{subject}: {self.rating} ({self.as_of})"
+
+
+class FundingChannelQuerySet(TenantQuerySet):
+    def with_counterparty(self) -> "FundingChannelQuerySet":
+        return self.select_related("counterparty")
+
+
+class FundingChannel(TenantModel):
+    """A facility through which the company borrows: its limit, terms, status and what is drawn.
+
+    `status`, `limit` and `drawn` change only through services: lender events and ledger entries.
+    """
+
+    name = models.CharField(max_length=200)
+    counterparty = models.ForeignKey(Counterparty, on_delete=models.PROTECT, related_name="channels")
+    channel_type = models.CharField(max_length=30, choices=ChannelType.choices)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="CNY")
+    limit = models.DecimalField(**MONEY)
+    drawn = models.DecimalField(**MONEY, default=Decimal("0"), editable=False)
+    committed = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=ChannelStatus.choices, default=ChannelStatus.ACTIVE, editable=False
+    )
+    rate_type = models.CharField(max_length=10, choices=RateType.choices, default=RateType.FIXED)
+    base_rate = models.DecimalField(max_digits=9, decimal_places=6, default=Decimal("0"))
+    spread = models.DecimalField(max_digits=9, decimal_places=6, default=Decimal("0"))
+    annual_rate = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(0)],
+        help_text=_("All-in annual rate, 0.045 = 4.5%"),
+    )
+    fee_rate = models.DecimalField(
+        max_digits=9, decimal_places=6, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    day_count = models.CharField(max_length=10, choices=DayCountChoice.choices, default=DayCountChoice.ACT_365F)
+    start_date = models.DateField()
+    maturity_date = models.DateField()
+    repayment_profile = models.CharField(
+        max_length=10, choices=RepaymentProfile.choices, default=RepaymentProfile.BULLET
+    )
+    payment_frequency = models.CharField(
+        max_length=10, choices=PaymentFrequency.choices, default=PaymentFrequency.MONTHLY
+    )
+    rolls_over = models.BooleanField(default=False, help_text=_("Maturing draws are refinanced while the line is open"))
+    notice_days = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(3650)])
+    action_probability = models.DecimalField(
+        **SHARE, null=True, blank=True, help_text=_("Chance of a lender action within a year; empty = from PD and type")
+    )
+    excess_due = models.DecimalField(**MONEY, default=Decimal("0"), editable=False)
+    excess_due_date = models.DateField(null=True, blank=True, editable=False)
+    notes = models.TextField(blank=True, max_length=5000)
+
+    objects = FundingChannelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="channel_unique_name"),
+            models.CheckConstraint(condition=Q(limit__gte=0), name="channel_limit_non_negative"),
+            models.CheckConstraint(condition=Q(drawn__gte=0), name="channel_drawn_non_negative"),
+            models.CheckConstraint(condition=Q(maturity_date__gt=F("start_date")), name="channel_maturity_after_start"),
+            # On an open line what is drawn never exceeds the limit; a reduction below the drawn amount
+            # leaves the excess due after the notice period (excess_due), and nothing more may be drawn.
+            models.CheckConstraint(
+                condition=~Q(status__in=OPEN_STATUSES) | Q(drawn__lte=F("limit") + F("excess_due")),
+                name="channel_drawn_within_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def headroom(self) -> Decimal:
+        if self.status not in OPEN_STATUSES:
+            return Decimal("0.00")
+        return max(self.limit - self.drawn, Decimal("0.00"))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def clean(self) -> None:
+        if self.start_date and self.maturity_date and self.maturity_date <= self.start_date:
+            raise ValidationError({"maturity_date": _("The maturity date must be after the start date.")})
+        if self.limit is not None and self.limit < 0:
+            raise ValidationError({"limit": _("The limit cannot be negative.")})
+
+
+class LenderTrigger(models.Model):
+    """A lender's risk-control rule on a channel, e.g. close when our rating falls below BB."""
+
+    channel = models.ForeignKey(FundingChannel, on_delete=models.CASCADE, related_name="triggers")
+    kind = models.CharField(max_length=20, choices=TriggerKind.choices)
+    rating = models.CharField(max_length=5, blank=True, choices=rating_choices)
+    level = models.DecimalField(**SHARE, null=True, blank=True, help_text=_("Utilisation level, 0–1"))
+    days = models.PositiveIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=10, choices=LenderAction.choices, default=LenderAction.CLOSE)
+    reduce_by = models.DecimalField(**SHARE, null=True, blank=True)
+    freeze_days = models.PositiveIntegerField(null=True, blank=True)
+
+    company_lookup = "channel__company"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["channel", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.get_action_display()}"
+
+
+class ChannelEvent(TenantModel):
+    """A recorded lender action — the only way a channel's status or limit changes."""
+
+    channel = models.ForeignKey(FundingChannel, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=EventKind.choices)
+    date = models.DateField()
+    old_status = models.CharField(max_length=10, choices=ChannelStatus.choices)
+    new_status = models.CharField(max_length=10, choices=ChannelStatus.choices)
+    old_limit = models.DecimalField(**MONEY)
+    new_limit = models.DecimalField(**MONEY)
+    freeze_days = models.PositiveIntegerField(null=True, blank=True)
+    reason = models.TextField(max_length=5000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(new_limit__gte=0), name="event_new_limit_non_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.kind} on {self.date}"
+
+
+class LedgerEntry(TenantModel):
+    """A draw, repayment, interest or fee payment on a channel, in the channel's currency."""
+
+    channel = models.ForeignKey(FundingChannel, on_delete=models.PROTECT, related_name="ledger")
+    date = models.DateField()
+    kind = models.CharField(max_length=10, choices=LedgerKind.choices)
+    amount = models.DecimalField(**MONEY)
+    reference = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.kind} {self.amount} ({self.date})"

@@ -1,0 +1,71 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from financeplanner.api.base import CompanyScopedViewSet
+from financeplanner.choices import Role
+
+from .. import services
+from ..filtersets import CashFlowLineFilterSet, ContingencyPlanFilterSet, LiquidityPoolFilterSet, ScenarioFilterSet
+from ..models import CashFlowLine, ContingencyPlan, LiquidityPool, Scenario
+from .serializers import CashFlowLineSerializer, ContingencyPlanSerializer, LiquidityPoolSerializer, ScenarioSerializer
+
+
+class LiquidityPoolViewSet(CompanyScopedViewSet):
+    queryset = LiquidityPool.objects.all()
+    serializer_class = LiquidityPoolSerializer
+    filterset_class = LiquidityPoolFilterSet
+    ordering_fields = ["name", "amount", "days_to_cash", "updated_at"]
+
+
+class CashFlowLineViewSet(CompanyScopedViewSet):
+    queryset = CashFlowLine.objects.all()
+    serializer_class = CashFlowLineSerializer
+    filterset_class = CashFlowLineFilterSet
+    ordering_fields = ["start_date", "amount", "name", "updated_at"]
+
+
+class ContingencyPlanViewSet(CompanyScopedViewSet):
+    """Contingency plans with their ranked steps. A treasurer approves; editing an approved plan makes it a draft."""
+
+    queryset = ContingencyPlan.objects.select_related("approved_by").prefetch_related("steps")
+    serializer_class = ContingencyPlanSerializer
+    filterset_class = ContingencyPlanFilterSet
+    ordering_fields = ["name", "updated_at"]
+    action_roles = {"approve": Role.TREASURER}
+
+    def perform_create(self, serializer):
+        serializer.instance = services.plan_save(
+            company=self.request.company, by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.plan_save(
+            company=self.request.company, by=self.request.user, plan=serializer.instance, **serializer.validated_data
+        )
+
+    @extend_schema(request=None, responses=ContingencyPlanSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        plan = services.plan_approve(plan=self.get_object(), by=request.user)
+        return Response(self.get_serializer(plan).data)
+
+
+class ScenarioViewSet(CompanyScopedViewSet):
+    queryset = Scenario.objects.prefetch_related("shocks")
+    serializer_class = ScenarioSerializer
+    filterset_class = ScenarioFilterSet
+    ordering_fields = ["name", "as_of", "updated_at"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.scenario_save(
+            company=self.request.company, by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.scenario_save(
+            company=self.request.company,
+            by=self.request.user,
+            scenario=serializer.instance,
+            **serializer.validated_data,
+        )

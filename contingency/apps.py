@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ContingencyConfig(AppConfig):
+    name = "contingency"
+    verbose_name = "Liquidity and drills"

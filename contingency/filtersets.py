@@ -1,0 +1,53 @@
+"""One FilterSet per list, shared by the HTML pages and the API."""
+
+import django_filters
+
+from .choices import DrillStatus, PoolKind
+from .models import Alert, CashFlowLine, ContingencyPlan, DrillRun, LiquidityPool, Scenario
+
+
+class LiquidityPoolFilterSet(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=PoolKind.choices)
+
+    class Meta:
+        model = LiquidityPool
+        fields = ["kind", "currency", "channel"]
+
+
+class CashFlowLineFilterSet(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+    category = django_filters.CharFilter(lookup_expr="iexact")
+    starts_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte")
+
+    class Meta:
+        model = CashFlowLine
+        fields = ["name", "category", "frequency", "discretionary", "currency"]
+
+
+class ContingencyPlanFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = ContingencyPlan
+        fields = ["status", "trigger"]
+
+
+class ScenarioFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Scenario
+        fields = ["kind"]
+
+
+class DrillRunFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=DrillStatus.choices)
+
+    class Meta:
+        model = DrillRun
+        fields = ["scenario", "plan", "status", "schedule"]
+
+
+class AlertFilterSet(django_filters.FilterSet):
+    open = django_filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull")
+    acknowledged = django_filters.BooleanFilter(field_name="acknowledged_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Alert
+        fields = ["indicator", "severity", "open", "acknowledged"]

@@ -1,0 +1,301 @@
+"""Backup liquidity, the operating forecast, contingency plans, scenarios and the drills that test them."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from financeplanner.currencies import CURRENCY_CHOICES
+from financeplanner.tenancy import TenantModel, TenantQuerySet
+
+from .choices import (
+    ChecklistOutcome,
+    DrillStatus,
+    Frequency,
+    PlanStatus,
+    PlanTrigger,
+    PoolKind,
+    ScenarioKind,
+    Severity,
+    ShockAction,
+    ShockTarget,
+    StepAction,
+)
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+SHARE = {"max_digits": 7, "decimal_places": 6, "validators": [MinValueValidator(0), MaxValueValidator(1)]}
+
+
+class LiquidityPool(TenantModel):
+    """Backup liquidity: cash, deposits, funds, a committed backup line, receivables, shareholder support."""
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=PoolKind.choices)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="CNY")
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(0)])
+    haircut = models.DecimalField(**SHARE, default=Decimal("0"))
+    days_to_cash = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(3650)])
+    channel = models.ForeignKey(
+        "channels_app.FundingChannel",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="backup_pools",
+        help_text=_("For a backup line: the channel it draws on. If that channel is shut, the pool is gone too."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="pool_unique_name"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="pool_amount_non_negative"),
+            models.CheckConstraint(condition=Q(haircut__gte=0, haircut__lte=1), name="pool_haircut_0_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def value_after_haircut(self) -> Decimal:
+        return (self.amount * (1 - self.haircut)).quantize(Decimal("0.01"))
+
+
+class CashFlowLine(TenantModel):
+    """An operating inflow (+) or outflow (−) of the forecast, once or recurring between two dates."""
+
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=100)
+    amount = models.DecimalField(**MONEY, help_text=_("Signed: + inflow, − outflow"))
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="CNY")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.ONCE)
+    discretionary = models.BooleanField(default=False, help_text=_("An outflow a plan may cut"))
+
+    class Meta:
+        ordering = ["start_date", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")), name="cashflow_end_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
+
+
+class ContingencyPlan(TenantModel):
+    """The approved playbook of ranked steps that raises cash when a channel is lost."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=5000)
+    status = models.CharField(max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT, editable=False)
+    trigger = models.CharField(max_length=20, choices=PlanTrigger.choices, default=PlanTrigger.ON_SHOCK)
+    threshold = models.DecimalField(**MONEY, null=True, blank=True, help_text=_("Liquidity that activates the plan"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="plan_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.trigger == PlanTrigger.BELOW_THRESHOLD and self.threshold is None:
+            raise ValidationError({"threshold": _("A plan triggered below a threshold needs the threshold.")})
+
+
+class PlanStep(models.Model):
+    """One ranked step of a plan: what it raises, how soon, at what cost and how surely."""
+
+    plan = models.ForeignKey(ContingencyPlan, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveIntegerField()
+    action = models.CharField(max_length=20, choices=StepAction.choices)
+    pool = models.ForeignKey(LiquidityPool, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
+    lead_time_days = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(3650)])
+    cost_rate = models.DecimalField(**SHARE, default=Decimal("0"))
+    success_probability = models.DecimalField(**SHARE, default=Decimal("1"))
+
+    company_lookup = "plan__company"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["plan", "order"]
+        constraints = [models.UniqueConstraint(fields=["plan", "order"], name="planstep_unique_order")]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.get_action_display()}"
+
+
+class Scenario(TenantModel):
+    """What a drill does to the company: shocks, market tightening, an own downgrade, and MC settings."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=5000)
+    kind = models.CharField(max_length=20, choices=ScenarioKind.choices, default=ScenarioKind.DETERMINISTIC)
+    as_of = models.DateField()
+    horizon_days = models.PositiveIntegerField(default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)])
+    paths = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)])
+    seed = models.PositiveBigIntegerField(default=0)
+    own_downgrade_notches = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(21)])
+    market_stress = models.DecimalField(
+        max_digits=6, decimal_places=3, default=Decimal("0"), validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    hazard_multiplier = models.DecimalField(
+        max_digits=6, decimal_places=3, default=Decimal("1"), validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    operating_volatility = models.DecimalField(**SHARE, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="scenario_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Shock(models.Model):
+    """One explicit lender action a scenario applies on a given day."""
+
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="shocks")
+    target_type = models.CharField(max_length=20, choices=ShockTarget.choices)
+    target = models.CharField(max_length=200, blank=True, help_text=_("Channel id, channel type or counterparty id"))
+    action = models.CharField(max_length=10, choices=ShockAction.choices)
+    day = models.PositiveIntegerField(default=0)
+    reduce_by = models.DecimalField(**SHARE, null=True, blank=True)
+    freeze_days = models.PositiveIntegerField(null=True, blank=True)
+
+    company_lookup = "scenario__company"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scenario", "day", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type} {self.target} on day {self.day}"
+
+
+class DrillRun(TenantModel):
+    """One execution of a scenario against a plan, with the exact inputs it simulated and its results."""
+
+    scenario = models.ForeignKey(Scenario, on_delete=models.PROTECT, related_name="runs")
+    plan = models.ForeignKey(ContingencyPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
+    schedule = models.ForeignKey("DrillSchedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    paths = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(1_000_000)])
+    seed = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=10, choices=DrillStatus.choices, default=DrillStatus.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    blocks_total = models.PositiveIntegerField(default=0)
+    snapshot = models.JSONField(default=dict, blank=True, help_text=_("The exact engine inputs simulated"))
+    results = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    passed_policy = models.BooleanField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Drill #{self.pk} {self.scenario} ({self.status})"
+
+
+class DrillBlock(models.Model):
+    """The result of one block of Monte Carlo paths, stored so any worker can combine the run."""
+
+    run = models.ForeignKey(DrillRun, on_delete=models.CASCADE, related_name="blocks")
+    index = models.PositiveIntegerField()
+    result = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="drillblock_unique_index")]
+
+
+class DrillSchedule(TenantModel):
+    """A scenario and plan drilled periodically (cron), alerting when the company's policy is not met."""
+
+    name = models.CharField(max_length=200)
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="schedules")
+    plan = models.ForeignKey(ContingencyPlan, null=True, blank=True, on_delete=models.CASCADE, related_name="schedules")
+    cron = models.CharField(max_length=100, default="0 6 * * 1", help_text=_("minute hour day month weekday"))
+    enabled = models.BooleanField(default=True)
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, editable=False
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="schedule_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChecklistItem(models.Model):
+    """A live-drill task — test draw on a backup line, contacts confirmed, documents in place — and its outcome."""
+
+    run = models.ForeignKey(DrillRun, on_delete=models.CASCADE, related_name="checklist")
+    order = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    outcome = models.CharField(max_length=10, choices=ChecklistOutcome.choices, default=ChecklistOutcome.PENDING)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    minutes_taken = models.PositiveIntegerField(null=True, blank=True)
+    notes = models.TextField(blank=True, max_length=5000)
+
+    company_lookup = "run__company"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["run", "order"]
+        constraints = [models.UniqueConstraint(fields=["run", "order"], name="checklist_unique_order")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Alert(TenantModel):
+    """An early warning: an indicator crossed its threshold. Raised once per breach, resolved on recovery."""
+
+    indicator = models.CharField(max_length=50)
+    key = models.CharField(max_length=200, blank=True, help_text=_("What the breach is about, e.g. a channel id"))
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    value = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    message = models.TextField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open alert per breach: a second evaluation while it lasts must not raise a duplicate.
+            models.UniqueConstraint(
+                fields=["company", "indicator", "key"], condition=Q(resolved_at__isnull=True), name="alert_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.message}"

@@ -1,0 +1,27 @@
+"""Every API route under /api/v1/."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from channels_app.api import views as channels
+from contingency.api import views as contingency
+
+from . import views
+
+router = DefaultRouter()
+router.register("companies", views.CompanyViewSet, basename="company")
+router.register("fx-rates", views.FxRateViewSet, basename="fxrate")
+router.register("counterparties", channels.CounterpartyViewSet, basename="counterparty")
+router.register("credit-assessments", channels.CreditAssessmentViewSet, basename="creditassessment")
+router.register("channels", channels.FundingChannelViewSet, basename="channel")
+router.register("ledger", channels.LedgerEntryViewSet, basename="ledgerentry")
+router.register("pools", contingency.LiquidityPoolViewSet, basename="pool")
+router.register("cash-flows", contingency.CashFlowLineViewSet, basename="cashflow")
+router.register("plans", contingency.ContingencyPlanViewSet, basename="plan")
+router.register("scenarios", contingency.ScenarioViewSet, basename="scenario")
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("schedules/preview/", channels.SchedulePreviewView.as_view(), name="schedule-preview"),
+    *router.urls,
+]

@@ -1,0 +1,104 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from .. import services
+from ..choices import Role
+from ..models import Company, FxRate, Membership
+from .base import CompanyScopedViewSet
+from .serializers import CompanySerializer, FxRateSerializer, MemberSerializer
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (throttled against guessing)."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+
+class CompanyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The companies you are a member of. Anyone signed in may create one and becomes its admin."""
+
+    serializer_class = CompanySerializer
+    permission_classes = [IsAuthenticated]
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return Company.objects.filter(memberships__user=self.request.user)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.request.user.is_authenticated:
+            context["roles"] = dict(Membership.objects.filter(user=self.request.user).values_list("company", "role"))
+        return context
+
+    def perform_create(self, serializer):
+        serializer.instance = services.company_create(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        membership = Membership.objects.get(user=self.request.user, company=serializer.instance)
+        if not membership.has_role(Role.ADMIN):
+            self.permission_denied(self.request, message="Only an admin changes the company's policy.")
+        serializer.instance = services.company_update(company=serializer.instance, **serializer.validated_data)
+
+    def _membership(self, slug) -> Membership:
+        return get_object_or_404(Membership, user=self.request.user, company__slug=slug)
+
+    @extend_schema(methods=["get"], responses=MemberSerializer(many=True))
+    @extend_schema(methods=["post"], request=MemberSerializer, responses={201: MemberSerializer})
+    @action(detail=True, methods=["get", "post"], url_path="members")
+    def members(self, request, slug=None):
+        """List the members (any member) or add one / change a role (admin)."""
+        membership = self._membership(slug)
+        if request.method == "GET":
+            members = Membership.objects.filter(company=membership.company).select_related("user")
+            return Response(MemberSerializer(members, many=True).data)
+        if not membership.has_role(Role.ADMIN):
+            self.permission_denied(request, message="Only an admin manages members.")
+        serializer = MemberSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = services.membership_set(
+            company=membership.company,
+            username=serializer.validated_data["user"].username,
+            role=serializer.validated_data["role"],
+        )
+        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["patch"], request=MemberSerializer, responses=MemberSerializer)
+    @extend_schema(methods=["delete"], responses={204: None})
+    @action(detail=True, methods=["patch", "delete"], url_path=r"members/(?P<username>[\w.@+-]+)")
+    def member(self, request, slug=None, username=None):
+        """Change a member's role or remove them (admin)."""
+        membership = self._membership(slug)
+        if not membership.has_role(Role.ADMIN):
+            self.permission_denied(request, message="Only an admin manages members.")
+        target = get_object_or_404(Membership, company=membership.company, user__username=username)
+        if request.method == "DELETE":
+            services.membership_remove(membership=target)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        serializer = MemberSerializer(target, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        member = services.membership_set(
+            company=membership.company, username=username, role=serializer.validated_data.get("role", target.role)
+        )
+        return Response(MemberSerializer(member).data)
+
+
+class FxRateViewSet(CompanyScopedViewSet):
+    """Rates that convert each currency into the company's reporting currency."""
+
+    queryset = FxRate.objects.all()
+    serializer_class = FxRateSerializer
+    filterset_fields = ["currency"]
+    ordering_fields = ["as_of", "currency"]

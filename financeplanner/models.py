@@ -1,0 +1,87 @@
+"""Tenants, memberships and FX rates: the cross-cutting core every other app stands on."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Role
+from .currencies import CURRENCY_CHOICES
+from .tenancy import TenantModel
+
+slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("Use lower-case letters, digits and hyphens."))
+
+
+class Company(models.Model):
+    """A tenant: the corporate group whose treasury uses the product, with its liquidity policy."""
+
+    slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
+    name = models.CharField(max_length=200)
+    reporting_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="CNY")
+    survival_horizon_days = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    min_cash_buffer = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0"))
+    target_survival_probability = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.99"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(min_cash_buffer__gte=0), name="company_buffer_non_negative"),
+            models.CheckConstraint(
+                condition=Q(target_survival_probability__gte=0, target_survival_probability__lte=1),
+                name="company_target_probability_0_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's seat in a company's treasury team, with the role that says what they may do."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    notify_on_failed_drill = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["company__name", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["user", "company"], name="membership_unique_user_company")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company} ({self.role})"
+
+    def has_role(self, role: str) -> bool:
+        return Role.rank(self.role) >= Role.rank(role)
+
+
+class FxRate(TenantModel):
+    """Units of the company's reporting currency per one unit of `currency`, as of a date."""
+
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    as_of = models.DateField()
+    rate = models.DecimalField(max_digits=20, decimal_places=8)
+
+    class Meta:
+        ordering = ["currency", "-as_of"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "currency", "as_of"], name="fxrate_unique_per_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="fxrate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.rate} ({self.as_of})"

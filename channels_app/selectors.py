@@ -1,12 +1,20 @@
 """Reads on channels that are more than a filter: schedules of what is drawn, totals for dashboards."""
 
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
+import pandas as pd
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from financeplanner.models import Company, FxRate
+
 from . import schedules
 from .models import FundingChannel
+
+CENT = Decimal("0.01")
 
 # A revolving line is repaid at maturity unless it rolls over: for the schedule it is a bullet.
 PROFILE_FOR_SCHEDULE = {"bullet": "bullet", "linear": "linear", "annuity": "annuity", "revolving": "bullet"}
@@ -29,3 +37,107 @@ def channel_schedule(*, channel: FundingChannel, as_of: date | str | None = None
         profile=PROFILE_FOR_SCHEDULE[channel.repayment_profile],
         day_count=channel.day_count,
     )
+
+
+# -- funding in the reporting currency: totals, concentration, maturity ladder ----------------------------------
+
+PLATFORM_TYPES = ("small_loan_platform",)
+MATURITY_BUCKETS = ((30, "≤ 30 days"), (90, "31–90 days"), (180, "91–180 days"), (365, "181–365 days"))
+
+
+def fx_rates(company: Company, as_of: date | None = None) -> dict[str, Decimal]:
+    """Units of reporting currency per unit of each currency: the latest rate on or before `as_of`."""
+    rates: dict[str, Decimal] = {company.reporting_currency: Decimal("1")}
+    queryset = FxRate.objects.for_company(company).order_by("currency", "-as_of")
+    if as_of:
+        queryset = queryset.filter(as_of__lte=as_of)
+    for currency, rate in queryset.values_list("currency", "rate"):
+        rates.setdefault(currency, rate)
+    return rates
+
+
+def to_reporting(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal:
+    if currency not in rates:
+        raise ValidationError({"currency": f"No FX rate from {currency} to the reporting currency."})
+    return (amount * rates[currency]).quantize(CENT)
+
+
+def funding_frame(company: Company) -> pd.DataFrame:
+    """One row per channel with limit, drawn and headroom in the reporting currency (Decimal columns)."""
+    rates = fx_rates(company)
+    rows = []
+    for channel in FundingChannel.objects.for_company(company).select_related("counterparty"):
+        rows.append(
+            {
+                "id": channel.pk,
+                "name": channel.name,
+                "lender": channel.counterparty.name,
+                "channel_type": channel.channel_type,
+                "status": channel.status,
+                "maturity_date": channel.maturity_date,
+                "limit": to_reporting(channel.limit, channel.currency, rates),
+                "drawn": to_reporting(channel.drawn, channel.currency, rates),
+                "headroom": to_reporting(channel.headroom, channel.currency, rates),
+            }
+        )
+    columns = ["id", "name", "lender", "channel_type", "status", "maturity_date", "limit", "drawn", "headroom"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def hhi(amounts: list[Decimal]) -> Decimal:
+    """Herfindahl–Hirschman index of shares (0–10,000); 0 when there is nothing."""
+    total = sum(amounts, Decimal("0"))
+    if total <= 0:
+        return Decimal("0")
+    return sum(((a / total * 100) ** 2 for a in amounts), Decimal("0")).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class FundingSummary:
+    total_limit: Decimal
+    total_drawn: Decimal
+    total_headroom: Decimal
+    by_type: list[dict]
+    by_lender: list[dict]
+    hhi_by_lender: Decimal
+    hhi_by_type: Decimal
+    platform_share: Decimal  # share of drawn funding from online platforms, 0–1
+
+
+def funding_summary(company: Company) -> FundingSummary:
+    """Totals and concentration of what is drawn, by channel type and by lender (DESIGN.md: HHI, platform share)."""
+    frame = funding_frame(company)
+    zero = Decimal("0")
+    if frame.empty:
+        return FundingSummary(zero, zero, zero, [], [], zero, zero, zero)
+
+    def grouped(key: str) -> list[dict]:
+        sums = frame.groupby(key)[["limit", "drawn", "headroom"]].agg(lambda s: sum(s, zero))
+        return [{key: name, **row} for name, row in sums.sort_values("drawn", ascending=False).iterrows()]
+
+    by_type, by_lender = grouped("channel_type"), grouped("lender")
+    total_drawn = sum(frame["drawn"], zero)
+    platform_drawn = sum(frame.loc[frame["channel_type"].isin(PLATFORM_TYPES), "drawn"], zero)
+    return FundingSummary(
+        total_limit=sum(frame["limit"], zero),
+        total_drawn=total_drawn,
+        total_headroom=sum(frame["headroom"], zero),
+        by_type=by_type,
+        by_lender=by_lender,
+        hhi_by_lender=hhi([row["drawn"] for row in by_lender]),
+        hhi_by_type=hhi([row["drawn"] for row in by_type]),
+        platform_share=(platform_drawn / total_drawn).quantize(Decimal("0.0001")) if total_drawn else zero,
+    )
+
+
+def maturity_ladder(company: Company, as_of: date | None = None) -> list[dict]:
+    """What is drawn, by how soon its line matures (reporting currency)."""
+    as_of = as_of or timezone.localdate()
+    frame = funding_frame(company)
+    buckets = [{"bucket": label, "max_days": days, "drawn": Decimal("0")} for days, label in MATURITY_BUCKETS]
+    later = {"bucket": "> 365 days", "max_days": None, "drawn": Decimal("0")}
+    for maturity, drawn in zip(frame.get("maturity_date", []), frame.get("drawn", []), strict=True):
+        days = (maturity - as_of).days
+        target = next((b for b in buckets if days <= b["max_days"]), later)
+        target["drawn"] += drawn
+    return [*buckets, later]

@@ -222,11 +222,15 @@ class DrillBlock(models.Model):
     run = models.ForeignKey(DrillRun, on_delete=models.CASCADE, related_name="blocks")
     index = models.PositiveIntegerField()
     result = models.JSONField()
+    worker = models.CharField(max_length=200, blank=True, help_text=_("The Celery worker that simulated the block"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["run", "index"]
         constraints = [models.UniqueConstraint(fields=["run", "index"], name="drillblock_unique_index")]
+
+    def __str__(self) -> str:
+        return f"Drill #{self.run_id} block {self.index}"
 
 
 class DrillSchedule(TenantModel):

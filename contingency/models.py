@@ -303,3 +303,71 @@ class Alert(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.indicator}: {self.message}"
+
+
+class WarningThreshold(TenantModel):
+    """A company's own amber and red levels for one early-warning indicator, overriding the documented default.
+
+    Whether a higher or a lower value is worse is the indicator's nature (contingency.warnings.INDICATORS), not
+    a setting. `enabled=False` silences the indicator for this company.
+    """
+
+    indicator = models.CharField(max_length=50)
+    amber = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    red = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["indicator"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "indicator"], name="warningthreshold_unique_indicator")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: amber {self.amber}, red {self.red}"
+
+
+class Webhook(TenantModel):
+    """An outbound endpoint of the company (e.g. its ERP or chat) told about every alert, signed with its secret."""
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100, editable=False, help_text=_("HMAC-SHA256 key of the signature header"))
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="webhook_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One alert event sent to one webhook: the exact signed body, and every attempt (retried with backoff)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Delivered")
+        FAILED = "failed", _("Given up")
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    event = models.CharField(max_length=30)
+    body = models.TextField(help_text=_("The JSON sent, byte for byte what the signature covers"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    attempt_log = models.JSONField(default=list, blank=True, help_text=_("[{at, status_code, error, ms}] per try"))
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    company_lookup = "webhook__company"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook} ({self.status})"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
 from .currencies import CURRENCY_CHOICES
-from .tenancy import TenantModel
+from .tenancy import TenantModel, TenantQuerySet
 
 slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("Use lower-case letters, digits and hyphens."))
 
@@ -85,3 +85,78 @@ class FxRate(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate} ({self.as_of})"
+
+
+class ApiKey(TenantModel):
+    """A read-only credential an ERP uses to pull the company's exports; revocable, shown once, stored hashed.
+
+    The key is `fp_<prefix>.<secret>`: the prefix finds the row, the secret is only kept as its SHA-256.
+    """
+
+    name = models.CharField(max_length=100, help_text=_("What uses the key, e.g. 'SAP nightly pull'"))
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (fp_{self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ApiKeyUse(models.Model):
+    """One request made with an API key: which key, when, what it pulled and from where (the integration's log)."""
+
+    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="uses")
+    used_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    method = models.CharField(max_length=10, default="GET")
+    path = models.CharField(max_length=500)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    company_lookup = "key__company"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-used_at", "-id"]
+        verbose_name = "API key use"
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.path} at {self.used_at}"
+
+
+class Tombstone(models.Model):
+    """The record that an exported row was deleted, so an ERP pulling `updated_since` can delete its copy too.
+
+    Written by a post_delete receiver (financeplanner.exports) — derived data only. No foreign-key constraint on
+    the company: deleting a company deletes its rows, and their tombstones must not block that.
+    """
+
+    company = models.ForeignKey(
+        Company, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
+    model = models.CharField(max_length=100, help_text=_("app_label.model of the deleted row"))
+    object_id = models.BigIntegerField()
+    deleted_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+    company_lookup = "company"
+
+    class Meta:
+        ordering = ["deleted_at", "id"]
+        indexes = [models.Index(fields=["company", "model", "deleted_at"], name="tombstone_company_model_time")]
+
+    def __str__(self) -> str:
+        return f"{self.model} #{self.object_id} deleted {self.deleted_at}"

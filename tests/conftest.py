@@ -55,3 +55,34 @@ def _client_for(user):
 def api_as():
     """`api_as(user)` is an API client signed in as that user."""
     return _client_for
+
+
+@pytest.fixture
+def start_worker(django_db_setup, settings):
+    """`start_worker(name)` starts a real Celery worker on the test database; all are stopped after the test."""
+    from tests.workers import Worker, purge_queue
+
+    if not settings.CELERY_BROKER_URL:
+        pytest.fail("These tests need a broker: run them with CELERY_BROKER_URL (make test sets it).")
+    purge_queue()
+    workers = []
+
+    def start(name: str = "w1", **kwargs):
+        worker = Worker(name, **kwargs)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_inline_unless_a_worker_runs(request):
+    """Tests without a real worker run tasks inline; tests that start workers send them through Redis."""
+    from financeplanner.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = "start_worker" not in request.fixturenames
+    yield
+    app.conf.task_always_eager = previous

@@ -36,13 +36,17 @@ class CompanyContextMixin:
         return context
 
 
-class CompanyScopedViewSet(CompanyContextMixin, viewsets.ModelViewSet):
-    """A ModelViewSet over one company's rows. Subclasses set `queryset` (all rows); we scope it."""
+class CompanyScopedMixin(CompanyContextMixin):
+    """Any generic view over one company's rows. Subclasses set `queryset` (all rows); we scope it."""
 
     permission_classes = [HasCompanyRole]
 
     def get_queryset(self):
         return super().get_queryset().for_company(self.request.company)
+
+
+class CompanyScopedViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
+    """A ModelViewSet over one company's rows."""
 
     # Simple rows are saved by the generic service; views with a domain service of their own override these.
     def perform_create(self, serializer):

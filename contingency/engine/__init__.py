@@ -1,0 +1,125 @@
+"""The drill engine: a pure numpy package (no Django) that rehearses funding-channel shutdowns day by day.
+
+Public API
+==========
+Inputs (:mod:`contingency.engine.inputs`, frozen dataclasses with ``to_dict()`` / ``from_dict()``)::
+
+    DrillInputs(scenario: ScenarioInput, channels: tuple[ChannelInput, ...], pools: tuple[PoolInput, ...],
+                plan: PlanInput | None)
+
+Store ``inputs.to_dict()`` as the run's snapshot; ``DrillInputs.from_dict(snapshot)`` reruns to the same numbers.
+
+Running::
+
+    run(inputs, *, workers=1, with_channel_impact=True, progress=None) -> DrillResult
+        Whole drill in this process (or ``workers`` processes); memory stays flat as paths grow.
+    block_layout(inputs) -> list[(block_index, n_paths)]
+        The fixed cut of the paths into blocks of ``scenario.block_size`` (deterministic drill: one block).
+    simulate_block(inputs, block_index, n_paths_in_block=None) -> BlockResult
+        One block, anywhere (e.g. one Celery task per block). ``BlockResult.to_dict()`` is JSON for the database,
+        ``BlockResult.from_dict()`` reads it back.
+    combine(block_results, inputs, *, with_channel_impact=True) -> DrillResult
+        Folds every block (BlockResult objects or their dicts, any order, streamed one at a time). The result is
+        bit-identical to ``run(inputs)`` whatever the split or order; a missing or repeated block is a ValueError.
+    channel_impact(inputs) -> list[dict]
+        Which channel's loss hurts most (each channel closed on day 0, deterministic reruns in one batch).
+        ``run``/``combine`` include it unless ``with_channel_impact=False`` (skip it for huge runs if you like;
+        it costs one deterministic batch of len(channels)+1 paths).
+
+``DrillResult.to_dict()`` (JSON-friendly; money rounded to 2 decimals)::
+
+    horizon_days, paths, seed, kind, block_size, target_survival_probability,
+    survived                 bool for one path, None for Monte Carlo
+    survival_probability     share of paths with no shortfall (1.0 / 0.0 for one path)
+    runway_days              one path: first shortfall day or None (survives the horizon).
+                             Monte Carlo: {"p1", "p5", "p50": the 1/5/50 % quantile of the per-path runway, None
+                             when that quantile survives the horizon; "mean_if_shortfall": mean runway of the paths
+                             that fall short (None if none); "shortfall_paths": count}
+    min_liquidity, min_liquidity_day   lowest liquidity (cash + open headroom) and its day; Monte Carlo: worst path
+    liquidity_at_risk_95 / _99          5 % / 1 % quantile of per-path minimum liquidity
+    extra_liquidity_needed   day-0 cash to add so that survival reaches target_survival_probability: the target
+                             quantile of per-path deepest deficit (0 if already met; one path: its deficit)
+    deepest_deficit          largest negative cash (one path; Monte Carlo: worst path)
+    contingency_used, contingency_cost  delivered by the plan and its cost (Monte Carlo: mean over paths)
+    gap_day                  first day liquidity *without the plan's deliveries* is below the buffer
+                             (Monte Carlo: {"paths_with_gap", "share", "p50"})
+    closing_step             plan ``order`` of the step that closes that gap, None if none does
+                             (Monte Carlo: {"paths_with_gap", "closed_by_step": {order: paths}, "not_closed"})
+    plan_activation_day      (Monte Carlo: {"activated_paths", "share", "p50"})
+    fan                      {"days": [...], "p5", "p25", "p50", "p75", "p95": daily liquidity percentiles}
+    channel_impact           list of {channel_key, name, channel_type, runway_days, runway_impact_days,
+                             min_liquidity, min_liquidity_impact}, most harmful first, or None
+
+The rules (DESIGN.md "Drill semantics, exactly", plus the decisions below)
+=========================================================================
+Days t = 0 .. H-1. Liquidity = cash + headroom (limit - drawn, at least 0) of *open* channels, i.e. not shut
+(closed, called, matured) and not frozen; a channel that the plan draws as a backup line is contingency, not
+liquidity, and is drawn only by its plan step. Within each day, per path:
+
+1. Operating flow (x (1 + sigma eps) in Monte Carlo), minus discretionary outflows, minus every channel's
+   ``interest_due``, minus interest on the engine's own draws (annual_rate/365 on their balance at the start of
+   the day). A facility reaching ``maturity_day`` is shut with limit 0. Scheduled ``principal_due`` is paid
+   (capped at what is left of the existing draws) unless the line rolls over and is open; on non-revolving
+   types repaid principal also lowers the limit. A matured facility then repays everything still drawn, and
+   amounts demanded by lenders whose notice ends today are paid (what is drawn above the limit at that moment).
+   Repayments reduce the engine's own draws first.
+2. Lender actions of the day, in this order: scenario shocks (input order), drawn Monte Carlo actions, own-rating
+   triggers (day 0 only), then utilisation triggers (all evaluated first, then applied in channel order).
+   close: shut, no draws from today, what is drawn runs off on its schedule (and the engine's draws at maturity).
+   freeze k: no draws and no rollover on days s .. s+k-1, reopens on s+k (no effect on a shut line).
+   reduce r: limit x (1 - r); what is drawn above the new limit falls due on s + notice_days.
+   call: shut, limit 0, everything drawn falls due on s + notice_days.
+   Supply-chain finance snaps back: when closed, frozen or called, everything drawn falls due at once; when
+   reduced, the excess falls due at once. An amount due "at once" (also any notice of 0 days) is paid right
+   there. If a second action comes while a notice runs, what is due is settled on the earlier date against the
+   limit then in force.
+   An ``on_shock`` plan activates on the first day any of these happens on the path.
+3. Plan steps whose lead time has elapsed deliver (activation day + lead time): capacity x (1 - haircut), capped
+   by what is left of the pool; a backup line draws on its channel (capped by its headroom) and delivers nothing
+   if the channel is shut or frozen; ``cut_discretionary`` cancels, each day from then on, that day's discretionary
+   outflow up to its capacity. Cost = delivered x cost_rate is reported, not deducted from cash. Deterministic
+   drills count a step as working when its success_probability is above 0; Monte Carlo draws it per path.
+4. If cash is below the buffer, draw on open channels' headroom, lowest annual_rate first (ties: input order),
+   up to the buffer. (With buffer 0 draws happen only when cash is below 0.)
+4b. A ``below_threshold`` plan activates when liquidity after step 4 is below its threshold; its lead-time-0
+   steps deliver at once.
+5. Cash below 0 is a shortfall that day (runway = first such day); the deficit carries on to later days.
+
+Monte Carlo draws (lender action probability, one-factor Gaussian copula, kinds, days, step failure, operating
+noise, seeding by ``SeedSequence([seed, block_index])``) are documented in :mod:`contingency.engine.randomness`.
+Quantiles of many paths come from fixed-grid mergeable sketches (:mod:`contingency.engine.sketch`): within 0.01 %
+for per-path money metrics (conservatively rounded: liquidity-at-risk down, extra liquidity up) and, for the fan,
+between the exact smallest and largest value of a 1 % bucket; exact for one path or identical paths.
+"""
+
+from .impact import channel_impact
+from .inputs import (
+    ChannelInput,
+    DrillInputs,
+    PlanInput,
+    PoolInput,
+    ScenarioInput,
+    ShockInput,
+    StepInput,
+    TriggerInput,
+)
+from .results import BlockResult, DrillResult
+from .runner import block_layout, combine, run, simulate_block
+
+__all__ = [
+    "BlockResult",
+    "ChannelInput",
+    "DrillInputs",
+    "DrillResult",
+    "PlanInput",
+    "PoolInput",
+    "ScenarioInput",
+    "ShockInput",
+    "StepInput",
+    "TriggerInput",
+    "block_layout",
+    "channel_impact",
+    "combine",
+    "run",
+    "simulate_block",
+]

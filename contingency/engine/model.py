@@ -1,0 +1,216 @@
+"""Inputs prepared for the vectorised engine: channels sorted cheapest first, shocks and triggers resolved.
+
+Nothing here depends on the paths or the random draws, so one :class:`Model` serves every block of a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .inputs import LENDER_ACTIONS, DrillInputs
+from .randomness import NEVER
+
+CLOSE, FREEZE, REDUCE, CALL = (LENDER_ACTIONS.index(a) for a in ("close", "freeze", "reduce", "call"))
+PLAN_NONE, PLAN_ON_SHOCK, PLAN_BELOW_THRESHOLD = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A lender action to apply: ``cols`` are channel positions in cheapest-first order."""
+
+    cols: np.ndarray
+    code: int
+    reduce_by: float
+    freeze_days: int
+
+
+@dataclass(frozen=True)
+class UtilisationTrigger:
+    col: int
+    level: float
+    days: int
+    code: int
+    reduce_by: float
+    freeze_days: int
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """A plan step with its pool and channel resolved. ``capacity`` is gross (before haircut); inf = unlimited."""
+
+    order: int
+    is_cut: bool
+    capacity: float
+    haircut: float
+    lead: int
+    cost_rate: float
+    pool: int  # index into Model.pool_amounts, -1 for none (backup-line steps never use it)
+    channel: int  # cheapest-first position of the backup line's channel, -1 for none
+
+
+@dataclass(frozen=True)
+class Model:
+    horizon: int
+    keys: tuple[str, ...]  # cheapest-first order
+    perm: np.ndarray  # cheapest-first position -> input index
+    limit0: np.ndarray
+    drawn0: np.ndarray
+    rate_day: np.ndarray
+    rolls: np.ndarray
+    revolving: np.ndarray
+    notice: np.ndarray
+    maturity: np.ndarray
+    scf: np.ndarray
+    reserved: np.ndarray
+    shut0: np.ndarray
+    frozen_until0: np.ndarray
+    opening_cash: float
+    buffer: float
+    flows: np.ndarray
+    disc: np.ndarray
+    interest_total: np.ndarray
+    volatility: float
+    principal_by_day: tuple[tuple[tuple[int, float], ...], ...]
+    maturing_by_day: dict[int, np.ndarray]
+    shocks_by_day: dict[int, tuple[ActionSpec, ...]]
+    own_triggers: tuple[ActionSpec, ...]
+    util_triggers: tuple[UtilisationTrigger, ...]
+    plan_trigger: int
+    threshold: float
+    steps: tuple[StepSpec, ...]
+    pool_amounts: np.ndarray
+    mc_reduce_by: float
+    mc_freeze_days: int
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.keys)
+
+
+def _action(code: int, reduce_by: float | None, freeze_days: int | None) -> tuple[int, float, int]:
+    return code, float(reduce_by or 0.0), int(freeze_days or 0)
+
+
+def prepare(inputs: DrillInputs) -> Model:
+    scenario = inputs.scenario
+    horizon = scenario.horizon_days
+    channels = inputs.channels
+    n = len(channels)
+    # Cheapest first; equal rates keep the input order (stable sort).
+    perm = np.array(sorted(range(n), key=lambda i: (channels[i].annual_rate, i)), dtype=np.int64)
+    position = np.empty(n, dtype=np.int64)
+    position[perm] = np.arange(n)
+    ordered = [channels[i] for i in perm]
+
+    steps_in_order = inputs.plan.ordered_steps if inputs.plan is not None else ()
+    pool_keys = [p.key for p in inputs.pools]
+    keys = [c.key for c in channels]
+    reserved = np.zeros(n, dtype=bool)
+    step_specs: list[StepSpec] = []
+    for step in steps_in_order:
+        pool = inputs.pool(step.pool_key) if step.pool_key is not None else None
+        channel_pos = -1
+        if step.action == "draw_backup_line" and pool is not None and pool.channel_key is not None:
+            channel_pos = int(position[keys.index(pool.channel_key)])
+            reserved[channel_pos] = True
+        capacity = step.amount if step.amount is not None else (pool.amount if pool is not None else np.inf)
+        step_specs.append(
+            StepSpec(
+                order=step.order,
+                is_cut=step.action == "cut_discretionary",
+                capacity=float(capacity),
+                haircut=float(step.haircut if step.haircut is not None else (pool.haircut if pool else 0.0)),
+                lead=int(
+                    step.lead_time_days if step.lead_time_days is not None else (pool.days_to_cash if pool else 0)
+                ),
+                cost_rate=step.cost_rate,
+                pool=pool_keys.index(pool.key) if pool is not None and channel_pos < 0 else -1,
+                channel=channel_pos,
+            )
+        )
+
+    maturity = np.array([NEVER if c.maturity_day is None else max(c.maturity_day, 0) for c in ordered], np.int64)
+    maturing: dict[int, list[int]] = {}
+    for pos, day in enumerate(maturity):
+        if day < horizon:
+            maturing.setdefault(int(day), []).append(pos)
+
+    principal_by_day: list[list[tuple[int, float]]] = [[] for _ in range(horizon)]
+    interest_total = np.zeros(horizon)
+    for pos, channel in enumerate(ordered):
+        if channel.principal_due.size:
+            for day in np.flatnonzero(channel.principal_due > 0):
+                principal_by_day[int(day)].append((pos, float(channel.principal_due[day])))
+    for channel in channels:  # input order, so the reference loop can sum the same way
+        if channel.interest_due.size:
+            interest_total = interest_total + channel.interest_due
+
+    shocks: dict[int, list[ActionSpec]] = {}
+    for shock in scenario.shocks:
+        if shock.day >= horizon:
+            continue
+        cols = np.sort(position[[i for i, c in enumerate(channels) if shock.matches(c)]].astype(np.int64))
+        if cols.size == 0:
+            continue
+        code, reduce_by, freeze_days = _action(LENDER_ACTIONS.index(shock.action), shock.reduce_by, shock.freeze_days)
+        shocks.setdefault(shock.day, []).append(ActionSpec(cols, code, reduce_by, freeze_days))
+
+    own_triggers: list[ActionSpec] = []
+    util_triggers: list[UtilisationTrigger] = []
+    old_rank = scenario.own_rating_rank
+    new_rank = None if old_rank is None else old_rank + scenario.own_downgrade_notches
+    for i, channel in enumerate(channels):
+        for trigger in channel.triggers:
+            code, reduce_by, freeze_days = _action(
+                LENDER_ACTIONS.index(trigger.action), trigger.reduce_by, trigger.freeze_days
+            )
+            if trigger.kind == "own_rating_below":
+                assert trigger.rating_rank is not None
+                if old_rank is not None and new_rank is not None and old_rank <= trigger.rating_rank < new_rank:
+                    own_triggers.append(ActionSpec(np.array([position[i]]), code, reduce_by, freeze_days))
+            else:
+                assert trigger.level is not None
+                util_triggers.append(
+                    UtilisationTrigger(int(position[i]), trigger.level, trigger.days or 1, code, reduce_by, freeze_days)
+                )
+
+    plan = inputs.plan
+    plan_trigger = PLAN_NONE
+    if plan is not None and plan.steps:
+        plan_trigger = PLAN_ON_SHOCK if plan.trigger == "on_shock" else PLAN_BELOW_THRESHOLD
+
+    return Model(
+        horizon=horizon,
+        keys=tuple(c.key for c in ordered),
+        perm=perm,
+        limit0=np.array([c.limit for c in ordered]),
+        drawn0=np.array([c.drawn for c in ordered]),
+        rate_day=np.array([c.annual_rate / 365.0 for c in ordered]),
+        rolls=np.array([c.rolls_over for c in ordered], dtype=bool),
+        revolving=np.array([c.is_revolving for c in ordered], dtype=bool),
+        notice=np.array([c.notice_days for c in ordered], dtype=np.int64),
+        maturity=maturity,
+        scf=np.array([c.channel_type == "supply_chain_finance" for c in ordered], dtype=bool),
+        reserved=reserved,
+        shut0=np.array([c.status in ("closed", "matured") for c in ordered], dtype=bool),
+        frozen_until0=np.array([NEVER if c.status == "frozen" else 0 for c in ordered], dtype=np.int64),
+        opening_cash=scenario.opening_cash,
+        buffer=scenario.min_cash_buffer,
+        flows=scenario.operating_flows,
+        disc=scenario.discretionary_outflows,
+        interest_total=interest_total,
+        volatility=scenario.operating_volatility,
+        principal_by_day=tuple(tuple(day) for day in principal_by_day),
+        maturing_by_day={day: np.array(cols, dtype=np.int64) for day, cols in maturing.items()},
+        shocks_by_day={day: tuple(specs) for day, specs in shocks.items()},
+        own_triggers=tuple(own_triggers),
+        util_triggers=tuple(util_triggers),
+        plan_trigger=plan_trigger,
+        threshold=plan.threshold if plan is not None else 0.0,
+        steps=tuple(step_specs),
+        pool_amounts=np.array([p.amount for p in inputs.pools], dtype=np.float64),
+        mc_reduce_by=scenario.mc_reduce_by,
+        mc_freeze_days=scenario.mc_freeze_days,
+    )

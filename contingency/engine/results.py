@@ -1,0 +1,319 @@
+"""Block results, their exact combination, and the drill result.
+
+A :class:`BlockResult` carries the per-path numbers of one block plus its sparse daily-liquidity sketch; it is
+JSON-friendly so a Celery worker can store it in the database. :class:`DrillAccumulator` folds block results in
+any order into integer counts, exact integer-cent sums and exact minima/maxima, so the :class:`DrillResult` is
+bit-identical however the blocks were split, ordered or distributed, in memory that does not grow with paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from .inputs import DrillInputs
+from .simulate import PathOutcomes
+from .sketch import fan_grid, metric_grid, money_quantile, quantile_from_counts, quantile_rank
+
+#: The daily fan keeps at most this many days (evenly spaced, always including the last day).
+MAX_FAN_DAYS = 400
+FAN_PERCENTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
+_PER_PATH_INT = ("runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day")
+_PER_PATH_FLOAT = ("min_liquidity", "deepest_deficit", "contingency_used", "contingency_cost")
+
+
+def fan_days(horizon: int) -> np.ndarray:
+    """The days the liquidity fan reports: every day up to MAX_FAN_DAYS days, else an even subsample."""
+    if horizon <= MAX_FAN_DAYS:
+        return np.arange(horizon, dtype=np.int64)
+    step = -(-horizon // MAX_FAN_DAYS)
+    days = np.arange(0, horizon, step, dtype=np.int64)
+    return days if days[-1] == horizon - 1 else np.append(days, horizon - 1)
+
+
+@dataclass(frozen=True, eq=False)
+class BlockResult:
+    """Results of the paths of block ``block_index``.
+
+    Per path (arrays of length ``n_paths``): ``runway`` (first shortfall day, -1 = survived), ``min_liquidity``
+    and ``min_liquidity_day``, ``deepest_deficit`` (largest negative cash, >= 0), ``contingency_used`` and
+    ``contingency_cost``, ``gap_day`` (-1 = none), ``closing_step`` (position of the step in plan order, -1 = none),
+    ``activation_day`` (-1 = plan never activated). Fan sketch: the non-empty cells (``fan_cells`` = position of
+    the fan day x fan-grid size + bucket) with their path counts and the exact smallest and largest liquidity in
+    each (``fan_counts``, ``fan_cell_min``, ``fan_cell_max``).
+    """
+
+    block_index: int
+    n_paths: int
+    runway: np.ndarray
+    min_liquidity: np.ndarray
+    min_liquidity_day: np.ndarray
+    deepest_deficit: np.ndarray
+    contingency_used: np.ndarray
+    contingency_cost: np.ndarray
+    gap_day: np.ndarray
+    closing_step: np.ndarray
+    activation_day: np.ndarray
+    fan_cells: np.ndarray
+    fan_counts: np.ndarray
+    fan_cell_min: np.ndarray
+    fan_cell_max: np.ndarray
+
+    @property
+    def survived(self) -> np.ndarray:
+        return self.runway < 0
+
+    @classmethod
+    def from_outcomes(cls, block_index: int, outcomes: PathOutcomes) -> BlockResult:
+        horizon, n_paths = outcomes.liquidity.shape
+        grid = fan_grid()
+        days = fan_days(horizon)
+        # Sorting each day's liquidity makes bucket indices non-decreasing along the flattened array (buckets
+        # increase with the value), so every non-empty cell is one run: its first value is the cell's minimum,
+        # its last the maximum.
+        ordered = np.sort(outcomes.liquidity[days], axis=1).reshape(-1)
+        cells = (np.arange(days.size, dtype=np.int64)[:, None] * grid.size).repeat(n_paths, axis=1).reshape(-1)
+        cells += grid.index(ordered)
+        starts = np.flatnonzero(np.diff(cells, prepend=-1))
+        ends = np.append(starts[1:], cells.size)
+        values: dict[str, Any] = {name: np.asarray(getattr(outcomes, name), dtype=np.int64) for name in _PER_PATH_INT}
+        values.update({name: np.asarray(getattr(outcomes, name), dtype=np.float64) for name in _PER_PATH_FLOAT})
+        return cls(
+            block_index=int(block_index),
+            n_paths=int(n_paths),
+            fan_cells=cells[starts],
+            fan_counts=(ends - starts).astype(np.int64),
+            fan_cell_min=ordered[starts],
+            fan_cell_max=ordered[ends - 1],
+            **values,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"block_index": self.block_index, "n_paths": self.n_paths}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                data[f.name] = value.tolist()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BlockResult:
+        values: dict[str, Any] = {"block_index": int(data["block_index"]), "n_paths": int(data["n_paths"])}
+        for f in fields(cls):
+            if f.name in values:
+                continue
+            is_int = f.name in _PER_PATH_INT or f.name in ("fan_cells", "fan_counts")
+            values[f.name] = np.array(data[f.name], dtype=np.int64 if is_int else np.float64)
+        return cls(**values)
+
+
+def _money(value: float) -> float:
+    return round(float(value), 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _day_or_none(value: int, horizon: int) -> int | None:
+    return None if value >= horizon else int(value)
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    """The result of a drill. ``to_dict()`` is what the Django side stores and the API returns.
+
+    One path (deterministic drill): ``survived`` is a bool, ``runway_days``, ``gap_day``, ``closing_step`` (the
+    step's plan ``order``) and ``plan_activation_day`` are ints or None, and the money figures are the path's own.
+    Many paths: ``survived`` is None and those four are dicts (see the package docstring); ``contingency_used`` /
+    ``contingency_cost`` are means over paths; ``min_liquidity`` / ``min_liquidity_day`` / ``deepest_deficit`` are
+    those of the worst path.
+    """
+
+    horizon_days: int
+    paths: int
+    seed: int
+    kind: str
+    block_size: int
+    target_survival_probability: float
+    survived: bool | None
+    survival_probability: float
+    runway_days: int | None | dict[str, Any]
+    min_liquidity: float
+    min_liquidity_day: int
+    liquidity_at_risk_95: float
+    liquidity_at_risk_99: float
+    extra_liquidity_needed: float
+    deepest_deficit: float
+    contingency_used: float
+    contingency_cost: float
+    gap_day: int | None | dict[str, Any]
+    closing_step: int | None | dict[str, Any]
+    plan_activation_day: int | None | dict[str, Any]
+    fan: dict[str, list[float] | list[int]]
+    channel_impact: list[dict[str, Any]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DrillResult:
+        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+
+
+@dataclass
+class DrillAccumulator:
+    """Folds :class:`BlockResult` objects into exact, order-independent aggregates."""
+
+    horizon: int
+    step_orders: tuple[int, ...]
+    paths: int = 0
+    blocks: set[int] = field(default_factory=set)
+    runway_hist: np.ndarray = field(init=False)
+    gap_hist: np.ndarray = field(init=False)
+    activation_hist: np.ndarray = field(init=False)
+    closing_hist: np.ndarray = field(init=False)
+    min_liq_hist: np.ndarray = field(init=False)
+    deficit_hist: np.ndarray = field(init=False)
+    fan_counts: np.ndarray = field(init=False)
+    fan_min: np.ndarray = field(init=False)
+    fan_max: np.ndarray = field(init=False)  # per cell, like fan_min
+    worst: tuple[float, int] = (np.inf, 0)
+    best_min_liq: float = -np.inf
+    deficit_max: float = 0.0
+    deficit_min: float = np.inf
+    runway_sum: int = 0
+    used_cents: int = 0
+    cost_cents: int = 0
+
+    def __post_init__(self) -> None:
+        size = self.horizon + 1  # the last slot means "never" (survived, no gap, not activated)
+        self.runway_hist = np.zeros(size, dtype=np.int64)
+        self.gap_hist = np.zeros(size, dtype=np.int64)
+        self.activation_hist = np.zeros(size, dtype=np.int64)
+        self.closing_hist = np.zeros(len(self.step_orders) + 1, dtype=np.int64)
+        self.min_liq_hist = np.zeros(metric_grid().size, dtype=np.int64)
+        self.deficit_hist = np.zeros(metric_grid().size, dtype=np.int64)
+        n_days = fan_days(self.horizon).size
+        self.fan_counts = np.zeros(n_days * fan_grid().size, dtype=np.int64)
+        self.fan_min = np.full(n_days * fan_grid().size, np.inf)
+        self.fan_max = np.full(n_days * fan_grid().size, -np.inf)
+
+    def add(self, block: BlockResult) -> None:
+        if block.block_index in self.blocks:
+            raise ValueError(f"Block {block.block_index} was given twice.")
+        self.blocks.add(block.block_index)
+        horizon = self.horizon
+        grid = metric_grid()
+        self.paths += block.n_paths
+
+        def days(values: np.ndarray) -> np.ndarray:
+            return np.bincount(np.where(values < 0, horizon, values), minlength=horizon + 1)
+
+        self.runway_hist += days(block.runway)
+        self.gap_hist += days(block.gap_day)
+        self.activation_hist += days(block.activation_day)
+        self.closing_hist += np.bincount(block.closing_step + 1, minlength=len(self.step_orders) + 1)
+        self.min_liq_hist += np.bincount(grid.index(block.min_liquidity), minlength=grid.size)
+        self.deficit_hist += np.bincount(grid.index(block.deepest_deficit), minlength=grid.size)
+        self.runway_sum += int(block.runway[block.runway >= 0].sum())
+        self.used_cents += sum(np.rint(block.contingency_used * 100.0).astype(np.int64).tolist())
+        self.cost_cents += sum(np.rint(block.contingency_cost * 100.0).astype(np.int64).tolist())
+        worst_path = int(np.lexsort((block.min_liquidity_day, block.min_liquidity))[0])
+        candidate = (float(block.min_liquidity[worst_path]), int(block.min_liquidity_day[worst_path]))
+        self.worst = min(self.worst, candidate)
+        self.best_min_liq = max(self.best_min_liq, float(block.min_liquidity.max()))
+        self.deficit_max = max(self.deficit_max, float(block.deepest_deficit.max()))
+        self.deficit_min = min(self.deficit_min, float(block.deepest_deficit.min()))
+        cells = block.fan_cells  # unique within a block
+        self.fan_counts[cells] += block.fan_counts
+        self.fan_min[cells] = np.minimum(self.fan_min[cells], block.fan_cell_min)
+        self.fan_max[cells] = np.maximum(self.fan_max[cells], block.fan_cell_max)
+
+    def _fan(self) -> dict[str, list[float] | list[int]]:
+        """Daily percentiles: the cell holding the rank, then linear between the cell's exact min and max."""
+        size = fan_grid().size
+        days = fan_days(self.horizon)
+        counts = self.fan_counts.reshape(days.size, size)
+        cumulative = np.cumsum(counts, axis=1)
+        fan: dict[str, list[float] | list[int]] = {"days": days.tolist()}
+        rows = np.arange(days.size)
+        for pct in FAN_PERCENTILES:
+            rank = quantile_rank(pct / 100.0, self.paths)
+            buckets = (cumulative < rank).sum(axis=1)
+            cells = rows * size + buckets
+            in_cell = counts[rows, buckets]
+            before = cumulative[rows, buckets] - in_cell
+            low, high = self.fan_min[cells], self.fan_max[cells]
+            share = np.where(in_cell > 1, (rank - before - 1) / np.maximum(in_cell - 1, 1), 0.0)
+            fan[f"p{pct}"] = [_money(v) for v in low + (high - low) * share]
+        return fan
+
+    def result(self, inputs: DrillInputs, channel_impact: list[dict[str, Any]] | None = None) -> DrillResult:
+        scenario = inputs.scenario
+        if self.paths != scenario.paths:
+            raise ValueError(f"The blocks hold {self.paths} paths; the drill has {scenario.paths}.")
+        horizon = self.horizon
+        grid = metric_grid()
+        n = self.paths
+        survived_paths = int(self.runway_hist[horizon])
+        shortfall_paths = n - survived_paths
+        target = scenario.target_survival_probability
+        lowest_liq, worst_day = self.worst
+        lar95 = money_quantile(grid, self.min_liq_hist, 0.05, lowest_liq, self.best_min_liq, "low")
+        lar99 = money_quantile(grid, self.min_liq_hist, 0.01, lowest_liq, self.best_min_liq, "low")
+        extra = money_quantile(grid, self.deficit_hist, target, self.deficit_min, self.deficit_max, "high")
+        orders = self.step_orders
+
+        if n == 1:
+            runway: Any = _day_or_none(int(np.argmax(self.runway_hist)), horizon)
+            gap: Any = _day_or_none(int(np.argmax(self.gap_hist)), horizon)
+            activation: Any = _day_or_none(int(np.argmax(self.activation_hist)), horizon)
+            position = int(np.argmax(self.closing_hist)) - 1
+            closing: Any = None if position < 0 else orders[position]
+            survived: bool | None = survived_paths == 1
+        else:
+            survived = None
+            runway = {
+                "p1": _day_or_none(quantile_from_counts(self.runway_hist, 0.01), horizon),
+                "p5": _day_or_none(quantile_from_counts(self.runway_hist, 0.05), horizon),
+                "p50": _day_or_none(quantile_from_counts(self.runway_hist, 0.50), horizon),
+                "mean_if_shortfall": round(self.runway_sum / shortfall_paths, 2) if shortfall_paths else None,
+                "shortfall_paths": shortfall_paths,
+            }
+            gap = self._day_summary(self.gap_hist, "paths_with_gap")
+            activation = self._day_summary(self.activation_hist, "activated_paths")
+            closing = {
+                "paths_with_gap": int(self.gap_hist[:horizon].sum()),
+                "closed_by_step": {str(order): int(self.closing_hist[i + 1]) for i, order in enumerate(orders)},
+                "not_closed": int(self.gap_hist[:horizon].sum() - self.closing_hist[1:].sum()),
+            }
+        return DrillResult(
+            horizon_days=horizon,
+            paths=n,
+            seed=scenario.seed,
+            kind=scenario.kind,
+            block_size=scenario.block_size,
+            target_survival_probability=target,
+            survived=survived,
+            survival_probability=survived_paths / n,
+            runway_days=runway,
+            min_liquidity=_money(lowest_liq),
+            min_liquidity_day=int(worst_day),
+            liquidity_at_risk_95=_money(lar95),
+            liquidity_at_risk_99=_money(lar99),
+            extra_liquidity_needed=_money(max(extra, 0.0)),
+            deepest_deficit=_money(self.deficit_max),
+            contingency_used=_money(self.used_cents / n / 100.0),
+            contingency_cost=_money(self.cost_cents / n / 100.0),
+            gap_day=gap,
+            closing_step=closing,
+            plan_activation_day=activation,
+            fan=self._fan(),
+            channel_impact=channel_impact,
+        )
+
+    def _day_summary(self, hist: np.ndarray, label: str) -> dict[str, Any]:
+        horizon = self.horizon
+        count = int(hist[:horizon].sum())
+        median = quantile_from_counts(hist[:horizon], 0.5) if count else None
+        return {label: count, "share": count / self.paths, "p50": median}

@@ -1,0 +1,122 @@
+"""Running a drill: blocks of paths, one process or many, combined exactly."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any
+
+from .impact import channel_impact
+from .inputs import DrillInputs
+from .model import Model, prepare
+from .randomness import draw_block
+from .results import BlockResult, DrillAccumulator, DrillResult
+from .simulate import simulate_paths
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def block_layout(inputs: DrillInputs) -> list[tuple[int, int]]:
+    """``(block_index, n_paths)`` of every block: ``block_size`` paths each, the last one takes the rest."""
+    paths, size = inputs.scenario.paths, inputs.scenario.block_size
+    return [(index, min(size, paths - start)) for index, start in enumerate(range(0, paths, size))]
+
+
+def simulate_block(
+    inputs: DrillInputs, block_index: int, n_paths_in_block: int | None = None, *, model: Model | None = None
+) -> BlockResult:
+    """Simulate block ``block_index`` of the drill. The result depends only on the inputs and the block index.
+
+    ``n_paths_in_block`` must match :func:`block_layout` (it is checked, because the exact combination relies on
+    every run cutting the paths the same way); ``model`` may pass a prepared model to skip re-preparing it.
+    """
+    layout = block_layout(inputs)
+    if not 0 <= block_index < len(layout):
+        raise ValueError(f"Block {block_index} does not exist; the drill has {len(layout)} blocks.")
+    expected = layout[block_index][1]
+    if n_paths_in_block is not None and n_paths_in_block != expected:
+        raise ValueError(f"Block {block_index} has {expected} paths, not {n_paths_in_block}.")
+    model = model if model is not None else prepare(inputs)
+    outcomes = simulate_paths(model, draw_block(inputs, block_index, expected))
+    return BlockResult.from_outcomes(block_index, outcomes)
+
+
+def combine(
+    block_results: Iterable[BlockResult | Mapping[str, Any]],
+    inputs: DrillInputs,
+    *,
+    with_channel_impact: bool = True,
+) -> DrillResult:
+    """Combine the results of every block (in any order; dicts from ``BlockResult.to_dict`` are accepted).
+
+    The iterable is consumed one block at a time, so a generator over database rows keeps memory flat.
+    Raises ``ValueError`` when a block is missing or given twice.
+    """
+    orders = tuple(s.order for s in inputs.plan.ordered_steps) if inputs.plan is not None else ()
+    accumulator = DrillAccumulator(horizon=inputs.scenario.horizon_days, step_orders=orders)
+    for block in block_results:
+        accumulator.add(block if isinstance(block, BlockResult) else BlockResult.from_dict(block))
+    expected = {index for index, _ in block_layout(inputs)}
+    if accumulator.blocks != expected:
+        missing = sorted(expected - accumulator.blocks)
+        extra = sorted(accumulator.blocks - expected)
+        raise ValueError(f"Blocks do not match the drill: missing {missing[:10]}, unexpected {extra[:10]}.")
+    impact = channel_impact(inputs) if with_channel_impact and inputs.channels else None
+    return accumulator.result(inputs, impact)
+
+
+_worker_state: dict[str, Any] = {}
+
+
+def _init_worker(inputs: DrillInputs) -> None:
+    _worker_state["inputs"] = inputs
+    _worker_state["model"] = prepare(inputs)
+
+
+def _run_block(block_index: int) -> BlockResult:
+    return simulate_block(_worker_state["inputs"], block_index, model=_worker_state["model"])
+
+
+def run(
+    inputs: DrillInputs,
+    *,
+    workers: int = 1,
+    with_channel_impact: bool = True,
+    progress: ProgressCallback | None = None,
+) -> DrillResult:
+    """Run the whole drill here: all blocks, folded as they finish (memory stays flat as paths grow).
+
+    ``workers`` > 1 spreads blocks over that many processes; the numbers are the same either way.
+    ``progress(done_blocks, total_blocks)`` is called after each block.
+    """
+    layout = block_layout(inputs)
+    total = len(layout)
+    orders = tuple(s.order for s in inputs.plan.ordered_steps) if inputs.plan is not None else ()
+    accumulator = DrillAccumulator(horizon=inputs.scenario.horizon_days, step_orders=orders)
+
+    def fold(block: BlockResult) -> None:
+        accumulator.add(block)
+        if progress is not None:
+            progress(len(accumulator.blocks), total)
+
+    if workers <= 1 or total == 1:
+        model = prepare(inputs)
+        for index, n_paths in layout:
+            fold(simulate_block(inputs, index, n_paths, model=model))
+    else:
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(inputs,)) as pool:
+            pending: set[Future[BlockResult]] = set()
+            queue = iter(index for index, _ in layout)
+            window = 2 * workers  # bounded: finished blocks are folded before more are started
+            for index in queue:
+                pending.add(pool.submit(_run_block, index))
+                if len(pending) >= window:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        fold(future.result())
+            for future in pending:
+                fold(future.result())
+    impact = channel_impact(inputs) if with_channel_impact and inputs.channels else None
+    return accumulator.result(inputs, impact)

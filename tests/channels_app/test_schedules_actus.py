@@ -1,7 +1,7 @@
 """Our schedules against the ACTUS reference test cases for PAM, ANN and LAM contracts (docs/actus.md).
 
-The cases are the ACTUS Financial Research Foundation's (actusfrf/actus-tests, CC BY-SA 4.0), read from
-/work/shared/reference/actus or from $ACTUS_TESTS_DIR. A case is compared when no rule in `exclusion_reasons` fires:
+The cases are the ACTUS Financial Research Foundation's (actusfrf/actus-tests, CC BY-SA 4.0), kept in
+tests/reference/actus with their licence. A case is compared when no rule in `exclusion_reasons` fires:
 the selection is computed from the contract terms and the expected events, never picked by hand, and
 `test_selection_is_the_documented_one` pins it to the list in docs/actus.md.
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,11 +30,8 @@ from dateutil.relativedelta import relativedelta
 
 from channels_app.schedules import ScheduleRow, build_schedule, year_fraction
 
-ACTUS_DIR = Path(os.environ.get("ACTUS_TESTS_DIR", "/work/shared/reference/actus"))
+ACTUS_DIR = Path(__file__).resolve().parents[1] / "reference" / "actus"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "actus.md"
-
-if not (ACTUS_DIR / "actus-tests-pam.json").exists():
-    pytest.skip(f"ACTUS reference cases not found in {ACTUS_DIR} (set ACTUS_TESTS_DIR)", allow_module_level=True)
 
 
 def load_cases() -> dict[str, dict[str, Any]]:

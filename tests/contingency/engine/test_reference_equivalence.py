@@ -1,0 +1,39 @@
+"""The vectorised engine and the plain per-path loop are two statements of the same rules: they must agree."""
+
+import numpy as np
+import pytest
+
+from contingency.engine.model import prepare
+from contingency.engine.randomness import draw_block
+from contingency.engine.reference import simulate_paths_reference
+from contingency.engine.simulate import simulate_paths
+from tests.contingency.engine.builders import random_inputs, worked_example
+
+INTEGER_OUTCOMES = ("runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day")
+MONEY_OUTCOMES = ("min_liquidity", "deepest_deficit", "contingency_used", "contingency_cost", "final_cash", "liquidity")
+
+
+def assert_same_paths(inputs, block_index=0):
+    n_paths = min(inputs.scenario.paths, inputs.scenario.block_size)
+    draws = draw_block(inputs, block_index, n_paths)
+    fast = simulate_paths(prepare(inputs), draws)
+    slow = simulate_paths_reference(inputs, draws)
+    for name in MONEY_OUTCOMES:
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-9, atol=1e-6, err_msg=name)
+    for name in INTEGER_OUTCOMES:
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
+
+
+@pytest.mark.parametrize("line_closes", [False, True])
+def test_worked_example_agrees_with_reference_loop(line_closes):
+    assert_same_paths(worked_example(line_closes=line_closes))
+
+
+@pytest.mark.parametrize("case", range(150))
+def test_random_deterministic_drills_agree_with_reference_loop(case):
+    assert_same_paths(random_inputs(np.random.default_rng([1, case]), monte_carlo=False))
+
+
+@pytest.mark.parametrize("case", range(150))
+def test_random_monte_carlo_blocks_agree_with_reference_loop(case):
+    assert_same_paths(random_inputs(np.random.default_rng([2, case]), monte_carlo=True), block_index=case % 3)

@@ -4,7 +4,9 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from channels_app.api import views as channels
+from contingency.api import drills
 from contingency.api import views as contingency
+from financeplanner.api import imports
 
 from . import views
 
@@ -19,9 +21,13 @@ router.register("pools", contingency.LiquidityPoolViewSet, basename="pool")
 router.register("cash-flows", contingency.CashFlowLineViewSet, basename="cashflow")
 router.register("plans", contingency.ContingencyPlanViewSet, basename="plan")
 router.register("scenarios", contingency.ScenarioViewSet, basename="scenario")
+router.register("drills", drills.DrillRunViewSet, basename="drill")
+router.register("drill-schedules", drills.DrillScheduleViewSet, basename="drillschedule")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("schedules/preview/", channels.SchedulePreviewView.as_view(), name="schedule-preview"),
+    path("imports/<str:dataset>/", imports.ImportView.as_view(), name="import"),
+    path("imports/<str:dataset>/template/", imports.ImportTemplateView.as_view(), name="import-template"),
     *router.urls,
 ]

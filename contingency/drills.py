@@ -1,0 +1,317 @@
+"""Drill runs: start, claim, simulate in blocks, combine, judge against the policy; schedules and checklists.
+
+A run is claimed, not assumed: `queued → running` is one conditional UPDATE. Every block's result is stored
+in the database under a unique (run, index), so a block computed twice is stored once, and a worker that dies
+mid-drill leaves behind only what it finished; whoever picks the run up next computes the missing blocks.
+The run is finished by one conditional UPDATE `running → succeeded`, whoever gets there first.
+"""
+
+import json
+import logging
+import math
+import socket
+
+from celery.schedules import crontab
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from financeplanner.models import Company, Membership
+
+from . import engine
+from .choices import ChecklistOutcome, DrillStatus, ScenarioKind, Severity, StepAction
+from .engine.inputs import DrillInputs
+from .models import Alert, ChecklistItem, ContingencyPlan, DrillBlock, DrillRun, DrillSchedule, Scenario
+from .snapshot import build_inputs
+
+logger = logging.getLogger(__name__)
+
+
+# -- starting a run ----------------------------------------------------------------------------------------------
+
+
+def drill_start(
+    *,
+    company: Company,
+    scenario: Scenario,
+    plan: ContingencyPlan | None = None,
+    paths: int | None = None,
+    seed: int | None = None,
+    by=None,
+    schedule: DrillSchedule | None = None,
+    enqueue: bool = True,
+) -> DrillRun:
+    """Snapshot the company as it stands, store a queued run and hand it to a worker once committed.
+
+    `enqueue=False` leaves the run to the caller (the `run_drill` command simulates it in its own process).
+    """
+    from .tasks import run_drill_task
+
+    if scenario.company_id != company.pk:
+        raise ValidationError({"scenario": "Unknown scenario."})
+    if plan is not None and plan.company_id != company.pk:
+        raise ValidationError({"plan": "Unknown plan."})
+    paths = 1 if scenario.kind == ScenarioKind.DETERMINISTIC else (paths or scenario.paths)
+    seed = scenario.seed if seed is None else seed
+    if not 1 <= paths <= 1_000_000:
+        raise ValidationError({"paths": "Between 1 and 1,000,000 paths."})
+    try:
+        inputs = build_inputs(company=company, scenario=scenario, plan=plan, paths=paths, seed=seed)
+    except ValueError as exc:
+        raise ValidationError({"scenario": str(exc)}) from exc
+    with transaction.atomic():
+        run = DrillRun.objects.create(
+            company=company,
+            scenario=scenario,
+            plan=plan,
+            schedule=schedule,
+            paths=paths,
+            seed=seed,
+            snapshot=inputs.to_dict(),
+            blocks_total=math.ceil(paths / inputs.scenario.block_size),
+            created_by=by,
+        )
+        if plan is not None:
+            checklist_create(run=run, plan=plan)
+        if enqueue:
+            # A worker must never look for a row that is not committed yet.
+            transaction.on_commit(lambda: run_drill_task.delay(run.pk))
+    return run
+
+
+def checklist_create(*, run: DrillRun, plan: ContingencyPlan) -> list[ChecklistItem]:
+    """The live-drill checklist: prove the plan's sources can really be reached, not only simulated."""
+    titles = []
+    for step in plan.steps.select_related("pool"):
+        name = step.pool.name if step.pool else step.get_action_display()
+        if step.action == StepAction.DRAW_BACKUP_LINE:
+            titles.append(f"Test draw on the backup line: {name}")
+        elif step.action == StepAction.LIQUIDATE_POOL:
+            titles.append(f"Confirm same-day redemption terms: {name}")
+        else:
+            titles.append(f"Confirm step {step.order} can be executed: {name}")
+    titles += ["Lender and bank contacts confirmed", "Facility documents and mandates in place"]
+    return ChecklistItem.objects.bulk_create(
+        ChecklistItem(run=run, order=order, title=title) for order, title in enumerate(titles, start=1)
+    )
+
+
+@transaction.atomic
+def checklist_record(
+    *, item: ChecklistItem, outcome: str, notes: str = "", minutes_taken: int | None = None, by
+) -> ChecklistItem:
+    """Record a live-drill task's outcome, when and by whom."""
+    if outcome not in ChecklistOutcome.values:
+        raise ValidationError({"outcome": f"Unknown outcome {outcome!r}."})
+    item.outcome, item.notes, item.minutes_taken = outcome, notes, minutes_taken
+    item.done_at = None if outcome == ChecklistOutcome.PENDING else timezone.now()
+    item.done_by = None if outcome == ChecklistOutcome.PENDING else by
+    item.full_clean()
+    item.save()
+    return item
+
+
+# -- executing a run ---------------------------------------------------------------------------------------------
+
+
+def claim(run_id: int) -> DrillRun | None:
+    """Claim a queued run, or resume one whose worker died. None when there is nothing left to do."""
+    claimed = DrillRun.objects.filter(pk=run_id, status=DrillStatus.QUEUED).update(
+        status=DrillStatus.RUNNING, started_at=timezone.now()
+    )
+    run = DrillRun.objects.select_related("company").filter(pk=run_id).first()
+    if run is None or (not claimed and run.status != DrillStatus.RUNNING):
+        return None
+    return run
+
+
+def missing_blocks(run: DrillRun) -> list[int]:
+    done = set(run.blocks.values_list("index", flat=True))
+    return [i for i in range(run.blocks_total) if i not in done]
+
+
+def block_execute(run_id: int, index: int) -> None:
+    """Simulate one block of paths and store it (idempotent: a block stored twice is stored once)."""
+    run = DrillRun.objects.filter(pk=run_id, status=DrillStatus.RUNNING).first()
+    if run is None or DrillBlock.objects.filter(run=run, index=index).exists():
+        return
+    result = engine.simulate_block(DrillInputs.from_dict(run.snapshot), index)
+    try:
+        with transaction.atomic():
+            DrillBlock.objects.create(run=run, index=index, result=result.to_dict(), worker=_worker_name())
+    except IntegrityError:
+        return  # another worker stored the same block first; the numbers are the same
+    done = DrillBlock.objects.filter(run=run).count()
+    DrillRun.objects.filter(pk=run_id, status=DrillStatus.RUNNING).update(
+        progress=min(99, done * 100 // max(run.blocks_total, 1))
+    )
+
+
+def drill_finish(run_id: int) -> bool:
+    """Combine the blocks into the results, once every block is in. True when this call finished the run."""
+    run = DrillRun.objects.select_related("company", "scenario", "schedule").filter(pk=run_id).first()
+    if run is None or run.status != DrillStatus.RUNNING or missing_blocks(run):
+        return False
+    inputs = DrillInputs.from_dict(run.snapshot)
+    blocks = [engine.BlockResult.from_dict(b) for b in run.blocks.order_by("index").values_list("result", flat=True)]
+    result = json.loads(json.dumps(engine.combine(blocks, inputs).to_dict(), default=float))
+    passed = passes_policy(run.company, result)
+    finished = DrillRun.objects.filter(pk=run_id, status=DrillStatus.RUNNING).update(
+        status=DrillStatus.SUCCEEDED, progress=100, results=result, passed_policy=passed, finished_at=timezone.now()
+    )
+    if finished and run.schedule_id and not passed:
+        transaction.on_commit(lambda: notify_failed_drill(run_id))
+    return bool(finished)
+
+
+def drill_fail(run_id: int, error: BaseException) -> None:
+    message = f"{type(error).__name__}: {error}"
+    logger.exception("Drill %s failed", run_id, exc_info=error)
+    DrillRun.objects.filter(pk=run_id, status__in=[DrillStatus.QUEUED, DrillStatus.RUNNING]).update(
+        status=DrillStatus.FAILED, error=message[:2000], finished_at=timezone.now()
+    )
+    run = DrillRun.objects.filter(pk=run_id).first()
+    if run is not None and run.schedule_id:
+        transaction.on_commit(lambda: notify_failed_drill(run_id))
+
+
+def drill_run_here(run: DrillRun) -> None:
+    """Simulate every missing block of a claimed run in this process, then finish it."""
+    for index in missing_blocks(run):
+        block_execute(run.pk, index)
+    drill_finish(run.pk)
+
+
+def passes_policy(company: Company, result: dict) -> bool:
+    """The company's policy: survive its horizon (one path), or with its target probability (Monte Carlo)."""
+    if "survival_probability" in result and result.get("paths", 1) > 1:
+        return result["survival_probability"] >= float(company.target_survival_probability)
+    runway = result.get("runway_days")
+    return runway is None or runway >= company.survival_horizon_days
+
+
+def _worker_name() -> str:
+    from celery import current_task
+
+    request = getattr(current_task, "request", None)
+    return (getattr(request, "hostname", None) or socket.gethostname())[:200]
+
+
+# -- failed scheduled drills -------------------------------------------------------------------------------------
+
+
+def notify_failed_drill(run_id: int) -> None:
+    """Raise an alert for a scheduled drill that failed the policy and e-mail the members who asked for it."""
+    run = DrillRun.objects.select_related("company", "schedule").get(pk=run_id)
+    schedule_name = run.schedule.name if run.schedule else "drill"
+    if run.status == DrillStatus.FAILED:
+        message = f"Scheduled drill {schedule_name!r} could not run: {run.error}"
+    else:
+        message = f"Scheduled drill {schedule_name!r} does not meet the liquidity policy (run #{run.pk})."
+    try:
+        with transaction.atomic():
+            Alert.objects.create(
+                company=run.company,
+                indicator="failed_drill",
+                key=f"schedule:{run.schedule_id}",
+                severity=Severity.RED,
+                message=message,
+            )
+    except IntegrityError:
+        pass  # the breach is already open: one alert per breach
+    recipients = list(
+        Membership.objects.filter(company=run.company, notify_on_failed_drill=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if recipients:
+        send_mail(f"[financeplanner] {run.company.name}: drill failed", message, None, recipients)
+
+
+# -- schedules ---------------------------------------------------------------------------------------------------
+
+
+def _crontab(cron: str, timezone_name: str) -> CrontabSchedule:
+    parts = cron.split()
+    if len(parts) != 5:
+        raise ValidationError({"cron": "Five fields: minute hour day-of-month month day-of-week."})
+    minute, hour, day_of_month, month_of_year, day_of_week = parts
+    try:
+        crontab(
+            minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week
+        )
+    except (ValueError, TypeError) as exc:
+        raise ValidationError({"cron": f"Not a valid cron expression: {exc}"}) from exc
+    schedule, _ = CrontabSchedule.objects.get_or_create(
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        day_of_week=day_of_week,
+        timezone=timezone_name,
+    )
+    return schedule
+
+
+@transaction.atomic
+def schedule_save(*, company: Company, by, schedule: DrillSchedule | None = None, **fields) -> DrillSchedule:
+    """Create or edit a drill schedule and keep its django-celery-beat periodic task in step."""
+    schedule = schedule or DrillSchedule(company=company)
+    for name, value in fields.items():
+        setattr(schedule, name, value)
+    if schedule.scenario_id and schedule.scenario.company_id != company.pk:
+        raise ValidationError({"scenario": "Unknown scenario."})
+    if schedule.plan_id and schedule.plan.company_id != company.pk:
+        raise ValidationError({"plan": "Unknown plan."})
+    schedule.full_clean()
+    crontab_schedule = _crontab(schedule.cron, settings.CELERY_TIMEZONE)
+    schedule.save()
+    task = schedule.periodic_task or PeriodicTask(name=f"drill-schedule-{schedule.pk}")
+    task.task = "contingency.tasks.scheduled_drill_task"
+    task.crontab = crontab_schedule
+    task.args = json.dumps([schedule.pk])
+    task.enabled = schedule.enabled
+    task.save()
+    if schedule.periodic_task_id != task.pk:
+        schedule.periodic_task = task
+        schedule.save(update_fields=["periodic_task"])
+    return schedule
+
+
+@transaction.atomic
+def schedule_delete(*, schedule: DrillSchedule, by) -> None:
+    if schedule.periodic_task_id:
+        PeriodicTask.objects.filter(pk=schedule.periodic_task_id).delete()
+    schedule.delete()
+
+
+def scheduled_drill_start(schedule_id: int) -> DrillRun | None:
+    schedule = DrillSchedule.objects.select_related("company", "scenario", "plan").filter(pk=schedule_id).first()
+    if schedule is None or not schedule.enabled:
+        return None
+    return drill_start(company=schedule.company, scenario=schedule.scenario, plan=schedule.plan, schedule=schedule)
+
+
+def summary_text(run: DrillRun) -> str:
+    """A readable summary of a finished run, for the command line and e-mails."""
+    r = run.results or {}
+    lines = [f"Drill #{run.pk}: {run.scenario.name}" + (f" with plan {run.plan.name}" if run.plan else "")]
+    lines.append(f"  horizon {r.get('horizon_days')} days, {r.get('paths')} path(s), seed {r.get('seed')}")
+    if r.get("paths", 1) == 1:
+        runway = r.get("runway_days")
+        lines.append(
+            "  survives the horizon" if runway is None else f"  runway {runway} days (shortfall on day {runway})"
+        )
+    else:
+        lines.append(f"  survival probability {r.get('survival_probability'):.2%}, runway {r.get('runway_days')}")
+    lines += [
+        f"  minimum liquidity {r.get('min_liquidity'):,.2f} on day {r.get('min_liquidity_day')}",
+        f"  liquidity at risk 95% {r.get('liquidity_at_risk_95'):,.2f}, 99% {r.get('liquidity_at_risk_99'):,.2f}",
+        f"  extra liquidity needed {r.get('extra_liquidity_needed'):,.2f}",
+        f"  contingency used {r.get('contingency_used'):,.2f}",
+        f"  policy: {'met' if run.passed_policy else 'NOT met'}",
+    ]
+    return "\n".join(lines)

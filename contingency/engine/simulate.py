@@ -296,7 +296,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
         open_headroom = np.einsum("ij,ij->i", headroom, drawable)
         need = buffer - cash
         rows = np.flatnonzero(need > 0)
-        if rows.size:
+        if rows.size and n_ch:
             avail = headroom[rows] * drawable[rows]
             cum = np.cumsum(avail, axis=1)
             total = cum[:, -1]

@@ -22,7 +22,8 @@ Running::
         Folds every block (BlockResult objects or their dicts, any order, streamed one at a time). The result is
         bit-identical to ``run(inputs)`` whatever the split or order; a missing or repeated block is a ValueError.
     channel_impact(inputs) -> list[dict]
-        Which channel's loss hurts most (each channel closed on day 0, deterministic reruns in one batch).
+        Which channel's loss hurts most (each channel closed on day 0, deterministic reruns in one batch; the
+        closure itself does not activate an on_shock plan, so the ranking shows each channel's own weight).
         ``run``/``combine`` include it unless ``with_channel_impact=False`` (skip it for huge runs if you like;
         it costs one deterministic batch of len(channels)+1 paths).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -17,9 +18,11 @@ def channel_impact(inputs: DrillInputs) -> list[dict[str, Any]]:
 
     The baseline is the scenario run deterministically (its explicit shocks and downgrade, no Monte Carlo
     actions, every plan step with success_probability > 0 working). For each channel the same drill is rerun with
-    that channel also closed on day 0 (a lender action: it activates an ``on_shock`` plan and snaps back
-    supply-chain finance). All reruns are paths of one vectorised batch. Channels already closed or matured on
-    day 0 are not rerun: their loss has already happened (impact 0).
+    that channel also closed on day 0: no draws from it, its drawn amount runs off on its schedule (supply-chain
+    finance snaps back at once). The closure does not activate an ``on_shock`` plan by itself, so the impact
+    measures the channel's weight rather than the plan's reaction to a first shock (a plan activated by the
+    scenario or by low liquidity still runs). All reruns are paths of one vectorised batch. Channels already
+    closed or matured on day 0 are not rerun: their loss has already happened (impact 0).
 
     Each row: ``channel_key``, ``name``, ``channel_type``, ``runway_days`` (with the channel lost; None = survives),
     ``runway_impact_days`` (baseline runway - runway with the loss, counting survival as the horizon),
@@ -31,7 +34,7 @@ def channel_impact(inputs: DrillInputs) -> list[dict[str, Any]]:
     horizon = deterministic.scenario.horizon_days
     channels = deterministic.channels
     candidates = [i for i, c in enumerate(channels) if c.status not in ("closed", "matured")]
-    draws = no_draws(deterministic, 1 + len(candidates))
+    draws = dataclasses.replace(no_draws(deterministic, 1 + len(candidates)), events_activate_plan=False)
     for row, i in enumerate(candidates, start=1):
         draws.event_day[row, i] = 0
         draws.event_kind[row, i] = LENDER_ACTIONS.index("close")

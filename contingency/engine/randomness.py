@@ -125,12 +125,15 @@ class Draws:
 
     ``event_day`` (P x C, int64): day of the drawn lender action, ``NEVER`` for none; ``event_kind`` (P x C, int8):
     index into ``LENDER_ACTIONS``; ``step_ok`` (P x S, bool); ``flow_noise`` (P x H) or None.
+    ``events_activate_plan``: whether these actions activate an ``on_shock`` plan (False only for the forced
+    closures of :func:`~.impact.channel_impact`, which measure a channel's weight, not the plan's reaction).
     """
 
     event_day: np.ndarray
     event_kind: np.ndarray
     step_ok: np.ndarray
     flow_noise: np.ndarray | None
+    events_activate_plan: bool = True
 
     @property
     def n_paths(self) -> int:

@@ -240,7 +240,7 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict:  # noqa: C901 
             if day == t:
                 apply(lines[i], LENDER_ACTIONS[int(draws.event_kind[p, i])], scenario.mc_reduce_by,
                       scenario.mc_freeze_days, t)  # fmt: skip
-                shocked = True
+                shocked = shocked or draws.events_activate_plan
         if t == 0 and old_rank is not None and new_rank is not None:
             for line in lines:
                 for trig in line.c.triggers:

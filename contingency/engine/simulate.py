@@ -260,7 +260,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
                 chosen = flat[kinds == code]
                 if chosen.size:
                     apply(chosen, code, model.mc_reduce_by, model.mc_freeze_days, t)
-            if shocked is not None:
+            if shocked is not None and draws.events_activate_plan:
                 shocked[flat // n_ch] = True
         if t == 0:
             for spec in model.own_triggers:

@@ -302,3 +302,12 @@ def test_channel_impact_ranks_the_channel_whose_loss_hurts_most_first():
     assert ranking[0]["runway_days"] == 10 and ranking[0]["runway_impact_days"] == 100
     assert ranking[1]["runway_days"] == 100 and ranking[1]["runway_impact_days"] == 10
     assert ranking[0]["min_liquidity_impact"] == 1_000_000
+
+
+def test_channel_impact_is_not_masked_by_an_on_shock_plan_reacting_to_the_closure():
+    # Without a shock the plan never runs; if the test closure activated it, losing a line would look helpful.
+    pool = PoolInput(key="mmf", kind="money_market_fund", amount=5_000_000)
+    plan = PlanInput(trigger="on_shock", steps=(StepInput(order=1, action="liquidate_pool", pool_key="mmf"),))
+    inputs = DrillInputs(scenario(200, 0, -10_000), (line("small", limit=100_000), line("big", limit=1_000_000)),
+                         (pool,), plan)  # fmt: skip
+    assert [r["runway_impact_days"] for r in channel_impact(inputs)] == [100, 10]

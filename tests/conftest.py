@@ -36,7 +36,7 @@ def treasurer(company):
 
 
 @pytest.fixture
-def admin_user(company):
+def company_admin(company):
     return _member(company, "admin", "ada-admin")
 
 

@@ -161,16 +161,16 @@ def test_companies_list_shows_only_own_and_creator_becomes_admin(company, other_
     assert members == [{"username": "ana-analyst", "role": "admin", "notify_on_failed_drill": False}]
 
 
-def test_only_admins_manage_members(company, analyst, admin_user, viewer, api_as):
+def test_only_admins_manage_members(company, analyst, company_admin, viewer, api_as):
     assert (
         api_as(analyst)
         .post("/api/v1/companies/acme/members/", {"username": "vera-viewer", "role": "admin"})
         .status_code
         == 403
     )
-    response = api_as(admin_user).post(
+    response = api_as(company_admin).post(
         "/api/v1/companies/acme/members/", {"username": "vera-viewer", "role": "analyst"}
     )
     assert response.status_code == 201 and response.json()["role"] == "analyst"
-    assert api_as(admin_user).delete("/api/v1/companies/acme/members/ada-admin/").status_code == 400  # last admin
-    assert api_as(admin_user).delete("/api/v1/companies/acme/members/vera-viewer/").status_code == 204
+    assert api_as(company_admin).delete("/api/v1/companies/acme/members/ada-admin/").status_code == 400  # last admin
+    assert api_as(company_admin).delete("/api/v1/companies/acme/members/vera-viewer/").status_code == 204

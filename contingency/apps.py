@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ContingencyConfig(AppConfig):
     name = "contingency"
     verbose_name = "Liquidity and drills"
+
+    def ready(self) -> None:
+        from . import tasks_warnings  # noqa: F401  (the early-warning tasks: autodiscovery only finds tasks.py)

@@ -12,7 +12,8 @@ class FinancePlannerConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from . import audit  # noqa: F401  (registers the audited models)
+        # Registers the audited models; connects the post_delete receivers that record export tombstones.
+        from . import audit, exports  # noqa: F401
 
         if settings.CELERY_TASK_ALWAYS_EAGER:
             logger.info("No CELERY_BROKER_URL configured: background tasks run inline in the web process.")

@@ -194,3 +194,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# -- Exports, API keys, early warnings and hardening ---------------------------------------------------------------
+# Exports are throttled per user or API key on top of the user rate; the HTML login form like the token view.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["exports"] = env("THROTTLE_EXPORTS", default="120/minute")
+MIDDLEWARE += ["financeplanner.middleware.LoginThrottleMiddleware"]
+LOGIN_THROTTLE_PATHS = env.list("LOGIN_THROTTLE_PATHS", default=["/accounts/login/", "/en/accounts/login/"])
+
+# Early warnings: evaluated by beat every WARNINGS_EVALUATION_SECONDS and after each relevant change (debounced).
+WARNINGS_EVALUATION_SECONDS = env.int("WARNINGS_EVALUATION_SECONDS", default=900)
+WARNINGS_DEBOUNCE_SECONDS = env.int("WARNINGS_DEBOUNCE_SECONDS", default=2)
+CELERY_BEAT_SCHEDULE = {
+    "evaluate-early-warnings": {
+        "task": "contingency.tasks_warnings.evaluate_all_companies_task",
+        "schedule": float(WARNINGS_EVALUATION_SECONDS),
+    },
+}
+ALERT_EMAIL_ROLES = env.list("ALERT_EMAIL_ROLES", default=["admin", "treasurer"])
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)

@@ -4,9 +4,9 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from channels_app.api import views as channels
-from contingency.api import drills
+from contingency.api import alerts, drills
 from contingency.api import views as contingency
-from financeplanner.api import imports
+from financeplanner.api import apikeys, exports, imports
 
 from . import views
 
@@ -23,11 +23,16 @@ router.register("plans", contingency.ContingencyPlanViewSet, basename="plan")
 router.register("scenarios", contingency.ScenarioViewSet, basename="scenario")
 router.register("drills", drills.DrillRunViewSet, basename="drill")
 router.register("drill-schedules", drills.DrillScheduleViewSet, basename="drillschedule")
+router.register("alerts", alerts.AlertViewSet, basename="alert")
+router.register("warning-thresholds", alerts.WarningThresholdViewSet, basename="warningthreshold")
+router.register("webhooks", alerts.WebhookViewSet, basename="webhook")
+router.register("api-keys", apikeys.ApiKeyViewSet, basename="apikey")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("schedules/preview/", channels.SchedulePreviewView.as_view(), name="schedule-preview"),
     path("imports/<str:dataset>/", imports.ImportView.as_view(), name="import"),
     path("imports/<str:dataset>/template/", imports.ImportTemplateView.as_view(), name="import-template"),
+    *exports.urlpatterns,
     *router.urls,
 ]

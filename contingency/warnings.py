@@ -1,0 +1,610 @@
+"""Early warnings: indicators of funding risk, graded green / amber / red against thresholds, kept as alerts.
+
+Each indicator reads the company as it stands and gives zero or more readings (one per channel, counterparty or
+schedule where it is about one). A reading at amber or red is a *breach*: it opens an alert, once — the partial
+unique constraint `alert_one_open` (company, indicator, key while unresolved) makes a second evaluation, even a
+concurrent one, find the open alert instead of raising another. While the breach lasts the alert follows the value
+(amber → red is an escalation and notifies again); when the value recovers the alert resolves itself.
+
+**Defaults** (a company overrides them with WarningThreshold rows; `enabled=False` silences an indicator):
+
+| indicator | value | amber | red | why |
+|---|---|---|---|---|
+| `headroom_ratio` | open headroom / limit of open lines | < 0.25 | < 0.10 | little room left to draw |
+| `hhi_lender` | HHI of drawn funding by lender (0–10,000) | ≥ 2,500 | ≥ 5,000 | 2,500: "highly concentrated" (US DOJ/FTC 2010); 5,000: as if two equal lenders |
+| `hhi_type` | HHI of drawn funding by channel type | ≥ 2,500 | ≥ 5,000 | idem, by type |
+| `platform_share` | share of drawn funding from online platforms | ≥ 0.15 | ≥ 0.30 | platforms cut lines readily |
+| `maturity_wall_30` | principal due within 30 days / open headroom | ≥ 0.50 | ≥ 1.00 | red: what falls due exceeds what can be drawn |
+| `maturity_wall_90` | principal due within 90 days / open headroom | ≥ 0.50 | ≥ 1.00 | idem over 90 days |
+| `counterparty_downgrade` | notches below the best rating of the year before (per lender) | ≥ 1 | ≥ 3 | three notches: the regulatory stress downgrade |
+| `counterparty_pd_rise` | rise of one-year PD over the lowest of the year before, relative | ≥ 0.50 | ≥ 2.00 | PD up half / tripled |
+| `own_rating_trigger` | notches between our rating and a lender's "closes below X" trigger | < 2 | < 0 | amber: one notch from firing; red: fired |
+| `platform_utilisation` | utilisation − the line's utilisation trigger (0.90 without one) | ≥ −0.10 | ≥ 0 | platforms cut lines kept near full |
+| `runway` | runway of the latest drill / the company's survival horizon | < 1.25 | < 1.00 | red: the plan does not reach the horizon |
+| `failed_drill` | 1 when the latest run of a drill schedule failed or missed the policy | — | ≥ 1 | an unattended drill went wrong |
+
+Maturity walls count scheduled principal of lines that do not roll over (or are no longer open), and any excess
+falling due after a reduction or a call; amounts are converted to the reporting currency at the latest FX rate.
+For a Monte Carlo drill the runway is its 1st percentile over paths (the target survival probability is 99 %).
+
+Evaluation runs on a schedule (Celery beat, every WARNINGS_EVALUATION_SECONDS) and after every change that moves an
+indicator: the ledger and lender-event services and new credit assessments call `enqueue_evaluation`, which enqueues
+the task once the change is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from channels_app import ratings
+from channels_app.choices import ChannelStatus, TriggerKind
+from channels_app.models import CreditAssessment, FundingChannel, LenderTrigger
+from channels_app.selectors import PLATFORM_TYPES, channel_schedule, funding_summary, fx_rates, to_reporting
+from financeplanner.models import Company
+
+from .choices import DrillStatus, Severity
+from .models import Alert, DrillRun, WarningThreshold
+
+logger = logging.getLogger(__name__)
+
+D = Decimal
+VALUE_PLACES = D("0.000001")
+HIGHER, LOWER = "higher", "lower"  # which way is worse
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    title: str
+    worse: str
+    amber: Decimal | None
+    red: Decimal | None
+
+
+INDICATORS: dict[str, Indicator] = {
+    i.code: i
+    for i in (
+        Indicator("headroom_ratio", "Headroom ratio", LOWER, D("0.25"), D("0.10")),
+        Indicator("hhi_lender", "Funding concentration by lender (HHI)", HIGHER, D("2500"), D("5000")),
+        Indicator("hhi_type", "Funding concentration by channel type (HHI)", HIGHER, D("2500"), D("5000")),
+        Indicator("platform_share", "Share of funding from online platforms", HIGHER, D("0.15"), D("0.30")),
+        Indicator("maturity_wall_30", "Maturity wall, 30 days", HIGHER, D("0.50"), D("1.00")),
+        Indicator("maturity_wall_90", "Maturity wall, 90 days", HIGHER, D("0.50"), D("1.00")),
+        Indicator("counterparty_downgrade", "Lender downgrade", HIGHER, D("1"), D("3")),
+        Indicator("counterparty_pd_rise", "Lender default probability rise", HIGHER, D("0.50"), D("2.00")),
+        Indicator("own_rating_trigger", "Our rating against lenders' triggers", LOWER, D("2"), D("0")),
+        Indicator("platform_utilisation", "Platform line utilisation against its trigger", HIGHER, D("-0.10"), D("0")),
+        Indicator("runway", "Runway of the latest drill", LOWER, D("1.25"), D("1.00")),
+        Indicator("failed_drill", "Failed scheduled drill", HIGHER, None, D("1")),
+    )
+}
+
+DEFAULT_UTILISATION_TRIGGER = D("0.90")
+LOOKBACK_DAYS = 365
+OPEN_OR_FROZEN = (ChannelStatus.ACTIVE, ChannelStatus.REDUCED, ChannelStatus.FROZEN)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    amber: Decimal | None
+    red: Decimal | None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One value of one indicator, about `key` ("" when it is about the whole company)."""
+
+    indicator: str
+    key: str
+    value: Decimal | None
+    message: str
+    severity: str = Severity.GREEN
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """What happened to an alert in an evaluation: raised, escalated (amber → red) or resolved."""
+
+    alert: Alert
+    event: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    readings: list[Reading]
+    events: list[AlertEvent]
+    skipped: dict[str, str]  # indicator → why it could not be evaluated (its open alerts are left as they are)
+
+
+def thresholds_for(company: Company) -> dict[str, Thresholds]:
+    """The documented defaults, overridden by the company's WarningThreshold rows."""
+    result = {code: Thresholds(i.amber, i.red) for code, i in INDICATORS.items()}
+    for row in WarningThreshold.objects.for_company(company):
+        if row.indicator in result:
+            default = result[row.indicator]
+            result[row.indicator] = Thresholds(
+                amber=row.amber if row.amber is not None else default.amber,
+                red=row.red if row.red is not None else default.red,
+                enabled=row.enabled,
+            )
+    return result
+
+
+def grade(indicator: Indicator, value: Decimal | None, thresholds: Thresholds) -> str:
+    """green / amber / red. Higher-is-worse breaches at or above a level; lower-is-worse breaches below it."""
+    if value is None:
+        return Severity.GREEN
+
+    def breached(level: Decimal | None) -> bool:
+        if level is None:
+            return False
+        return value >= level if indicator.worse == HIGHER else value < level
+
+    if breached(thresholds.red):
+        return Severity.RED
+    if breached(thresholds.amber):
+        return Severity.AMBER
+    return Severity.GREEN
+
+
+# -- the indicators -------------------------------------------------------------------------------------------------
+
+
+def _pct(value: Decimal) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def _money(value: Decimal, currency: str) -> str:
+    return f"{currency} {value:,.2f}"
+
+
+@dataclass
+class Context:
+    """What several indicators read, loaded once per evaluation."""
+
+    company: Company
+    today: date
+
+    def __post_init__(self) -> None:
+        self._summary = None
+
+    @property
+    def summary(self):
+        if self._summary is None:
+            self._summary = funding_summary(self.company)
+        return self._summary
+
+
+def headroom_ratio(ctx: Context) -> list[Reading]:
+    open_limit = D("0")
+    rates = fx_rates(ctx.company)
+    for channel in FundingChannel.objects.for_company(ctx.company).filter(
+        status__in=(ChannelStatus.ACTIVE, ChannelStatus.REDUCED)
+    ):
+        open_limit += to_reporting(channel.limit, channel.currency, rates)
+    if open_limit <= 0:
+        return []
+    headroom = ctx.summary.total_headroom
+    ratio = headroom / open_limit
+    currency = ctx.company.reporting_currency
+    return [
+        Reading(
+            "headroom_ratio",
+            "",
+            ratio,
+            f"Open headroom is {_money(headroom, currency)}, {_pct(ratio)} of the {_money(open_limit, currency)} "
+            "limit of open lines.",
+        )  # fmt: skip
+    ]
+
+
+def concentration(ctx: Context) -> list[Reading]:
+    summary = ctx.summary
+    if summary.total_drawn <= 0:
+        return []
+    top_lender = summary.by_lender[0]["lender"] if summary.by_lender else ""
+    top_type = summary.by_type[0]["channel_type"] if summary.by_type else ""
+    return [
+        Reading(
+            "hhi_lender", "", summary.hhi_by_lender,
+            f"Funding concentration by lender is HHI {summary.hhi_by_lender:,.0f} (largest: {top_lender}).",
+        ),
+        Reading(
+            "hhi_type", "", summary.hhi_by_type,
+            f"Funding concentration by channel type is HHI {summary.hhi_by_type:,.0f} (largest: {top_type}).",
+        ),
+        Reading(
+            "platform_share", "", summary.platform_share,
+            f"{_pct(summary.platform_share)} of drawn funding comes from online platforms.",
+        ),
+    ]  # fmt: skip
+
+
+def _due_within(ctx: Context, days: int, rates: dict[str, Decimal]) -> Decimal:
+    """Principal falling due within `days` on lines that will not refinance it, in the reporting currency."""
+    until = ctx.today + timedelta(days=days)
+    total = D("0")
+    for channel in FundingChannel.objects.for_company(ctx.company).filter(drawn__gt=0):
+        due = D("0")
+        if channel.excess_due and channel.excess_due_date and channel.excess_due_date <= until:
+            due += channel.excess_due  # above a reduced limit, or called: due after the notice period
+        if not (channel.rolls_over and channel.is_open):  # an open rolling line refinances what matures
+            due += sum(
+                (row.principal for row in channel_schedule(channel=channel, as_of=ctx.today) if row.date <= until),
+                D("0"),
+            )
+        # The schedule amortises the whole balance, excess included: never more than what is drawn.
+        total += to_reporting(min(due, channel.drawn), channel.currency, rates)
+    return total
+
+
+def maturity_wall(ctx: Context) -> list[Reading]:
+    rates = fx_rates(ctx.company)
+    headroom = ctx.summary.total_headroom
+    currency = ctx.company.reporting_currency
+    readings = []
+    for days in (30, 90):
+        due = _due_within(ctx, days, rates)
+        if due <= 0:
+            ratio: Decimal | None = D("0")
+        elif headroom > 0:
+            ratio = due / headroom
+        else:
+            ratio = None
+        message = (
+            f"{_money(due, currency)} of principal falls due within {days} days against open headroom of "
+            f"{_money(headroom, currency)}."
+        )
+        reading = Reading(f"maturity_wall_{days}", "", ratio, message)
+        if ratio is None:  # something falls due and nothing can be drawn: as bad as it gets
+            reading = Reading(reading.indicator, "", None, message, Severity.RED)
+        readings.append(reading)
+    return readings
+
+
+def _assessments_by_subject(ctx: Context) -> dict[int | None, list[CreditAssessment]]:
+    by_subject: dict[int | None, list[CreditAssessment]] = defaultdict(list)
+    for assessment in (
+        CreditAssessment.objects.for_company(ctx.company).select_related("counterparty").order_by("-as_of", "-id")
+    ):
+        by_subject[assessment.counterparty_id].append(assessment)
+    return by_subject
+
+
+def counterparty_credit(ctx: Context) -> list[Reading]:
+    """Per lender: notches below, and PD rise over, the best of the year before its latest assessment."""
+    readings = []
+    for counterparty_id, history in _assessments_by_subject(ctx).items():
+        if counterparty_id is None:
+            continue
+        latest = history[0]
+        window = [a for a in history[1:] if latest.as_of - timedelta(days=LOOKBACK_DAYS) <= a.as_of <= latest.as_of]
+        if not window:
+            continue
+        name = latest.counterparty.name
+        try:
+            best = min(window, key=lambda a: ratings.rank_of(a.rating))
+            notches = ratings.rank_of(latest.rating) - ratings.rank_of(best.rating)
+        except ValueError:
+            notches, best = 0, None
+        key = f"counterparty:{counterparty_id}"
+        readings.append(
+            Reading(
+                "counterparty_downgrade",
+                key,
+                D(max(notches, 0)),
+                f"{name} is rated {latest.rating} ({latest.as_of}), {notches} notch(es) below its "
+                f"{best.rating if best else latest.rating} of the year before.",
+            )  # fmt: skip
+        )
+        lowest_pd = min(a.pd_1y for a in window)
+        if lowest_pd > 0:
+            rise = latest.pd_1y / lowest_pd - 1
+            readings.append(
+                Reading(
+                    "counterparty_pd_rise",
+                    key,
+                    max(rise, D("0")),
+                    f"{name}'s one-year default probability is {_pct(latest.pd_1y)}, up {_pct(max(rise, D('0')))} "
+                    f"on its lowest of the year before ({_pct(lowest_pd)}).",
+                )  # fmt: skip
+            )
+    return readings
+
+
+def own_rating_trigger(ctx: Context) -> list[Reading]:
+    """Our latest rating against every open line's 'closes when our rating falls below X' trigger."""
+    own = next(iter(_assessments_by_subject(ctx).get(None, [])), None)
+    if own is None:
+        return []
+    readings = []
+    triggers = (
+        LenderTrigger.objects.for_company(ctx.company)
+        .filter(kind=TriggerKind.OWN_RATING_BELOW, channel__status__in=OPEN_OR_FROZEN)
+        .exclude(rating="")
+        .select_related("channel")
+        .order_by("channel_id", "id")
+    )
+    for trigger in triggers:
+        try:
+            margin = ratings.rank_of(trigger.rating) - ratings.rank_of(own.rating)
+        except ValueError:
+            continue
+        channel = trigger.channel
+        state = "has fired" if margin < 0 else f"is {margin} notch(es) away"
+        readings.append(
+            Reading(
+                "own_rating_trigger",
+                f"channel:{channel.pk}:{trigger.rating}",
+                D(margin),
+                f"Our rating {own.rating} against {channel.name}'s trigger '{trigger.get_action_display().lower()} "
+                f"below {trigger.rating}': the trigger {state}.",
+            )  # fmt: skip
+        )
+    return readings
+
+
+def platform_utilisation(ctx: Context) -> list[Reading]:
+    readings = []
+    channels = FundingChannel.objects.for_company(ctx.company).filter(
+        status__in=(ChannelStatus.ACTIVE, ChannelStatus.REDUCED), limit__gt=0
+    )
+    levels: dict[int, Decimal] = {}
+    for trigger in LenderTrigger.objects.for_company(ctx.company).filter(
+        kind=TriggerKind.UTILISATION_ABOVE, level__isnull=False
+    ):
+        levels[trigger.channel_id] = min(levels.get(trigger.channel_id, trigger.level), trigger.level)
+    for channel in channels.order_by("id"):
+        if channel.channel_type not in PLATFORM_TYPES and channel.pk not in levels:
+            continue
+        level = levels.get(channel.pk, DEFAULT_UTILISATION_TRIGGER)
+        utilisation = channel.drawn / channel.limit
+        readings.append(
+            Reading(
+                "platform_utilisation",
+                f"channel:{channel.pk}",
+                utilisation - level,
+                f"{channel.name} is {_pct(utilisation)} drawn; its lender acts above {_pct(level)}.",
+            )  # fmt: skip
+        )
+    return readings
+
+
+def _runway_of(results: dict) -> int | None:
+    runway = results.get("runway_days")
+    if isinstance(runway, dict):
+        runway = runway.get("p1")
+    return runway if isinstance(runway, int) and not isinstance(runway, bool) else None
+
+
+def runway(ctx: Context) -> list[Reading]:
+    latest = (
+        DrillRun.objects.for_company(ctx.company)
+        .filter(status=DrillStatus.SUCCEEDED, results__isnull=False)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    if latest is None or not isinstance(latest.results, dict):
+        return []
+    days = _runway_of(latest.results)
+    horizon = ctx.company.survival_horizon_days
+    if days is None:
+        return [Reading("runway", "", None, f"Drill #{latest.pk} ({latest.scenario}) survives its horizon.")]
+    return [
+        Reading(
+            "runway",
+            "",
+            D(days) / D(horizon),
+            f"Drill #{latest.pk} ({latest.scenario}) runs out of cash on day {days}; the policy asks for {horizon} days.",
+        )  # fmt: skip
+    ]
+
+
+def failed_drill(ctx: Context) -> list[Reading]:
+    """The latest finished run of each drill schedule: failed to run, or did not meet the policy."""
+    readings = []
+    seen: set[int] = set()
+    runs = (
+        DrillRun.objects.for_company(ctx.company)
+        .filter(schedule__isnull=False, status__in=(DrillStatus.SUCCEEDED, DrillStatus.FAILED))
+        .select_related("schedule")
+        .order_by("schedule_id", "-created_at", "-id")
+    )
+    for run in runs:
+        if run.schedule_id in seen:
+            continue
+        seen.add(run.schedule_id)
+        failed = run.status == DrillStatus.FAILED or run.passed_policy is False
+        name = run.schedule.name
+        if run.status == DrillStatus.FAILED:
+            message = f"Scheduled drill {name!r} could not run: {run.error}"
+        elif failed:
+            message = f"Scheduled drill {name!r} does not meet the liquidity policy (run #{run.pk})."
+        else:
+            message = f"Scheduled drill {name!r} met the policy (run #{run.pk})."
+        # Same indicator and key as contingency.drills.notify_failed_drill, so both name one breach.
+        readings.append(Reading("failed_drill", f"schedule:{run.schedule_id}", D(1 if failed else 0), message))
+    return readings
+
+
+CALCULATORS: list[tuple[tuple[str, ...], Callable[[Context], list[Reading]]]] = [
+    (("headroom_ratio",), headroom_ratio),
+    (("hhi_lender", "hhi_type", "platform_share"), concentration),
+    (("maturity_wall_30", "maturity_wall_90"), maturity_wall),
+    (("counterparty_downgrade", "counterparty_pd_rise"), counterparty_credit),
+    (("own_rating_trigger",), own_rating_trigger),
+    (("platform_utilisation",), platform_utilisation),
+    (("runway",), runway),
+    (("failed_drill",), failed_drill),
+]
+
+
+def read_indicators(*, company: Company, today: date | None = None) -> tuple[list[Reading], dict[str, str]]:
+    """Every enabled indicator's readings, graded; and the indicators that could not be read, with the reason."""
+    ctx = Context(company=company, today=today or timezone.localdate())
+    limits = thresholds_for(company)
+    readings: list[Reading] = []
+    skipped: dict[str, str] = {}
+    for codes, calculate in CALCULATORS:
+        if not any(limits[code].enabled for code in codes):
+            continue
+        try:
+            found = calculate(ctx)
+        except ValidationError as exc:  # e.g. a channel in a currency without an FX rate
+            for code in codes:
+                skipped[code] = "; ".join(exc.messages)
+            logger.warning("Early warnings of %s: %s not evaluated: %s", company.slug, codes, exc.messages)
+            continue
+        for reading in found:
+            if not limits[reading.indicator].enabled:
+                continue
+            severity = reading.severity
+            if severity == Severity.GREEN:
+                severity = grade(INDICATORS[reading.indicator], reading.value, limits[reading.indicator])
+            value = reading.value.quantize(VALUE_PLACES) if reading.value is not None else None
+            readings.append(Reading(reading.indicator, reading.key, value, reading.message, severity))
+    return readings, skipped
+
+
+# -- alerts: raise once, follow, resolve ----------------------------------------------------------------------------
+
+
+def _lock_company(company: Company) -> None:
+    # Serialise evaluations of one company; the alert_one_open constraint stays the backstop.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7_001, company.pk])
+
+
+def _raise(company: Company, reading: Reading) -> tuple[Alert, bool]:
+    """Open an alert for the breach, or find the one that is open: race-safe through `alert_one_open`."""
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                company=company,
+                indicator=reading.indicator,
+                key=reading.key,
+                severity=reading.severity,
+                value=reading.value,
+                message=reading.message,
+            )
+            return alert, True
+    except IntegrityError:
+        alert = Alert.objects.select_for_update().get(
+            company=company, indicator=reading.indicator, key=reading.key, resolved_at__isnull=True
+        )
+        return alert, False
+
+
+@transaction.atomic
+def evaluate_company(*, company: Company, today: date | None = None) -> Evaluation:
+    """Read every indicator and bring the company's alerts in line: raise, follow, escalate, resolve; notify."""
+    from . import notifications
+
+    readings, skipped = read_indicators(company=company, today=today)
+    limits = thresholds_for(company)
+    _lock_company(company)
+    now = timezone.now()
+    breaches = {(r.indicator, r.key): r for r in readings if r.severity != Severity.GREEN}
+    # Open alerts of indicators we could read (or that are switched off) resolve when no longer breached.
+    settled = {code for code in INDICATORS if code not in skipped}
+    open_alerts = {
+        (a.indicator, a.key): a
+        for a in Alert.objects.for_company(company).select_for_update().filter(resolved_at__isnull=True)
+    }
+    events: list[AlertEvent] = []
+    for identity, reading in breaches.items():
+        alert = open_alerts.get(identity)
+        created = False
+        if alert is None:
+            alert, created = _raise(company, reading)
+        if created:
+            events.append(AlertEvent(alert, "raised"))
+            continue
+        escalated = alert.severity == Severity.AMBER and reading.severity == Severity.RED
+        if (alert.severity, alert.value, alert.message) != (reading.severity, reading.value, reading.message):
+            alert.severity, alert.value, alert.message = reading.severity, reading.value, reading.message
+            alert.save(update_fields=["severity", "value", "message", "updated_at"])
+        if escalated:
+            events.append(AlertEvent(alert, "escalated"))
+    for identity, alert in open_alerts.items():
+        indicator = identity[0]
+        if identity in breaches or indicator not in settled:
+            continue
+        if indicator not in INDICATORS:
+            continue  # an alert some other part of the product raises; not ours to resolve
+        recovered = next((r for r in readings if (r.indicator, r.key) == identity), None)
+        alert.resolved_at = now
+        fields = ["resolved_at", "updated_at"]
+        if recovered is not None and limits[indicator].enabled:
+            alert.value, alert.message = recovered.value, recovered.message
+            fields += ["value", "message"]
+        alert.save(update_fields=fields)
+        events.append(AlertEvent(alert, "resolved"))
+    notifications.alert_events_notify(company=company, events=events)
+    return Evaluation(readings=readings, events=events, skipped=skipped)
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by) -> Alert:
+    """Someone has seen the alert and is on it. Acknowledging again keeps the first acknowledgement."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = timezone.now(), by
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "updated_at"])
+    return alert
+
+
+@transaction.atomic
+def threshold_set(
+    *, company: Company, indicator: str, amber: Decimal | None, red: Decimal | None, enabled: bool = True
+) -> WarningThreshold:
+    """Override an indicator's levels for the company (None keeps the default level)."""
+    if indicator not in INDICATORS:
+        raise ValidationError({"indicator": f"Unknown indicator {indicator!r}."})
+    row, _ = WarningThreshold.objects.get_or_create(company=company, indicator=indicator)
+    row.amber, row.red, row.enabled = amber, red, enabled
+    definition = INDICATORS[indicator]
+    levels = Thresholds(
+        amber if amber is not None else definition.amber, red if red is not None else definition.red, enabled
+    )
+    if levels.amber is not None and levels.red is not None:
+        if definition.worse == HIGHER and levels.amber > levels.red:
+            raise ValidationError({"amber": "For this indicator higher is worse: amber must not be above red."})
+        if definition.worse == LOWER and levels.amber < levels.red:
+            raise ValidationError({"amber": "For this indicator lower is worse: amber must not be below red."})
+    row.full_clean()
+    row.save()
+    return row
+
+
+# -- enqueueing -----------------------------------------------------------------------------------------------------
+
+
+def enqueue_evaluation(company_id: int) -> None:
+    """Evaluate the company's warnings once the current transaction commits (a burst of changes: once).
+
+    Never raises into the caller: a broker that is down costs an evaluation, which the periodic task makes up.
+    """
+
+    def send() -> None:
+        debounce = settings.WARNINGS_DEBOUNCE_SECONDS
+        if debounce and not cache.add(f"warnings:evaluate:{company_id}", 1, timeout=debounce):
+            return  # one is already due within the window, and it will see this change
+        from .tasks_warnings import evaluate_company_task
+
+        evaluate_company_task.apply_async((company_id,), countdown=debounce or None, expires=600)
+
+    transaction.on_commit(send, robust=True)

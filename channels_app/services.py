@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
+from contingency.warnings import enqueue_evaluation
 from financeplanner.models import Company
 
 from . import ratings
@@ -83,6 +84,7 @@ def channel_draw(*, channel: FundingChannel, amount: Decimal, date: date, refere
     if amount > channel.headroom:
         raise ValidationError({"amount": f"The draw of {amount} exceeds the headroom of {channel.headroom}."})
     FundingChannel.objects.filter(pk=channel.pk).update(drawn=F("drawn") + amount)
+    enqueue_evaluation(channel.company_id)
     return _ledger_entry(channel, LedgerKind.DRAW, amount, date, reference, by)
 
 
@@ -99,6 +101,7 @@ def channel_repay(*, channel: FundingChannel, amount: Decimal, date: date, refer
         excess_due=excess_due,
         excess_due_date=channel.excess_due_date if excess_due else None,
     )
+    enqueue_evaluation(channel.company_id)
     return _ledger_entry(channel, LedgerKind.REPAY, amount, date, reference, by)
 
 
@@ -196,6 +199,7 @@ def channel_event_record(
     )
     event.full_clean()
     event.save()
+    enqueue_evaluation(channel.company_id)
     return event
 
 
@@ -243,4 +247,5 @@ def assessment_create(
     )
     assessment.full_clean()
     assessment.save()
+    enqueue_evaluation(company.pk)
     return assessment

@@ -1,4 +1,4 @@
-"""The demo company: a CNY manufacturer with banks, a revolver, SCF, two online platforms and a plan.
+"""The demo company: a CNY manufacturer with banks, a revolver, SCF, two online platforms, a standby line and a plan.
 
 Idempotent: running it again leaves one demo company, unchanged.
 """
@@ -87,10 +87,10 @@ def seed_demo(*, today: date | None = None) -> Company:
             committed=True, payment_frequency="quarterly", notice_days=30)  # fmt: skip
     channel("Term loan B", ccb, "bank_term_loan", "20000000", "0.0410", 5, "linear", "20000000",
             committed=True, payment_frequency="semiannual", notice_days=30)  # fmt: skip
-    revolver = channel("Revolving facility", merchants, "revolving_credit", "25000000", "0.0420", 3, "revolving",
-                       "8000000", committed=True, rolls_over=True, notice_days=10)  # fmt: skip
+    channel("Revolving facility", merchants, "revolving_credit", "25000000", "0.0420", 3, "revolving",
+                       "20000000", committed=True, rolls_over=True, notice_days=10)  # fmt: skip
     channel("Supplier finance programme", scf, "supply_chain_finance", "15000000", "0.0550", 2, "bullet",
-            "9000000", rolls_over=True, action_probability=D("0.08"))  # fmt: skip
+            "13000000", rolls_over=True, action_probability=D("0.08"))  # fmt: skip
     quick = channel("QuickLoan credit line", quickloan, "small_loan_platform", "3000000", "0.0980", 1, "annuity",
                     "2000000", rolls_over=True, payment_frequency="monthly",
                     triggers=[{"kind": "own_rating_below", "rating": "A-", "action": "close"},
@@ -100,6 +100,9 @@ def seed_demo(*, today: date | None = None) -> Company:
             "1500000", rolls_over=True, payment_frequency="monthly",
             triggers=[{"kind": "own_rating_below", "rating": "BBB+", "action": "freeze", "freeze_days": 30}])  # fmt: skip
 
+    standby = channel("Committed standby facility", ccb, "revolving_credit", "10000000", "0.0360", 3, "revolving",
+                      None, committed=True, notice_days=30)  # fmt: skip
+
     def pool(name, kind, amount, haircut="0", days=0, ch=None):
         return tenant_object_save(
             obj=LiquidityPool(), company=company,
@@ -107,26 +110,26 @@ def seed_demo(*, today: date | None = None) -> Company:
                     "channel": ch},
         )  # fmt: skip
 
-    pool("Cash pool (group treasury)", "cash", "18000000")
+    pool("Cash pool (group treasury)", "cash", "6000000")
     mmf = pool("Money-market fund", "money_market_fund", "6000000", "0.02", 2)
-    backup = pool("Committed backup line", "backup_line", "10000000", "0", 3, revolver)
+    backup = pool("Committed backup line", "backup_line", "10000000", "0", 3, standby)
     receivables = pool("Receivables (financeable)", "receivables", "8000000", "0.15", 10)
 
-    def flow(name, category, amount, frequency, discretionary=False):
+    def flow(name, category, amount, frequency, first_day=0, discretionary=False):
         tenant_object_save(
             obj=CashFlowLine(), company=company,
             fields={"name": name, "category": category, "amount": D(amount), "currency": "CNY",
-                    "start_date": today, "end_date": today + timedelta(days=364), "frequency": frequency,
-                    "discretionary": discretionary},
+                    "start_date": today + timedelta(days=first_day), "end_date": today + timedelta(days=364),
+                    "frequency": frequency, "discretionary": discretionary},
         )  # fmt: skip
 
-    flow("Customer receipts", "sales", "1150000", "daily")
+    flow("Customer receipts", "sales", "1050000", "daily")
     flow("Supplier payments", "purchases", "-720000", "daily")
-    flow("Payroll", "payroll", "-6500000", "monthly")
-    flow("Rent and utilities", "overheads", "-900000", "monthly")
-    flow("VAT and taxes", "tax", "-3200000", "monthly")
-    flow("Capital expenditure", "capex", "-4000000", "quarterly", discretionary=True)
-    flow("Marketing", "marketing", "-450000", "monthly", discretionary=True)
+    flow("Payroll", "payroll", "-6500000", "monthly", first_day=9)
+    flow("Rent and utilities", "overheads", "-900000", "monthly", first_day=4)
+    flow("VAT and taxes", "tax", "-3200000", "monthly", first_day=14)
+    flow("Capital expenditure", "capex", "-4000000", "quarterly", first_day=20, discretionary=True)
+    flow("Marketing", "marketing", "-450000", "monthly", first_day=1, discretionary=True)
 
     plan = plan_services.plan_save(
         company=company, by=user, name="Liquidity contingency plan 2026", trigger="on_shock",

@@ -45,7 +45,7 @@ def test_seed_demo_is_idempotent_and_realistic():
     second = seed_demo()
     assert first == second and Company.objects.filter(slug="demo").count() == 1
     channels = FundingChannel.objects.for_company(first)
-    assert channels.count() == 6
+    assert channels.count() == 7
     assert channels.filter(channel_type="small_loan_platform").count() == 2
     assert channels.filter(channel_type="bank_term_loan").count() == 2
     assert ContingencyPlan.objects.for_company(first).get().status == "approved"

@@ -86,3 +86,9 @@ def _tasks_inline_unless_a_worker_runs(request):
     app.conf.task_always_eager = "start_worker" not in request.fixturenames
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness protects real passwords; the test cast needs none of it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -14,17 +14,16 @@ import socket
 from celery.schedules import crontab
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from financeplanner.models import Company, Membership
+from financeplanner.models import Company
 
-from . import engine
-from .choices import ChecklistOutcome, DrillStatus, ScenarioKind, Severity, StepAction
+from . import engine, warnings
+from .choices import ChecklistOutcome, DrillStatus, ScenarioKind, StepAction
 from .engine.inputs import DrillInputs
-from .models import Alert, ChecklistItem, ContingencyPlan, DrillBlock, DrillRun, DrillSchedule, Scenario
+from .models import ChecklistItem, ContingencyPlan, DrillBlock, DrillRun, DrillSchedule, Scenario
 from .snapshot import build_inputs
 
 logger = logging.getLogger(__name__)
@@ -162,8 +161,9 @@ def drill_finish(run_id: int) -> bool:
     finished = DrillRun.objects.filter(pk=run_id, status=DrillStatus.RUNNING).update(
         status=DrillStatus.SUCCEEDED, progress=100, results=result, passed_policy=passed, finished_at=timezone.now()
     )
-    if finished and run.schedule_id and not passed:
-        transaction.on_commit(lambda: notify_failed_drill(run_id))
+    if finished and run.schedule_id:
+        # The early warnings raise (once) or resolve the failed-drill alert, and mail who asked for it.
+        warnings.enqueue_evaluation(run.company_id)
     return bool(finished)
 
 
@@ -175,7 +175,7 @@ def drill_fail(run_id: int, error: BaseException) -> None:
     )
     run = DrillRun.objects.filter(pk=run_id).first()
     if run is not None and run.schedule_id:
-        transaction.on_commit(lambda: notify_failed_drill(run_id))
+        warnings.enqueue_evaluation(run.company_id)
 
 
 def drill_run_here(run: DrillRun) -> None:
@@ -198,37 +198,6 @@ def _worker_name() -> str:
 
     request = getattr(current_task, "request", None)
     return (getattr(request, "hostname", None) or socket.gethostname())[:200]
-
-
-# -- failed scheduled drills -------------------------------------------------------------------------------------
-
-
-def notify_failed_drill(run_id: int) -> None:
-    """Raise an alert for a scheduled drill that failed the policy and e-mail the members who asked for it."""
-    run = DrillRun.objects.select_related("company", "schedule").get(pk=run_id)
-    schedule_name = run.schedule.name if run.schedule else "drill"
-    if run.status == DrillStatus.FAILED:
-        message = f"Scheduled drill {schedule_name!r} could not run: {run.error}"
-    else:
-        message = f"Scheduled drill {schedule_name!r} does not meet the liquidity policy (run #{run.pk})."
-    try:
-        with transaction.atomic():
-            Alert.objects.create(
-                company=run.company,
-                indicator="failed_drill",
-                key=f"schedule:{run.schedule_id}",
-                severity=Severity.RED,
-                message=message,
-            )
-    except IntegrityError:
-        pass  # the breach is already open: one alert per breach
-    recipients = list(
-        Membership.objects.filter(company=run.company, notify_on_failed_drill=True)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
-    if recipients:
-        send_mail(f"[financeplanner] {run.company.name}: drill failed", message, None, recipients)
 
 
 # -- schedules ---------------------------------------------------------------------------------------------------

@@ -108,3 +108,20 @@ def test_checklist_outcomes_are_recorded_beside_the_result(example, analyst, api
     assert response.json()["done_by"] == "ana-analyst" and response.json()["done_at"]
     bad = client.patch(f"/api/v1/drills/{run['id']}/checklist/{item['id']}/", {"outcome": "maybe"}, format="json")
     assert bad.status_code == 400 and "outcome" in bad.json()
+
+
+def test_a_drill_that_cannot_run_is_marked_failed_with_a_readable_error(example, company):
+    from contingency import drills
+    from contingency.tasks import run_drill_task
+
+    run = drills.drill_start(company=company, scenario=example["no_shock"], enqueue=False)
+    snapshot = run.snapshot
+    snapshot["scenario"]["operating_flows"] = snapshot["scenario"]["operating_flows"][:5]  # a corrupted snapshot
+    DrillRun.objects.filter(pk=run.pk).update(snapshot=snapshot)
+    with pytest.raises(ValueError):
+        run_drill_task.delay(run.pk)
+    run.refresh_from_db()
+    assert run.status == "failed" and "Operating flows must have one value per day" in run.error
+    run_drill_task.delay(run.pk)  # redelivered: a finished run is left alone
+    run.refresh_from_db()
+    assert run.status == "failed"

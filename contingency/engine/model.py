@@ -14,6 +14,9 @@ from .randomness import NEVER
 
 CLOSE, FREEZE, REDUCE, CALL = (LENDER_ACTIONS.index(a) for a in ("close", "freeze", "reduce", "call"))
 PLAN_NONE, PLAN_ON_SHOCK, PLAN_BELOW_THRESHOLD = 0, 1, 2
+#: Money is compared to the half cent: float dust (1e-10 below zero after a draw that covers a need exactly)
+#: is not a shortfall, a gap or a reason to activate a plan.
+HALF_CENT = 0.005
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .inputs import LENDER_ACTIONS, NON_REVOLVING_TYPES, DrillInputs
+from .model import HALF_CENT
 from .randomness import NEVER, Draws
 from .simulate import PathOutcomes
 
@@ -286,12 +287,12 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict:  # noqa: C901 
         liq = state["cash"] + sum(line.headroom() for line in cheapest_first if line.is_open(t) and not line.reserved)
 
         # (4b) below-threshold activation
-        if trigger == "below_threshold" and state["activation"] == NEVER and liq < inputs.plan.threshold:
+        if trigger == "below_threshold" and state["activation"] == NEVER and liq < inputs.plan.threshold - HALF_CENT:
             state["activation"] = t
             liq += deliver(t)
 
         # (5) shortfall and results
-        if state["cash"] < 0 and runway < 0:
+        if state["cash"] < -HALF_CENT and runway < 0:
             runway = t
         deficit = max(deficit, -state["cash"])
         if liq < min_liq:
@@ -300,20 +301,20 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict:  # noqa: C901 
         delivered = [info["delivered"] for info in step_info]
         for j in range(len(steps) + 1):
             lowest[j] = min(lowest[j], liq - sum(delivered[j:]))
-        if gap_day < 0 and lowest[0] < buffer:
+        if gap_day < 0 and lowest[0] < buffer - HALF_CENT:
             gap_day = t
 
     closing = -1
-    if lowest[0] < buffer:
+    if lowest[0] < buffer - HALF_CENT:
         for j in range(1, len(steps) + 1):
-            if lowest[j] >= buffer:
+            if lowest[j] >= buffer - HALF_CENT:
                 closing = j - 1
                 break
     return {
         "runway": runway,
         "min_liquidity": min_liq,
         "min_liquidity_day": min_day,
-        "deficit": deficit,
+        "deficit": deficit if deficit > HALF_CENT else 0.0,
         "used": out["used"],
         "cost": out["cost"],
         "gap_day": gap_day,

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import CALL, CLOSE, FREEZE, PLAN_BELOW_THRESHOLD, PLAN_NONE, PLAN_ON_SHOCK, REDUCE, Model
+from .model import (
+    CALL,
+    CLOSE,
+    FREEZE,
+    HALF_CENT,
+    PLAN_BELOW_THRESHOLD,
+    PLAN_NONE,
+    PLAN_ON_SHOCK,
+    REDUCE,
+    Model,
+)
 from .randomness import NEVER, Draws
 
 
@@ -46,6 +56,13 @@ def _group(flat_lists: list[np.ndarray]) -> np.ndarray:
 
 
 def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - one state machine, kept in one place
+    """Run every path of ``draws`` through the drill.
+
+    State arrays are channel-major (C x P, flat index = channel position x P + path) so that the per-channel
+    work of a day (debt service, maturities, triggers) touches contiguous memory, and nothing touches every
+    channel of every path on an ordinary day: the drawable headroom ``avail``, its per-path total, the cheapest
+    line that still has headroom and the interest on the engine's draws are kept up to date where they change.
+    """
     horizon = model.horizon
     n_ch = model.n_channels
     n_paths = draws.n_paths
@@ -53,52 +70,66 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
     n_steps = len(steps)
     buffer = model.buffer
     rows_all = np.arange(n_paths, dtype=np.int64)
+    rate_day = model.rate_day
 
-    limit = np.tile(model.limit0, (n_paths, 1))
-    drawn = np.tile(model.drawn0, (n_paths, 1))
-    drawn_new = np.zeros((n_paths, n_ch))
-    shut = np.tile(model.shut0, (n_paths, 1))
-    frozen_until = np.tile(model.frozen_until0, (n_paths, 1))
-    demand_day = np.full((n_paths, n_ch), NEVER, dtype=np.int64)
+    def per_path(values: np.ndarray) -> np.ndarray:
+        return np.repeat(values[:, None], n_paths, axis=1)
+
+    limit = per_path(model.limit0)
+    drawn = per_path(model.drawn0)
+    drawn_new = np.zeros((n_ch, n_paths))
+    shut = per_path(model.shut0)
+    frozen_until = per_path(model.frozen_until0)
+    demand_day = np.full((n_ch, n_paths), NEVER, dtype=np.int64)
     openm = ~shut & (frozen_until <= 0)
     not_reserved = ~model.reserved
-    drawable = (openm & not_reserved).astype(np.float64)
+    drawable = (openm & not_reserved[:, None]).astype(np.float64)
+    avail = np.maximum(limit - drawn, 0.0) * drawable  # what step 4 may draw
     limit_f, drawn_f, drawn_new_f = limit.reshape(-1), drawn.reshape(-1), drawn_new.reshape(-1)
     shut_f, frozen_f, demand_f = shut.reshape(-1), frozen_until.reshape(-1), demand_day.reshape(-1)
-    openm_f, drawable_f = openm.reshape(-1), drawable.reshape(-1)
+    openm_f, drawable_f, avail_f = openm.reshape(-1), drawable.reshape(-1), avail.reshape(-1)
     scf, notice, rolls, revolving = model.scf, model.notice, model.rolls, model.revolving
+
+    # Per path: total drawable headroom, the cheapest line with headroom (n_ch = none; "stale" = recompute before
+    # use) and the daily interest on the engine's own draws.
+    open_headroom = avail.sum(axis=0) if n_ch else np.zeros(n_paths)
+    positive = avail > 0
+    cheapest = np.where(positive.any(axis=0), np.argmax(positive, axis=0), n_ch) if n_ch else np.zeros(n_paths, int)
+    cheapest_stale = np.zeros(n_paths, dtype=bool)
+    engine_interest = np.zeros(n_paths)
 
     cash = np.full(n_paths, model.opening_cash)
     activation = np.full(n_paths, NEVER, dtype=np.int64)
+    activated_on = np.zeros(horizon + 1, dtype=np.int64)  # paths activated per day, to skip idle plan steps
     runway = np.full(n_paths, -1, dtype=np.int64)
     min_liq = np.full(n_paths, np.inf)
     min_day = np.zeros(n_paths, dtype=np.int64)
     deficit = np.zeros(n_paths)
     used = np.zeros(n_paths)
     cost = np.zeros(n_paths)
-    step_cum = np.zeros((n_paths, n_steps))
-    pool_left = np.tile(model.pool_amounts, (n_paths, 1))
-    cut_left = np.tile(np.array([s.capacity for s in steps], dtype=np.float64), (n_paths, 1))
-    lowest = np.full((n_paths, n_steps + 1), np.inf)
+    step_cum = np.zeros((n_steps, n_paths))
+    pool_left = per_path(model.pool_amounts)
+    cut_left = per_path(np.array([s.capacity for s in steps], dtype=np.float64))
+    lowest = np.full((n_steps + 1, n_paths), np.inf)
     gap_day = np.full(n_paths, -1, dtype=np.int64)
     liquidity = np.empty((horizon, n_paths))
-    step_ok = draws.step_ok
-    noise = draws.flow_noise
+    step_ok = np.ascontiguousarray(draws.step_ok.T)
+    noise = None if draws.flow_noise is None else np.ascontiguousarray(draws.flow_noise.T)
 
     util = model.util_triggers
     util_cols = np.array([u.col for u in util], dtype=np.int64)
-    util_level = np.array([u.level for u in util], dtype=np.float64)
-    util_days = np.array([u.days for u in util], dtype=np.int64)
-    util_count = np.zeros((n_paths, len(util)), dtype=np.int64)
-    util_fired = np.zeros((n_paths, len(util)), dtype=bool)
+    util_level = np.array([u.level for u in util], dtype=np.float64)[:, None]
+    util_days = np.array([u.days for u in util], dtype=np.int64)[:, None]
+    util_count = np.zeros((len(util), n_paths), dtype=np.int64)
+    util_fired = np.zeros((len(util), n_paths), dtype=bool)
 
     demand_reg: dict[int, list[np.ndarray]] = {}
     reopen_reg: dict[int, list[np.ndarray]] = {}
-    engine_draws = [False]
+    flags = {"delivered": False}
 
-    # Drawn lender actions, grouped by day (flat index = path * n_ch + channel position).
-    ev_day = draws.event_day[:, model.perm].reshape(-1)
-    ev_kind = draws.event_kind[:, model.perm].reshape(-1)
+    # Drawn lender actions, grouped by day.
+    ev_day = np.ascontiguousarray(draws.event_day[:, model.perm].T).reshape(-1)
+    ev_kind = np.ascontiguousarray(draws.event_kind[:, model.perm].T).reshape(-1)
     ev_flat = np.flatnonzero(ev_day < horizon)
     ev_by_day: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     if ev_flat.size:
@@ -109,17 +140,61 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
             chunk = ev_flat[bounds[i] : bounds[i + 1]]
             ev_by_day[day] = (chunk, ev_kind[chunk])
 
+    def set_avail(flat: np.ndarray, fresh: np.ndarray) -> None:
+        """New drawable headroom for some (channel, path) cells, with the per-path bookkeeping."""
+        rows = flat % n_paths
+        cols = flat // n_paths
+        np.add.at(open_headroom, rows, fresh - avail_f[flat])
+        avail_f[flat] = fresh
+        gained = fresh > 0
+        np.minimum.at(cheapest, rows[gained], cols[gained])
+        lost = ~gained & (cols == cheapest[rows])
+        cheapest_stale[rows[lost]] = True
+
+    def refresh(flat: np.ndarray) -> None:
+        set_avail(flat, np.maximum(limit_f[flat] - drawn_f[flat], 0.0) * drawable_f[flat])
+
+    def set_avail_col(c: int, fresh: np.ndarray) -> None:
+        open_headroom[:] += fresh - avail[c]
+        avail[c] = fresh
+        gained = fresh > 0
+        np.minimum(cheapest, np.where(gained, c, n_ch), out=cheapest)
+        cheapest_stale[~gained & (cheapest == c)] = True
+
+    def advance(rows: np.ndarray) -> None:
+        """Move the cheapest-line pointer of these paths past lines without headroom (they have none before it)."""
+        cheapest_stale[rows] = False
+        line = cheapest[rows]
+        while rows.size:
+            inside = line < n_ch
+            has = np.zeros(rows.size, dtype=bool)
+            has[inside] = avail_f[line[inside] * n_paths + rows[inside]] > 0
+            settled = has | ~inside
+            cheapest[rows[settled]] = line[settled]
+            rows, line = rows[~settled], line[~settled] + 1
+
     def pay(flat: np.ndarray, amount: np.ndarray) -> None:
         """The lender is repaid ``amount`` of what is drawn: the engine's own draws first."""
         if flat.size == 0:
             return
         dn = drawn_new_f[flat]
-        drawn_new_f[flat] = dn - np.minimum(dn, amount)
+        repaid_new = np.minimum(dn, amount)
+        drawn_new_f[flat] = dn - repaid_new
         drawn_f[flat] = drawn_f[flat] - amount
-        np.subtract(cash, np.bincount(flat // n_ch, weights=amount, minlength=n_paths), out=cash)
+        refresh(flat)
+        if repaid_new.any():
+            np.subtract.at(engine_interest, flat % n_paths, rate_day[flat // n_paths] * repaid_new)
+        np.subtract(cash, np.bincount(flat % n_paths, weights=amount, minlength=n_paths), out=cash)
 
     def register(flat: np.ndarray, due: np.ndarray) -> None:
+        if flat.size == 0:
+            return
         demand_f[flat] = np.minimum(demand_f[flat], due)
+        first = int(due[0])
+        if (due == first).all():  # one line, or lines with the same notice
+            if first < horizon:
+                demand_reg.setdefault(first, []).append(flat)
+            return
         for day in np.unique(due).tolist():
             if day < horizon:
                 demand_reg.setdefault(day, []).append(flat[due == day])
@@ -128,9 +203,10 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
         shut_f[flat] = True
         openm_f[flat] = False
         drawable_f[flat] = 0.0
+        set_avail(flat, np.zeros(flat.size))
 
     def apply(flat: np.ndarray, code: int, reduce_by: float, freeze_days: int, day: int) -> None:
-        cols = flat % n_ch
+        cols = flat // n_paths
         if code == CLOSE:
             shut_down(flat)
             snap = flat[scf[cols]]  # supply-chain finance snap-back: the financed payables fall due at once
@@ -141,12 +217,14 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
             frozen_f[live] = np.maximum(frozen_f[live], until)
             openm_f[live] = False
             drawable_f[live] = 0.0
+            set_avail(live, np.zeros(live.size))
             if until < horizon and live.size:
                 reopen_reg.setdefault(until, []).append(live)
-            snap = live[scf[live % n_ch]]
+            snap = live[scf[live // n_paths]]
             pay(snap, drawn_f[snap])
         elif code == REDUCE:
             limit_f[flat] = limit_f[flat] * (1.0 - reduce_by)
+            refresh(flat)
             excess = drawn_f[flat] - limit_f[flat]
             owed = excess > 0
             owed_flat, owed_cols, owed_excess = flat[owed], cols[owed], excess[owed]
@@ -161,24 +239,38 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
             pay(flat[now], drawn_f[flat[now]])
             register(flat[~now], day + notice[cols[~now]])
 
-    def deliver(day: int, only: np.ndarray | None) -> np.ndarray:
+    def activate(paths_hit: np.ndarray, day: int) -> np.ndarray:
+        """Activate the plan on these paths (bool mask) if not yet active; returns the newly activated mask."""
+        newly = paths_hit & (activation == NEVER)
+        count = int(newly.sum())
+        if count:
+            activation[newly] = day
+            activated_on[day] += count
+        return newly
+
+    def deliver(day: int, only: np.ndarray | None) -> np.ndarray | None:
         """Plan steps due today deliver; ``only`` restricts to paths activated just now (step 4b)."""
-        got = np.zeros(n_paths)
-        disc_left = np.full(n_paths, model.disc[day])
+        got = None
+        disc_today = model.disc[day]
+        disc_left = None
         for k, step in enumerate(steps):
             if step.is_cut:
-                if model.disc[day] <= 0:
+                if disc_today <= 0 or activated_on[: max(day - step.lead + 1, 0)].sum() == 0:
                     continue
-                active = step_ok[:, k] & (activation + step.lead <= day)
+                active = step_ok[k] & (activation + step.lead <= day)
                 if only is not None:
                     active &= only
                 if not active.any():
                     continue
-                x = np.where(active, np.minimum(disc_left, cut_left[:, k]), 0.0)
-                cut_left[:, k] -= x
+                if disc_left is None:
+                    disc_left = np.full(n_paths, disc_today)
+                x = np.where(active, np.minimum(disc_left, cut_left[k]), 0.0)
+                cut_left[k] -= x
                 disc_left -= x
             else:
-                due = step_ok[:, k] & (activation + step.lead == day)
+                if day - step.lead < 0 or activated_on[day - step.lead] == 0:
+                    continue
+                due = step_ok[k] & (activation + step.lead == day)
                 if only is not None:
                     due &= only
                 if not due.any():
@@ -186,22 +278,23 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
                 net = step.capacity * (1.0 - step.haircut) if np.isfinite(step.capacity) else np.inf
                 if step.channel >= 0:
                     c = step.channel
-                    headroom = np.maximum(limit[:, c] - drawn[:, c], 0.0)
-                    x = np.where(due & openm[:, c], np.minimum(net, headroom), 0.0)
-                    drawn[:, c] += x
-                    drawn_new[:, c] += x
-                    engine_draws[0] = True
+                    headroom = np.maximum(limit[c] - drawn[c], 0.0)
+                    x = np.where(due & openm[c], np.minimum(net, headroom), 0.0)
+                    drawn[c] += x
+                    drawn_new[c] += x  # a reserved line: never drawable by step 4, so avail stays 0
+                    engine_interest[:] += rate_day[c] * x
                 elif step.pool >= 0:
-                    gross = np.where(due, np.minimum(step.capacity, pool_left[:, step.pool]), 0.0)
-                    pool_left[:, step.pool] -= gross
+                    gross = np.where(due, np.minimum(step.capacity, pool_left[step.pool]), 0.0)
+                    pool_left[step.pool] -= gross
                     x = gross * (1.0 - step.haircut)
                 else:
                     x = np.where(due, net, 0.0)
             np.add(cash, x, out=cash)
             np.add(used, x, out=used)
             np.add(cost, x * step.cost_rate, out=cost)
-            step_cum[:, k] += x
-            got += x
+            step_cum[k] += x
+            got = x if got is None else got + x
+            flags["delivered"] = True
         return got
 
     plan_trigger = model.plan_trigger
@@ -211,35 +304,39 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
             flat = _group(reopen_reg.pop(t))
             flat = flat[~shut_f[flat] & (frozen_f[flat] <= t)]
             openm_f[flat] = True
-            drawable_f[flat] = not_reserved[flat % n_ch]
+            drawable_f[flat] = not_reserved[flat // n_paths]
+            refresh(flat)
 
         # (1) operating flows and debt service.
         if noise is None:
             cash += model.flows[t]
         else:
-            cash += model.flows[t] * (1.0 + model.volatility * noise[:, t])
+            cash += model.flows[t] * (1.0 + model.volatility * noise[t])
         cash -= model.disc[t]
         cash -= model.interest_total[t]
-        if engine_draws[0]:
-            cash -= drawn_new @ model.rate_day
+        cash -= engine_interest
         maturing = model.maturing_by_day.get(t)
         if maturing is not None:
             for c in maturing.tolist():
-                shut[:, c] = True
-                openm[:, c] = False
-                drawable[:, c] = 0.0
-                limit[:, c] = 0.0
+                shut[c] = True
+                openm[c] = False
+                drawable[c] = 0.0
+                limit[c] = 0.0
+                set_avail_col(c, np.zeros(n_paths))
         for c, due in model.principal_by_day[t]:
-            paid = np.maximum(np.minimum(due, drawn[:, c] - drawn_new[:, c]), 0.0)
+            paid = np.maximum(np.minimum(due, drawn[c] - drawn_new[c]), 0.0)
             if rolls[c]:
-                paid = np.where(openm[:, c], 0.0, paid)  # an open rolling line refinances its own maturities
+                paid = np.where(openm[c], 0.0, paid)  # an open rolling line refinances its own maturities
             cash -= paid
-            drawn[:, c] -= paid
+            drawn[c] -= paid
             if not revolving[c]:
-                limit[:, c] = np.maximum(limit[:, c] - paid, 0.0)
+                limit[c] = np.maximum(limit[c] - paid, 0.0)
+            fresh = np.maximum(limit[c] - drawn[c], 0.0) * drawable[c]
+            if not np.array_equal(fresh, avail[c]):
+                set_avail_col(c, fresh)
         if maturing is not None:
             for c in maturing.tolist():
-                flat = rows_all * n_ch + c
+                flat = c * n_paths + rows_all
                 pay(flat, drawn_f[flat])
         if t in demand_reg:
             flat = _group(demand_reg.pop(t))
@@ -251,7 +348,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
         shocked_all = False
         shocked = np.zeros(n_paths, dtype=bool) if plan_trigger == PLAN_ON_SHOCK else None
         for spec in model.shocks_by_day.get(t, ()):
-            apply((rows_all[:, None] * n_ch + spec.cols[None, :]).reshape(-1), spec.code, spec.reduce_by,
+            apply((spec.cols[:, None] * n_paths + rows_all[None, :]).reshape(-1), spec.code, spec.reduce_by,
                   spec.freeze_days, t)  # fmt: skip
             shocked_all = True
         if t in ev_by_day:
@@ -261,86 +358,99 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
                 if chosen.size:
                     apply(chosen, code, model.mc_reduce_by, model.mc_freeze_days, t)
             if shocked is not None and draws.events_activate_plan:
-                shocked[flat // n_ch] = True
+                shocked[flat % n_paths] = True
         if t == 0:
             for spec in model.own_triggers:
                 c = int(spec.cols[0])
-                rows = np.flatnonzero(~shut[:, c])
-                apply(rows * n_ch + c, spec.code, spec.reduce_by, spec.freeze_days, t)
+                rows = np.flatnonzero(~shut[c])
+                apply(c * n_paths + rows, spec.code, spec.reduce_by, spec.freeze_days, t)
                 if shocked is not None:
                     shocked[rows] = True
         if util:
-            above = ~shut[:, util_cols] & (drawn[:, util_cols] > util_level * limit[:, util_cols])
+            above = ~shut[util_cols] & (drawn[util_cols] > util_level * limit[util_cols])
             util_count = np.where(above, util_count + 1, 0)
             fire = above & (util_count >= util_days) & ~util_fired
             if fire.any():
                 util_fired |= fire
-                for i in np.flatnonzero(fire.any(axis=0)).tolist():
-                    rows = np.flatnonzero(fire[:, i])
+                for i in np.flatnonzero(fire.any(axis=1)).tolist():
+                    rows = np.flatnonzero(fire[i])
                     trig = util[i]
-                    apply(rows * n_ch + trig.col, trig.code, trig.reduce_by, trig.freeze_days, t)
+                    apply(trig.col * n_paths + rows, trig.code, trig.reduce_by, trig.freeze_days, t)
                     if shocked is not None:
                         shocked[rows] = True
         if shocked is not None:
             if shocked_all:
                 shocked[:] = True
-            activation[shocked & (activation == NEVER)] = t
+            activate(shocked, t)
 
         # (3) plan steps whose lead time has elapsed deliver.
         if plan_trigger != PLAN_NONE:
             deliver(t, None)
 
         # (4) below the buffer: draw on open channels' headroom, cheapest first, up to the buffer.
-        headroom = limit - drawn
-        np.maximum(headroom, 0.0, out=headroom)
-        open_headroom = np.einsum("ij,ij->i", headroom, drawable)
         need = buffer - cash
-        rows = np.flatnonzero(need > 0)
-        if rows.size and n_ch:
-            avail = headroom[rows] * drawable[rows]
-            cum = np.cumsum(avail, axis=1)
-            total = cum[:, -1]
-            need_rows = need[rows]
-            take = np.minimum(np.maximum(need_rows[:, None] - (cum - avail), 0.0), avail)
-            drawn[rows] += take
-            drawn_new[rows] += take
-            cash[rows] = np.where(total >= need_rows, buffer, cash[rows] + total)
-            open_headroom[rows] -= np.minimum(total, need_rows)
-            if not engine_draws[0] and total.any():
-                engine_draws[0] = True
+        rows = np.flatnonzero((need > 0) & (open_headroom > HALF_CENT)) if n_ch else rows_all[:0]
+        if rows.size:
+            stale = rows[cheapest_stale[rows]]
+            if stale.size:
+                advance(stale)
+            remaining = need[rows]
+            todo = np.arange(rows.size)
+            while todo.size:  # each round: the cheapest line with headroom gives what it can
+                r = rows[todo]
+                line = cheapest[r]
+                inside = line < n_ch
+                todo, r, line = todo[inside], r[inside], line[inside]
+                if not todo.size:
+                    break
+                cells = line * n_paths + r
+                take = np.minimum(remaining[todo], avail_f[cells])
+                drawn_f[cells] += take
+                drawn_new_f[cells] += take
+                engine_interest[r] += rate_day[line] * take
+                remaining[todo] -= take
+                set_avail(cells, np.maximum(limit_f[cells] - drawn_f[cells], 0.0) * drawable_f[cells])
+                todo = todo[remaining[todo] > 0]
+                if todo.size:
+                    advance(rows[todo])
+            covered = remaining <= 0
+            cash[rows] = np.where(covered, buffer, cash[rows] + (need[rows] - remaining))
         liq = cash + open_headroom
 
         # (4b) a below-threshold plan activates; its lead-time-0 steps deliver at once.
         if plan_trigger == PLAN_BELOW_THRESHOLD:
-            newly = (activation == NEVER) & (liq < model.threshold)
+            newly = activate(liq < model.threshold - HALF_CENT, t)
             if newly.any():
-                activation[newly] = t
-                liq += deliver(t, newly)
+                got = deliver(t, newly)
+                if got is not None:
+                    liq += got
 
         # (5) shortfall, and the running results.
-        runway[(cash < 0) & (runway < 0)] = t
+        runway[(cash < -HALF_CENT) & (runway < 0)] = t
         np.maximum(deficit, -cash, out=deficit)
         better = liq < min_liq
         min_liq[better] = liq[better]
         min_day[better] = t
         liquidity[t] = liq
-        if n_steps:
-            without = np.empty((n_paths, n_steps + 1))
-            without[:, :n_steps] = liq[:, None] - np.cumsum(step_cum[:, ::-1], axis=1)[:, ::-1]
-            without[:, n_steps] = liq
+        if flags["delivered"]:
+            without = np.empty((n_steps + 1, n_paths))
+            without[:n_steps] = liq[None, :] - np.cumsum(step_cum[::-1], axis=0)[::-1]
+            without[n_steps] = liq
+            np.minimum(lowest, without, out=lowest)
+            first = without[0]
         else:
-            without = liq[:, None]
-        np.minimum(lowest, without, out=lowest)
-        gap_day[(gap_day < 0) & (without[:, 0] < buffer)] = t
+            np.minimum(lowest, liq[None, :], out=lowest)
+            first = liq
+        gap_day[(gap_day < 0) & (first < buffer - HALF_CENT)] = t
 
-    has_gap = lowest[:, 0] < buffer
-    closes = lowest[:, 1:] >= buffer
-    closing = np.where(has_gap & closes.any(axis=1), np.argmax(closes, axis=1) if n_steps else -1, -1)
+    has_gap = lowest[0] < buffer - HALF_CENT
+    closes = lowest[1:] >= buffer - HALF_CENT
+    closing = np.where(has_gap & closes.any(axis=0), np.argmax(closes, axis=0) if n_steps else -1, -1)
     return PathOutcomes(
         runway=runway,
         min_liquidity=min_liq,
         min_liquidity_day=min_day,
-        deepest_deficit=deficit,
+        deepest_deficit=np.where(deficit > HALF_CENT, deficit, 0.0),
         contingency_used=used,
         contingency_cost=cost,
         gap_day=gap_day,

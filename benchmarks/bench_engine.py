@@ -1,0 +1,226 @@
+"""Drill engine benchmark: speed (10,000 paths x 365 days x 50 channels), speed-up over the per-path reference
+loop, and peak memory as paths grow.
+
+    .venv/bin/python benchmarks/bench_engine.py            # everything (the 1,000,000-path memory run takes a while)
+    .venv/bin/python benchmarks/bench_engine.py --quick    # speed only, memory up to 100,000 paths
+
+Prints a Markdown table for docs/benchmarks.md ("## Drill engine").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from contingency.engine import (  # noqa: E402
+    ChannelInput,
+    DrillInputs,
+    PlanInput,
+    PoolInput,
+    ScenarioInput,
+    StepInput,
+    TriggerInput,
+    run,
+)
+from contingency.engine.model import prepare  # noqa: E402
+from contingency.engine.randomness import draw_block  # noqa: E402
+from contingency.engine.reference import simulate_paths_reference  # noqa: E402
+from contingency.engine.simulate import simulate_paths  # noqa: E402
+
+HORIZON = 365
+CHANNELS = 50
+TYPES = (
+    "bank_term_loan",
+    "revolving_credit",
+    "supply_chain_finance",
+    "small_loan_platform",
+    "bond",
+    "shareholder_loan",
+    "leasing",
+    "other",
+)
+
+
+def company(paths: int, *, block_size: int = 2048) -> DrillInputs:
+    """A mid-sized borrower: 50 channels of every type, monthly debt service, platform utilisation triggers,
+    own-rating triggers on bank lines, a four-step plan; a combined market-wide and idiosyncratic stress."""
+    rng = np.random.default_rng(2024)
+    channels = []
+    for j in range(CHANNELS):
+        channel_type = TYPES[j % len(TYPES)]
+        limit = float(rng.uniform(2e6, 2e7))
+        drawn = float(rng.uniform(0.3, 0.9) * limit)
+        principal = np.zeros(HORIZON)
+        interest = np.zeros(HORIZON)
+        monthly = np.arange(int(rng.integers(0, 30)), HORIZON, 30)
+        interest[monthly] = drawn * 0.05 / 12
+        if channel_type in ("bank_term_loan", "leasing", "shareholder_loan"):
+            principal[monthly] = drawn / 36
+        elif channel_type in ("revolving_credit", "supply_chain_finance", "small_loan_platform"):
+            principal[monthly[::3]] = drawn / 4  # quarterly tranches that roll while the line is open
+        triggers = []
+        if channel_type == "small_loan_platform":
+            triggers.append(TriggerInput(kind="utilisation_above", level=0.9, days=5, action="reduce", reduce_by=0.5))
+        if channel_type in ("bank_term_loan", "revolving_credit"):
+            triggers.append(TriggerInput(kind="own_rating_below", rating_rank=11, action="freeze", freeze_days=30))
+        channels.append(
+            ChannelInput(
+                key=f"ch{j}",
+                name=f"Channel {j}",
+                channel_type=channel_type,
+                committed=channel_type in ("bank_term_loan", "revolving_credit", "bond"),
+                status="active",
+                limit=limit,
+                drawn=drawn,
+                annual_rate=float(rng.uniform(0.02, 0.15)),
+                rolls_over=channel_type in ("revolving_credit", "supply_chain_finance", "small_loan_platform"),
+                notice_days=int(rng.choice([0, 7, 30, 90])),
+                maturity_day=int(rng.integers(60, 800)),
+                principal_due=principal,
+                interest_due=interest,
+                counterparty_key=f"cp{j % 20}",
+                counterparty_pd_1y=float(rng.choice([0.0006, 0.0018, 0.0072, 0.0376])),
+                triggers=tuple(triggers),
+            )
+        )
+    pools = (
+        PoolInput(key="mmf", kind="money_market_fund", amount=3e7, haircut=0.02, days_to_cash=2),
+        PoolInput(key="recv", kind="receivables", amount=5e7, haircut=0.15, days_to_cash=10),
+        PoolInput(key="standby", kind="backup_line", amount=4e7, days_to_cash=5, channel_key="ch1"),
+        PoolInput(key="parent", kind="shareholder_support", amount=1e8, days_to_cash=30),
+    )
+    plan = PlanInput(
+        trigger="on_shock",
+        steps=(
+            StepInput(order=1, action="liquidate_pool", pool_key="mmf", cost_rate=0.001, success_probability=0.98),
+            StepInput(order=2, action="cut_discretionary", amount=2e7, lead_time_days=7, success_probability=0.9),
+            StepInput(order=3, action="draw_backup_line", pool_key="standby", success_probability=0.85),
+            StepInput(order=4, action="factor_receivables", pool_key="recv", cost_rate=0.03, success_probability=0.8),
+            StepInput(order=5, action="shareholder_support", pool_key="parent", success_probability=0.6),
+        ),
+    )
+    flows = rng.normal(-1.2e6, 2e5, HORIZON)
+    flows[::30] += 2.5e7  # monthly collections
+    scenario = ScenarioInput(
+        horizon_days=HORIZON,
+        opening_cash=4e7,
+        operating_flows=flows,
+        discretionary_outflows=np.full(HORIZON, 2e5),
+        min_cash_buffer=5e6,
+        own_rating_rank=9,
+        own_downgrade_notches=3,
+        market_stress=1.0,
+        kind="monte_carlo",
+        paths=paths,
+        seed=42,
+        hazard_multiplier=2.0,
+        operating_volatility=0.1,
+        block_size=block_size,
+    )
+    return DrillInputs(scenario, tuple(channels), pools, plan)
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for row in Path("/proc/cpuinfo").read_text().splitlines():
+            if row.startswith("model name"):
+                cpu = row.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "os": platform.platform(),
+    }
+
+
+def best_of(repeats: int, fn) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def peak_rss_mb(paths: int, workers: int) -> tuple[float, float]:
+    """Peak RSS (MB) of a fresh process running the whole drill; also its wall time."""
+    code = (
+        "import json, resource, sys, time; sys.path.insert(0, 'benchmarks'); sys.path.insert(0, '.');"
+        "from bench_engine import company; from contingency.engine import run;"
+        f"t = time.perf_counter(); run(company({paths}), workers={workers}, with_channel_impact=False);"
+        "t = time.perf_counter() - t;"
+        "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
+        "print(json.dumps([max(own, kids) / 1024, t]))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    rss, seconds = json.loads(out.stdout.strip().splitlines()[-1])
+    return rss, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 1,000,000-path memory run")
+    parser.add_argument("--reference-paths", type=int, default=20)
+    args = parser.parse_args()
+
+    info = machine()
+    print(f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, numpy {info['numpy']}")
+    inputs = company(10_000)
+    run(company(2_048), with_channel_impact=False)  # warm caches (grids, imports)
+
+    one = best_of(3, lambda: run(inputs, workers=1, with_channel_impact=False))
+    two = best_of(3, lambda: run(inputs, workers=2, with_channel_impact=False))
+    impact = best_of(3, lambda: __import__("contingency.engine", fromlist=["channel_impact"]).channel_impact(inputs))
+    print(f"10,000 paths x {HORIZON} days x {CHANNELS} channels: 1 process {one:.2f} s, 2 processes {two:.2f} s")
+    print(f"channel_impact (51 deterministic reruns, one batch): {impact:.2f} s")
+
+    # Same model, same draws, one path at a time in plain Python, on a subset of paths; extrapolated.
+    n_ref = args.reference_paths
+    model = prepare(inputs)
+    draws = draw_block(inputs, 0, n_ref)
+    ref = best_of(1, lambda: simulate_paths_reference(inputs, draws))
+    vec = best_of(3, lambda: simulate_paths(model, draws))
+    ref_10k = ref / n_ref * 10_000
+    print(
+        f"reference loop: {ref:.2f} s for {n_ref} paths -> {ref_10k:.0f} s extrapolated to 10,000 paths; "
+        f"speed-up {ref_10k / one:.0f}x (1 process), {ref_10k / two:.0f}x (2 processes)"
+    )
+
+    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    memory = []
+    for n in sizes:
+        rss, seconds = peak_rss_mb(n, workers=2)
+        memory.append((n, rss, seconds))
+        print(f"{n:>9,} paths: peak RSS {rss:.0f} MB (largest process), {seconds:.1f} s with 2 processes")
+
+    print("\nMarkdown:\n")
+    print("| what | result |\n|---|---|")
+    print(f"| 10,000 paths x 365 days x 50 channels, 1 process | {one:.2f} s |")
+    print(f"| same, 2 processes | {two:.2f} s |")
+    print(f"| reference per-path loop ({n_ref} paths, extrapolated to 10,000) | {ref_10k:.0f} s |")
+    print(f"| speed-up over the reference loop | {ref_10k / one:.0f}x (1 process), {ref_10k / two:.0f}x (2) |")
+    print(f"| vectorised engine on the same {n_ref} paths | {vec * 1000:.0f} ms |")
+    print(f"| channel_impact (51 deterministic reruns in one batch) | {impact:.2f} s |")
+    for n, rss, seconds in memory:
+        print(f"| peak RSS, {n:,} paths (2 processes) | {rss:.0f} MB ({seconds:.1f} s) |")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,4 +7,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("financeplanner.api.urls")),
+    path("", include("financeplanner.urls_web")),
+    path("", include("contingency.urls")),
 ]

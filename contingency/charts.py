@@ -1,0 +1,71 @@
+"""Charts of the contingency pages, on top of the shared inline-SVG helpers of `financeplanner.charts`.
+
+The drill fan uses the shared fan chart; the forecast needs bars and a running total on one picture, which the
+shared helpers do not draw, so it is built here in the same style (same palette, rcParams and SVG treatment).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from html import escape
+
+import matplotlib
+from django.utils.translation import gettext as _
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from financeplanner.charts import GRID, INK, PALETTE, RC, compact_number, fan_chart_svg
+
+FAN_KEYS = ("p5", "p25", "p50", "p75", "p95")
+INFLOW, OUTFLOW = PALETTE[2], PALETTE[3]
+
+
+def fan_chart(fan: Mapping, *, as_of: date | None = None) -> str:
+    """The liquidity fan of a drill result (`results["fan"]`): bands between percentiles, the median as a line."""
+    days = list(fan.get("days") or [])
+    series = {key: fan[key] for key in FAN_KEYS if fan.get(key)}
+    x_label = _("Day (0 = %(date)s)") % {"date": as_of.isoformat()} if as_of else _("Day")
+    return fan_chart_svg(
+        days,
+        series,
+        _("Liquidity: cash plus open headroom, by percentile of the paths"),
+        x_label=x_label,
+        floor=0.0,
+        empty_message=_("No liquidity fan in these results"),
+    )
+
+
+def daily_net_chart(*, start: date, net: Sequence[float], title: str) -> str:
+    """Daily net operating flow as bars (green in, red out) with the running total as a line on its own axis."""
+    net = [float(value) for value in net]
+    dates = [start + timedelta(days=i) for i in range(len(net))]
+    running, total = [], 0.0
+    for value in net:
+        total += value
+        running.append(total)
+    with matplotlib.rc_context(RC):
+        figure = Figure(figsize=(6.4, 2.8), dpi=100, layout="constrained")
+        axes = figure.add_subplot()
+        axes.bar(dates, net, color=[INFLOW if v >= 0 else OUTFLOW for v in net], width=0.8, label=_("Net flow"))
+        axes.axhline(0, color=INK, linewidth=0.6)
+        axes.yaxis.set_major_formatter(FuncFormatter(compact_number))
+        axes.grid(axis="y", color=GRID, linewidth=0.6)
+        axes.set_axisbelow(True)
+        cumulative = axes.twinx()
+        cumulative.plot(dates, running, color=PALETTE[0], linewidth=1.5, label=_("Running total"))
+        cumulative.yaxis.set_major_formatter(FuncFormatter(compact_number))
+        cumulative.spines["right"].set_visible(True)
+        handles = axes.get_legend_handles_labels()[0] + cumulative.get_legend_handles_labels()[0]
+        axes.legend(handles=handles, loc="upper left", frameon=False, fontsize=8)
+        figure.autofmt_xdate()
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", transparent=True)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
+    label = escape(title, quote=True)
+    svg = svg.replace("<svg", f'<svg class="chart" role="img" aria-label="{label}"', 1)
+    return re.sub(r"(<svg[^>]*>)", rf"\1<title>{label}</title>", svg, count=1)

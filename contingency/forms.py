@@ -1,0 +1,395 @@
+"""Forms of the contingency pages: they parse and present; the services validate in full and save.
+
+Related-object fields list only the company's own rows, so a form can never point at another company's data.
+A service's `ValidationError` is put back on the form (`apply_service_errors`), next to the field it concerns,
+with everything the user typed kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from channels_app.choices import ChannelType
+from channels_app.models import Counterparty, FundingChannel
+from financeplanner.forms import DateInput
+from financeplanner.labels import FIELD_LABELS
+from financeplanner.models import Company
+
+from .choices import ChecklistOutcome, ShockAction, ShockTarget, StepAction
+from .models import CashFlowLine, ContingencyPlan, DrillSchedule, LiquidityPool, Scenario
+
+# Model fields carry no verbose names: the pages label them here, in the reader's language.
+LABELS = {
+    **FIELD_LABELS,
+    "haircut": _("Haircut"),
+    "days_to_cash": _("Days to cash"),
+    "category": _("Category"),
+    "end_date": _("End date"),
+    "frequency": _("Frequency"),
+    "discretionary": _("Discretionary"),
+    "description": _("Description"),
+    "trigger": _("Trigger"),
+    "threshold": _("Threshold"),
+    "kind": _("Kind"),
+    "as_of": _("As of (day 0)"),
+    "horizon_days": _("Horizon (days)"),
+    "paths": _("Paths"),
+    "seed": _("Seed"),
+    "own_downgrade_notches": _("Own downgrade (notches)"),
+    "market_stress": _("Market stress"),
+    "hazard_multiplier": _("Hazard multiplier"),
+    "operating_volatility": _("Operating volatility"),
+    "scenario": _("Scenario"),
+    "plan": _("Contingency plan"),
+    "cron": _("When (cron)"),
+    "enabled": _("Enabled"),
+}
+
+
+def _labels(*names: str) -> dict:
+    return {name: LABELS[name] for name in names}
+
+
+class UniqueNameMixin:
+    """Names are unique per company (a database constraint): say so next to the name, not as a crash or on top."""
+
+    duplicate_message = _("There is already one called %(name)s.")
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()  # type: ignore[attr-defined]
+        model = self._meta.model  # type: ignore[attr-defined]
+        others = model.objects.for_company(self.company).filter(name=name)  # type: ignore[attr-defined]
+        if self.instance.pk:  # type: ignore[attr-defined]
+            others = others.exclude(pk=self.instance.pk)  # type: ignore[attr-defined]
+        if others.exists():
+            raise ValidationError(self.duplicate_message, params={"name": name})
+        return name
+
+
+class CompanyFormMixin:
+    """Restrict every related-object field to the company's own rows."""
+
+    company_querysets: dict[str, type] = {}
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.company = company
+        for name, model in self.company_querysets.items():
+            if name in self.fields:  # type: ignore[attr-defined]
+                self.fields[name].queryset = model.objects.for_company(company)  # type: ignore[attr-defined]
+
+
+POOL_FIELDS = ["name", "kind", "currency", "amount", "haircut", "days_to_cash", "channel"]
+
+
+class LiquidityPoolForm(UniqueNameMixin, CompanyFormMixin, forms.ModelForm):
+    company_querysets = {"channel": FundingChannel}
+    duplicate_message = _("There is already a pool called %(name)s.")
+
+    class Meta:
+        model = LiquidityPool
+        fields = POOL_FIELDS
+        labels = {**_labels(*POOL_FIELDS), "channel": _("Backup line on channel")}
+        help_texts = {
+            "haircut": _("Share lost when the pool turns into cash: 0.02 = 2%"),
+            "channel": _("For a committed backup line: if that channel is shut, the pool is gone too."),
+        }
+
+
+CASH_FLOW_FIELDS = ["name", "category", "amount", "currency", "start_date", "end_date", "frequency", "discretionary"]
+
+
+class CashFlowLineForm(forms.ModelForm):
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+
+    class Meta:
+        model = CashFlowLine
+        fields = CASH_FLOW_FIELDS
+        labels = _labels(*CASH_FLOW_FIELDS)
+        help_texts = {
+            "amount": _("Signed: + inflow, − outflow"),
+            "end_date": _("Empty = open-ended"),
+            "discretionary": _("An outflow a plan may cut"),
+        }
+        widgets = {"start_date": DateInput(), "end_date": DateInput()}
+
+
+PLAN_FIELDS = ["name", "description", "trigger", "threshold"]
+
+
+class ContingencyPlanForm(UniqueNameMixin, forms.ModelForm):
+    duplicate_message = _("There is already a plan called %(name)s.")
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+
+    class Meta:
+        model = ContingencyPlan
+        fields = PLAN_FIELDS
+        labels = _labels(*PLAN_FIELDS)
+        help_texts = {"threshold": _("Liquidity (cash plus open headroom) below which the plan activates")}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class PlanStepForm(CompanyFormMixin, forms.Form):
+    company_querysets = {"pool": LiquidityPool}
+
+    order = forms.IntegerField(label=_("Order"), min_value=1)
+    action = forms.ChoiceField(label=_("Action"), choices=StepAction.choices)
+    pool = forms.ModelChoiceField(label=_("Pool"), queryset=LiquidityPool.objects.none(), required=False)
+    amount = forms.DecimalField(label=_("Amount"), max_digits=20, decimal_places=2, min_value=0, required=False)
+    lead_time_days = forms.IntegerField(label=_("Lead time (days)"), min_value=0, initial=0)
+    cost_rate = forms.DecimalField(
+        label=_("Cost rate"), max_digits=7, decimal_places=6, min_value=0, max_value=1, initial=0
+    )
+    success_probability = forms.DecimalField(
+        label=_("Success probability"), max_digits=7, decimal_places=6, min_value=0, max_value=1, initial=1
+    )
+
+    def step(self) -> dict:
+        names = ("order", "action", "pool", "amount", "lead_time_days", "cost_rate", "success_probability")
+        return {name: self.cleaned_data[name] for name in names}
+
+
+class CompanyFormSet(forms.BaseFormSet):
+    """A formset whose forms all get the company (for their related-object choices)."""
+
+    def __init__(self, *args, company: Company, **kwargs):
+        self.company = company
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "company": self.company}
+
+    @property
+    def empty_form(self):
+        form = self.form(
+            auto_id=self.auto_id,
+            prefix=self.add_prefix("__prefix__"),
+            empty_permitted=True,
+            use_required_attribute=False,
+            renderer=self.renderer,
+            company=self.company,
+        )
+        self.add_fields(form, None)
+        return form
+
+    def kept_forms(self) -> list[forms.Form]:
+        """The filled-in forms not marked for deletion, in page order."""
+        return [
+            form
+            for form in self.forms
+            if form.has_changed() or form in self.initial_forms
+            if not (self.can_delete and self._should_delete_form(form))
+        ]
+
+
+class StepFormSet(CompanyFormSet):
+    def clean(self) -> None:
+        # Two steps with one rank would make the order ambiguous (and break the plan's unique (plan, order)).
+        orders = [form.cleaned_data.get("order") for form in self.kept_forms() if form.is_valid()]
+        if len(set(orders)) != len(orders):
+            raise ValidationError(_("Each step needs its own order: two steps have the same number."))
+
+
+PlanStepFormSet = forms.formset_factory(PlanStepForm, formset=StepFormSet, extra=2, can_delete=True)
+
+
+def plan_step_initial(plan: ContingencyPlan) -> list[dict]:
+    return [
+        {
+            "order": step.order,
+            "action": step.action,
+            "pool": step.pool_id,
+            "amount": step.amount,
+            "lead_time_days": step.lead_time_days,
+            "cost_rate": step.cost_rate,
+            "success_probability": step.success_probability,
+        }
+        for step in plan.steps.all()
+    ]
+
+
+SCENARIO_FIELDS = [
+    "name", "description", "kind", "as_of", "horizon_days", "paths", "seed", "own_downgrade_notches",
+    "market_stress", "hazard_multiplier", "operating_volatility",
+]  # fmt: skip
+
+
+class ScenarioForm(UniqueNameMixin, forms.ModelForm):
+    duplicate_message = _("There is already a scenario called %(name)s.")
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+
+    class Meta:
+        model = Scenario
+        fields = SCENARIO_FIELDS
+        labels = _labels(*SCENARIO_FIELDS)
+        help_texts = {
+            "paths": _("Monte Carlo only; a deterministic drill has one path"),
+            "market_stress": _("0 = normal markets; higher values make every lender act more readily"),
+            "hazard_multiplier": _("Scales each channel's chance of a lender action (Monte Carlo)"),
+            "operating_volatility": _("Daily noise on operating flows, as a share (Monte Carlo)"),
+        }
+        widgets = {"as_of": DateInput(), "description": forms.Textarea(attrs={"rows": 3})}
+
+
+def shock_target_choices(company: Company) -> list:
+    """One 'what it hits' list: `<target_type>:<target>` values grouped by kind of target."""
+    channels = FundingChannel.objects.for_company(company).order_by("name").values_list("pk", "name")
+    counterparties = Counterparty.objects.for_company(company).order_by("name").values_list("pk", "name")
+    return [
+        ("", "---------"),
+        (_("Everything"), [(f"{target}:", target.label) for target in (ShockTarget.ALL_PLATFORMS, ShockTarget.ALL)]),
+        (_("Channel"), [(f"{ShockTarget.CHANNEL}:{pk}", name) for pk, name in channels]),
+        (_("Channel type"), [(f"{ShockTarget.CHANNEL_TYPE}:{value}", label) for value, label in ChannelType.choices]),
+        (_("Counterparty"), [(f"{ShockTarget.COUNTERPARTY}:{pk}", name) for pk, name in counterparties]),
+    ]
+
+
+class ShockForm(forms.Form):
+    target_choice = forms.ChoiceField(label=_("Hits"))
+    action = forms.ChoiceField(label=_("Lender action"), choices=ShockAction.choices)
+    day = forms.IntegerField(label=_("Day"), min_value=0, initial=0)
+    reduce_by = forms.DecimalField(
+        label=_("Reduce by (share)"), max_digits=7, decimal_places=6, min_value=0, max_value=1, required=False
+    )
+    freeze_days = forms.IntegerField(label=_("Freeze days"), min_value=1, required=False)
+
+    def __init__(self, *args, company: Company, target_choices: list | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target_choice"].choices = target_choices or shock_target_choices(company)
+
+    def shock(self) -> dict:
+        target_type, _sep, target = self.cleaned_data["target_choice"].partition(":")
+        data = {name: self.cleaned_data[name] for name in ("action", "day", "reduce_by", "freeze_days")}
+        return {"target_type": target_type, "target": target, **data}
+
+
+class ShockFormSet(CompanyFormSet):
+    def get_form_kwargs(self, index):
+        # Build the target list once for the whole formset, not once per row.
+        if not hasattr(self, "_target_choices"):
+            self._target_choices = shock_target_choices(self.company)
+        return {**super().get_form_kwargs(index), "target_choices": self._target_choices}
+
+
+ScenarioShockFormSet = forms.formset_factory(ShockForm, formset=ShockFormSet, extra=2, can_delete=True)
+
+
+def shock_initial(scenario: Scenario) -> list[dict]:
+    return [
+        {
+            "target_choice": f"{shock.target_type}:{shock.target}",
+            "action": shock.action,
+            "day": shock.day,
+            "reduce_by": shock.reduce_by,
+            "freeze_days": shock.freeze_days,
+        }
+        for shock in scenario.shocks.all()
+    ]
+
+
+class DrillStartForm(CompanyFormMixin, forms.Form):
+    company_querysets = {"scenario": Scenario, "plan": ContingencyPlan}
+
+    scenario = forms.ModelChoiceField(label=_("Scenario"), queryset=Scenario.objects.none())
+    plan = forms.ModelChoiceField(
+        label=_("Contingency plan"), queryset=ContingencyPlan.objects.none(), required=False, empty_label=_("No plan")
+    )
+    paths = forms.IntegerField(
+        label=_("Paths"),
+        min_value=1,
+        max_value=1_000_000,
+        required=False,
+        help_text=_("Monte Carlo scenarios only; empty = the scenario's own number"),
+    )
+    seed = forms.IntegerField(label=_("Seed"), min_value=0, required=False, help_text=_("Empty = the scenario's seed"))
+
+
+SCHEDULE_FIELDS = ["name", "scenario", "plan", "cron", "enabled"]
+
+
+class DrillScheduleForm(UniqueNameMixin, CompanyFormMixin, forms.ModelForm):
+    company_querysets = {"scenario": Scenario, "plan": ContingencyPlan}
+    duplicate_message = _("There is already a schedule called %(name)s.")
+
+    class Meta:
+        model = DrillSchedule
+        fields = SCHEDULE_FIELDS
+        labels = _labels(*SCHEDULE_FIELDS)
+        help_texts = {"cron": _('minute hour day-of-month month day-of-week: "0 6 * * 1" is Mondays at 06:00')}
+
+
+class ChecklistItemForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ChecklistOutcome.choices)
+    minutes_taken = forms.IntegerField(label=_("Minutes taken"), min_value=0, required=False)
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+IMPORT_DATASETS = [
+    ("channels", _("Funding channels")),
+    ("counterparties", _("Counterparties")),
+    ("cash-flows", _("Cash-flow lines")),
+]
+
+
+class ImportForm(forms.Form):
+    dataset = forms.ChoiceField(label=_("What the file holds"), choices=IMPORT_DATASETS)
+    file = forms.FileField(label=_("Spreadsheet (.xlsx or .csv)"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".xlsx", ".csv")):
+            raise ValidationError(_("Upload an .xlsx or a .csv file."))
+        if upload.size > 10 * 1024 * 1024:
+            raise ValidationError(_("The file is larger than 10 MB."))
+        return upload
+
+
+# -- service errors back onto the form ----------------------------------------------------------------------------
+
+_ROW_KEY = re.compile(r"^(?P<name>\w+)\[(?P<index>\d+)\](?:\.(?P<field>\w+))?$")
+
+
+def apply_service_errors(
+    form: forms.BaseForm,
+    error: ValidationError,
+    formsets: dict[str, tuple[forms.BaseFormSet, list[forms.BaseForm]]] | None = None,
+    aliases: dict[str, str] | None = None,
+) -> None:
+    """Put a service's ValidationError next to the field it names.
+
+    Keys like `steps[2].pool` go to the third of the forms the service was given (`formsets["steps"]` holds the
+    formset and the forms in the order their rows were passed); `aliases` renames model fields to form fields
+    (e.g. a shock's `target` is the form's `target_choice`). Anything unplaced becomes a non-field error.
+    """
+    formsets, aliases = formsets or {}, aliases or {}
+    messages = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+    for key, texts in messages.items():
+        match = _ROW_KEY.match(key)
+        if match and match["name"] in formsets:
+            formset, rows = formsets[match["name"]]
+            index = int(match["index"])
+            row = rows[index] if index < len(rows) else None
+            field = aliases.get(match["field"] or "", match["field"])
+            if row is not None:
+                row.add_error(field if field in row.fields else None, texts)
+            else:
+                formset.non_form_errors().extend(texts)
+            continue
+        if key in formsets:
+            formset = formsets[key][0]
+            formset.non_form_errors().extend(texts)
+            continue
+        field = aliases.get(key, key)
+        form.add_error(field if field in form.fields else None, texts)

@@ -109,8 +109,8 @@ def company(paths: int, *, block_size: int = 2048) -> DrillInputs:
             StepInput(order=5, action="shareholder_support", pool_key="parent", success_probability=0.6),
         ),
     )
-    flows = rng.normal(-1.2e6, 2e5, HORIZON)
-    flows[::30] += 2.5e7  # monthly collections
+    flows = rng.normal(-1.0e6, 2e5, HORIZON)
+    flows[::30] += 3.4e7  # monthly collections
     scenario = ScenarioInput(
         horizon_days=HORIZON,
         opening_cash=4e7,
@@ -119,11 +119,11 @@ def company(paths: int, *, block_size: int = 2048) -> DrillInputs:
         min_cash_buffer=5e6,
         own_rating_rank=9,
         own_downgrade_notches=3,
-        market_stress=1.0,
+        market_stress=0.5,
         kind="monte_carlo",
         paths=paths,
         seed=42,
-        hazard_multiplier=2.0,
+        hazard_multiplier=1.0,
         operating_volatility=0.1,
         block_size=block_size,
     )

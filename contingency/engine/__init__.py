@@ -14,7 +14,8 @@ Running::
     run(inputs, *, workers=1, with_channel_impact=True, progress=None) -> DrillResult
         Whole drill in this process (or ``workers`` processes); memory stays flat as paths grow.
     block_layout(inputs) -> list[(block_index, n_paths)]
-        The fixed cut of the paths into blocks of ``scenario.block_size`` (deterministic drill: one block).
+        The fixed cut of the paths into blocks of ``scenario.block_size`` (default 5000; deterministic drill: one
+        block). The numbers depend on the seed and the block size, never on where or in which order blocks run.
     simulate_block(inputs, block_index, n_paths_in_block=None) -> BlockResult
         One block, anywhere (e.g. one Celery task per block). ``BlockResult.to_dict()`` is JSON for the database,
         ``BlockResult.from_dict()`` reads it back.
@@ -90,7 +91,14 @@ Monte Carlo draws (lender action probability, one-factor Gaussian copula, kinds,
 noise, seeding by ``SeedSequence([seed, block_index])``) are documented in :mod:`contingency.engine.randomness`.
 Quantiles of many paths come from fixed-grid mergeable sketches (:mod:`contingency.engine.sketch`): within 0.01 %
 for per-path money metrics (conservatively rounded: liquidity-at-risk down, extra liquidity up) and, for the fan,
-between the exact smallest and largest value of a 1 % bucket; exact for one path or identical paths.
+read linearly between the exact smallest and largest value of a cell at most 3.1 % wide (typically within 0.1 %);
+exact for one path or identical paths. The fan reports every day for horizons up to 200 days, else an even
+subsample of about 200 days that always includes the last. Money is compared to the half cent: cash below -0.005 is
+a shortfall, so float dust after a draw that exactly covers a need is not.
+
+Memory: a block holds its paths' state (channels x paths) and daily liquidity (days x paths); ``run`` and ``combine``
+keep only integer counts, integer-cent sums and the sparse fan sketch, so peak memory does not grow with paths.
+Speed: see docs/benchmarks.md ("Drill engine").
 """
 
 from .impact import channel_impact

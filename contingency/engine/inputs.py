@@ -451,7 +451,7 @@ class ScenarioInput:
     hazard_multiplier: float = 1.0
     target_survival_probability: float = 0.99
     operating_volatility: float = 0.0
-    block_size: int = 2048
+    block_size: int = 5000
     mc_action_kind: str | None = None
     mc_action_day: int | None = None
     mc_reduce_by: float = 0.5

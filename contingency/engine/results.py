@@ -19,7 +19,7 @@ from .simulate import PathOutcomes
 from .sketch import fan_grid, metric_grid, money_quantile, quantile_from_counts, quantile_rank
 
 #: The daily fan keeps at most this many days (evenly spaced, always including the last day).
-MAX_FAN_DAYS = 400
+MAX_FAN_DAYS = 200
 FAN_PERCENTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
 _PER_PATH_INT = ("runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day")
 _PER_PATH_FLOAT = ("min_liquidity", "deepest_deficit", "contingency_used", "contingency_cost")
@@ -88,8 +88,8 @@ class BlockResult:
             n_paths=int(n_paths),
             fan_cells=cells[starts],
             fan_counts=(ends - starts).astype(np.int64),
-            fan_cell_min=ordered[starts],
-            fan_cell_max=ordered[ends - 1],
+            fan_cell_min=np.round(ordered[starts], 2),  # the fan is reported in cents; shorter JSON
+            fan_cell_max=np.round(ordered[ends - 1], 2),
             **values,
         )
 

@@ -107,7 +107,8 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
     deficit = np.zeros(n_paths)
     used = np.zeros(n_paths)
     cost = np.zeros(n_paths)
-    step_cum = np.zeros((n_steps, n_paths))
+    # without_tail[j]: what steps j, j+1, ... delivered so far (liquidity without them = liquidity - tail).
+    without_tail = np.zeros((n_steps, n_paths))
     pool_left = per_path(model.pool_amounts)
     cut_left = per_path(np.array([s.capacity for s in steps], dtype=np.float64))
     lowest = np.full((n_steps + 1, n_paths), np.inf)
@@ -119,8 +120,8 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
     util = model.util_triggers
     util_cols = np.array([u.col for u in util], dtype=np.int64)
     util_level = np.array([u.level for u in util], dtype=np.float64)[:, None]
-    util_days = np.array([u.days for u in util], dtype=np.int64)[:, None]
-    util_count = np.zeros((len(util), n_paths), dtype=np.int64)
+    util_days = np.array([u.days for u in util], dtype=np.int32)[:, None]
+    util_count = np.zeros((len(util), n_paths), dtype=np.int32)
     util_fired = np.zeros((len(util), n_paths), dtype=bool)
 
     demand_reg: dict[int, list[np.ndarray]] = {}
@@ -140,16 +141,26 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
             chunk = ev_flat[bounds[i] : bounds[i + 1]]
             ev_by_day[day] = (chunk, ev_kind[chunk])
 
-    def set_avail(flat: np.ndarray, fresh: np.ndarray) -> None:
-        """New drawable headroom for some (channel, path) cells, with the per-path bookkeeping."""
+    def set_avail(flat: np.ndarray, fresh: np.ndarray | None) -> None:
+        """New drawable headroom (None: none left) for some (channel, path) cells, with the per-path bookkeeping."""
+        if flat.size == 0:
+            return
         rows = flat % n_paths
-        cols = flat // n_paths
-        np.add.at(open_headroom, rows, fresh - avail_f[flat])
-        avail_f[flat] = fresh
-        gained = fresh > 0
-        np.minimum.at(cheapest, rows[gained], cols[gained])
-        lost = ~gained & (cols == cheapest[rows])
-        cheapest_stale[rows[lost]] = True
+        old = avail_f[flat]
+        if fresh is None:
+            np.subtract.at(open_headroom, rows, old)
+            avail_f[flat] = 0.0
+            lost = old > 0
+        else:
+            np.add.at(open_headroom, rows, fresh - old)
+            avail_f[flat] = fresh
+            gained = fresh > 0
+            if gained.any():
+                np.minimum.at(cheapest, rows[gained], flat[gained] // n_paths)
+            lost = ~gained & (old > 0)
+        if lost.any():
+            lost_rows = rows[lost]
+            cheapest_stale[lost_rows[flat[lost] // n_paths == cheapest[lost_rows]]] = True
 
     def refresh(flat: np.ndarray) -> None:
         set_avail(flat, np.maximum(limit_f[flat] - drawn_f[flat], 0.0) * drawable_f[flat])
@@ -203,7 +214,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
         shut_f[flat] = True
         openm_f[flat] = False
         drawable_f[flat] = 0.0
-        set_avail(flat, np.zeros(flat.size))
+        set_avail(flat, None)
 
     def apply(flat: np.ndarray, code: int, reduce_by: float, freeze_days: int, day: int) -> None:
         cols = flat // n_paths
@@ -217,7 +228,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
             frozen_f[live] = np.maximum(frozen_f[live], until)
             openm_f[live] = False
             drawable_f[live] = 0.0
-            set_avail(live, np.zeros(live.size))
+            set_avail(live, None)
             if until < horizon and live.size:
                 reopen_reg.setdefault(until, []).append(live)
             snap = live[scf[live // n_paths]]
@@ -292,7 +303,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
             np.add(cash, x, out=cash)
             np.add(used, x, out=used)
             np.add(cost, x * step.cost_rate, out=cost)
-            step_cum[k] += x
+            without_tail[: k + 1] += x
             got = x if got is None else got + x
             flags["delivered"] = True
         return got
@@ -367,17 +378,32 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
                 if shocked is not None:
                     shocked[rows] = True
         if util:
-            above = ~shut[util_cols] & (drawn[util_cols] > util_level * limit[util_cols])
-            util_count = np.where(above, util_count + 1, 0)
-            fire = above & (util_count >= util_days) & ~util_fired
+            above = drawn[util_cols] > util_level * limit[util_cols]
+            above &= ~shut[util_cols]
+            util_count += 1
+            util_count *= above
+            fire = util_count >= util_days
+            fire &= ~util_fired
             if fire.any():
                 util_fired |= fire
+                if shocked is not None:
+                    shocked |= fire.any(axis=0)
+                # Fired triggers with the same action on different lines are applied together (the order among
+                # different lines changes nothing); a line's second trigger waits for the next batch.
+                batch: list[np.ndarray] = []
+                batch_key: tuple[int, float, int] | None = None
+                batch_cols: set[int] = set()
                 for i in np.flatnonzero(fire.any(axis=1)).tolist():
-                    rows = np.flatnonzero(fire[i])
                     trig = util[i]
-                    apply(trig.col * n_paths + rows, trig.code, trig.reduce_by, trig.freeze_days, t)
-                    if shocked is not None:
-                        shocked[rows] = True
+                    key = (trig.code, trig.reduce_by, trig.freeze_days)
+                    if batch and (key != batch_key or trig.col in batch_cols):
+                        apply(np.concatenate(batch), *batch_key, t)  # type: ignore[misc]
+                        batch, batch_cols = [], set()
+                    batch.append(trig.col * n_paths + np.flatnonzero(fire[i]))
+                    batch_key = key
+                    batch_cols.add(trig.col)
+                if batch:
+                    apply(np.concatenate(batch), *batch_key, t)  # type: ignore[misc]
         if shocked is not None:
             if shocked_all:
                 shocked[:] = True
@@ -403,13 +429,17 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
                 todo, r, line = todo[inside], r[inside], line[inside]
                 if not todo.size:
                     break
-                cells = line * n_paths + r
-                take = np.minimum(remaining[todo], avail_f[cells])
+                cells = line * n_paths + r  # one cell per path: plain indexing, no accumulation needed
+                before = avail_f[cells]
+                take = np.minimum(remaining[todo], before)
                 drawn_f[cells] += take
                 drawn_new_f[cells] += take
                 engine_interest[r] += rate_day[line] * take
                 remaining[todo] -= take
-                set_avail(cells, np.maximum(limit_f[cells] - drawn_f[cells], 0.0) * drawable_f[cells])
+                fresh = np.maximum(limit_f[cells] - drawn_f[cells], 0.0)  # drawable: it is the cheapest open line
+                avail_f[cells] = fresh
+                open_headroom[r] += fresh - before
+                cheapest_stale[r[fresh <= 0]] = True
                 todo = todo[remaining[todo] > 0]
                 if todo.size:
                     advance(rows[todo])
@@ -432,14 +462,14 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
         min_liq[better] = liq[better]
         min_day[better] = t
         liquidity[t] = liq
+        np.minimum(lowest[n_steps], liq, out=lowest[n_steps])
         if flags["delivered"]:
-            without = np.empty((n_steps + 1, n_paths))
-            without[:n_steps] = liq[None, :] - np.cumsum(step_cum[::-1], axis=0)[::-1]
-            without[n_steps] = liq
-            np.minimum(lowest, without, out=lowest)
+            without = liq - without_tail
+            np.minimum(lowest[:n_steps], without, out=lowest[:n_steps])
             first = without[0]
         else:
-            np.minimum(lowest, liq[None, :], out=lowest)
+            if n_steps:
+                np.minimum(lowest[:n_steps], liq, out=lowest[:n_steps])
             first = liq
         gap_day[(gap_day < 0) & (first < buffer - HALF_CENT)] = t
 

@@ -1,18 +1,20 @@
-"""Mergeable, exactly combinable quantile sketches on a fixed logarithmic grid of money values.
+"""Mergeable, exactly combinable quantile sketches on fixed grids of money values.
 
-A value x falls in a bucket of a signed log grid: ``|x| < lowest`` is the zero bucket; otherwise bucket k covers
-``[lowest * g**(k-1), lowest * g**k)`` of |x| on the side of x's sign (and one open-ended bucket per side beyond
-``lowest * g**K``). The grid is a fixed function of (lowest, growth, K): every block counts its paths into the
-same buckets, counts are integers, and the sketch also keeps the exact minimum and maximum. Merging therefore gives
-bit-identical numbers in any order and any split, in memory that does not grow with the number of paths.
+Every block counts its paths into the same buckets of a grid fixed in advance (not fitted to the data), counts are
+integers, and the exact minimum and maximum are kept alongside (per sketch, or per cell for the fan). Merging
+therefore gives bit-identical numbers in any order and any split, in memory bounded by the grid, not the paths.
 
-Bucket boundaries are computed by repeated IEEE multiplication and looked up with ``searchsorted`` (comparisons
-only), so the bucket of a value does not depend on a platform's ``log``.
+* :class:`LogGrid` (per-path money metrics: minimum liquidity, deepest deficit): a value falls in a bucket of a
+  signed geometric grid; ``|x| < lowest`` is the zero bucket; bucket k covers ``[lowest g**(k-1), lowest g**k)`` on
+  the side of x's sign, plus one open-ended bucket per side. Boundaries come from repeated IEEE multiplication and
+  are looked up with ``searchsorted`` (comparisons only), so no platform's ``log`` is involved.
+* :class:`BitGrid` (the daily liquidity fan): buckets read from the exponent and top mantissa bits of |x|, integer
+  arithmetic on the IEEE-754 representation, exact and much cheaper for millions of values.
 
-A quantile is read with the inverted-CDF rule (the smallest value whose cumulative share reaches q), then taken as
-the bucket's lower bound, upper bound or midpoint, and clamped into [minimum, maximum]. The answer is within one
-bucket (relative width ``growth - 1``) of the sample quantile, and exact when all paths in the bucket agree (one
-path, identical paths, the zero bucket).
+A quantile uses the inverted-CDF rule (the smallest value whose cumulative share reaches q): its bucket is found by
+the counts, then the value is the bucket's lower bound, upper bound or (fan) a linear read between the cell's exact
+minimum and maximum, clamped into the sample's [minimum, maximum]. It is within one bucket of the sample quantile and
+exact when all paths in the bucket agree (one path, identical paths, the zero bucket).
 """
 
 from __future__ import annotations
@@ -115,8 +117,12 @@ class BitGrid:
 
 
 def fan_grid() -> BitGrid:
-    """Daily liquidity fan: |liquidity| from 2**-7 (under a cent) to 2**50 (about 1.1e15), buckets <= 0.8 % wide."""
-    return BitGrid(mantissa_bits=7, lowest_exponent=-7, octaves=57)
+    """Daily liquidity fan: |liquidity| from 2**-7 (under a cent) to 2**50 (about 1.1e15), buckets <= 3.1 % wide.
+
+    Coarse on purpose: a block stores one cell per occupied bucket and day, and the exact minimum and maximum of each
+    cell make the read-out far finer than the bucket (linear within [min, max], exact for identical paths).
+    """
+    return BitGrid(mantissa_bits=5, lowest_exponent=-7, octaves=57)
 
 
 def quantile_rank(q: float, n: int) -> int:

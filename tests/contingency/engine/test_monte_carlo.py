@@ -162,10 +162,11 @@ def test_sketched_quantiles_are_within_their_bucket_of_the_exact_ones():
     assert lar - abs(lar) * 1e-4 - 0.01 <= result.liquidity_at_risk_95 <= lar + 0.01  # rounded down, never up
     extra = exact(outcomes.deepest_deficit, 0.99)
     assert extra - 0.01 <= result.extra_liquidity_needed <= extra + abs(extra) * 1e-4 + 0.01  # rounded up
+    days = np.array(result.fan["days"])
     for pct in (5, 50, 95):
         fan = np.array(result.fan[f"p{pct}"])
-        truth = np.array([exact(day, pct / 100) for day in outcomes.liquidity])
-        np.testing.assert_allclose(fan, truth, rtol=0.0101, atol=1.0)
+        truth = np.array([exact(day, pct / 100) for day in outcomes.liquidity[days]])
+        np.testing.assert_allclose(fan, truth, rtol=1 / 32, atol=0.01)  # within the fan grid's 3.1 % buckets
     assert result.survival_probability == (outcomes.runway < 0).mean()
     assert result.contingency_used == round(outcomes.contingency_used.mean(), 2)
 

@@ -437,6 +437,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
                 engine_interest[r] += rate_day[line] * take
                 remaining[todo] -= take
                 fresh = np.maximum(limit_f[cells] - drawn_f[cells], 0.0)  # drawable: it is the cheapest open line
+                fresh[take >= before] = 0.0  # emptied (rounding dust left by limit - drawn does not count)
                 avail_f[cells] = fresh
                 open_headroom[r] += fresh - before
                 cheapest_stale[r[fresh <= 0]] = True

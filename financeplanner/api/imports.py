@@ -1,0 +1,144 @@
+"""Spreadsheet import over the API: upload, dry-run or commit, and download a template to fill in."""
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from financeplanner import importing
+from financeplanner.permissions import HasCompanyRole
+
+from .base import CompanyContextMixin
+
+DATASET_PARAMETER = OpenApiParameter(
+    "dataset", str, OpenApiParameter.PATH, enum=list(importing.DATASETS), description="What the file holds."
+)
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, help_text="An .xlsx workbook (first sheet) or a UTF-8 .csv")
+    commit = serializers.BooleanField(
+        default=False, help_text="false (default): a dry run that writes nothing; true: create every row, or none"
+    )
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(
+        allow_null=True, help_text="The spreadsheet row (the header is row 1); null for the file as a whole"
+    )
+    column = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    dataset = serializers.CharField()
+    total_rows = serializers.IntegerField(help_text="Data rows in the file (blank rows are skipped)")
+    valid_rows = serializers.IntegerField()
+    errors = ImportErrorSerializer(many=True)
+    preview = serializers.ListField(
+        child=serializers.DictField(), help_text="The first rows as read, each with its `row` number"
+    )
+    committed = serializers.BooleanField()
+    created = serializers.IntegerField()
+
+
+def _dataset(name: str) -> str:
+    if name not in importing.DATASETS:
+        raise Http404(f"No import for {name!r}; choose one of {', '.join(importing.DATASETS)}.")
+    return name
+
+
+def _too_big(request: Request) -> bool:
+    # Refuse before Django spools a huge upload to disk; the multipart envelope adds a little to the file itself.
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > importing.MAX_BYTES + 64 * 1024
+    except ValueError:
+        return False
+
+
+class ImportView(CompanyContextMixin, APIView):
+    """Import a spreadsheet of counterparties, channels or cash-flow lines into your company (analyst)."""
+
+    permission_classes = [HasCompanyRole]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="imports_create",
+        parameters=[DATASET_PARAMETER],
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={
+            200: OpenApiResponse(ImportReportSerializer, description="Dry run: every row is valid; nothing written."),
+            201: OpenApiResponse(ImportReportSerializer, description="Committed: every row was created."),
+            400: OpenApiResponse(
+                ImportReportSerializer,
+                description="Some row is invalid (each error names its row and column), "
+                "or the file cannot be read. Nothing was written.",
+            ),
+        },
+        description="Upload `file` (.xlsx or .csv, up to 5 MB and 10,000 rows) with `commit` false for a dry run "
+        "or true to create every row — all or nothing. Column names are the API's field names; channels name their "
+        "counterparty by name. Download a template from `template/`.",
+    )
+    def post(self, request: Request, dataset: str) -> Response:
+        dataset = _dataset(dataset)
+        if _too_big(request):
+            report = importing.ImportReport(dataset=dataset)
+            report.add_error(None, None, f"The file is larger than {importing.MAX_BYTES // (1024 * 1024)} MB.")
+            return Response(ImportReportSerializer(report).data, status=status.HTTP_400_BAD_REQUEST)
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        file = upload.validated_data["file"]
+        report = importing.import_rows(
+            company=request.company,
+            dataset=dataset,
+            file=file,
+            filename=file.name,
+            by=request.user,
+            commit=upload.validated_data["commit"],
+        )
+        if report.errors:
+            code = status.HTTP_400_BAD_REQUEST
+        else:
+            code = status.HTTP_201_CREATED if report.committed else status.HTTP_200_OK
+        return Response(ImportReportSerializer(report).data, status=code)
+
+
+class FormatNamesTheFileType(DefaultContentNegotiation):
+    """Here `?format=` chooses the template's file type, not a DRF renderer; errors are always JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ImportTemplateView(CompanyContextMixin, APIView):
+    """A template to fill in for an import: header, one example row and (xlsx) a help sheet. Any member may."""
+
+    permission_classes = [HasCompanyRole]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = FormatNamesTheFileType
+
+    @extend_schema(
+        operation_id="imports_template",
+        parameters=[
+            DATASET_PARAMETER,
+            OpenApiParameter("format", str, OpenApiParameter.QUERY, enum=list(importing.FORMATS), default="xlsx"),
+        ],
+        responses={
+            (200, importing.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+        },
+    )
+    def get(self, request: Request, dataset: str) -> HttpResponse:
+        dataset = _dataset(dataset)
+        fmt = request.query_params.get("format", "xlsx")
+        if fmt not in importing.FORMATS:
+            raise serializers.ValidationError({"format": [f"Choose one of {', '.join(importing.FORMATS)}."]})
+        response = HttpResponse(importing.template(dataset, fmt), content_type=importing.CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{dataset}-template.{fmt}"'
+        return response

@@ -1,0 +1,522 @@
+"""Spreadsheet import: templates, dry runs, per-row errors, all-or-nothing commits, tenancy and roles."""
+
+import csv
+import dataclasses
+import io
+import threading
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+import pandas as pd
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
+
+from channels_app.models import Counterparty, FundingChannel
+from contingency.models import CashFlowLine
+from financeplanner import importing
+from tests.factories import CounterpartyFactory, FundingChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+CHANNEL_HEADER = ["name", "counterparty", "channel_type", "limit", "annual_rate", "start_date", "maturity_date"]
+
+
+def xlsx_file(rows: list[list], name: str = "upload.xlsx") -> SimpleUploadedFile:
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=XLSX)
+
+
+def csv_file(rows: list[list], name: str = "upload.csv") -> SimpleUploadedFile:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return SimpleUploadedFile(name, buffer.getvalue().encode("utf-8"), content_type="text/csv")
+
+
+def upload(client, dataset: str, file, commit: bool = False):
+    return client.post(f"/api/v1/imports/{dataset}/", {"file": file, "commit": "true" if commit else "false"})
+
+
+def channel_row(name: str, counterparty: str, limit="500000.00", **overrides) -> list:
+    row = dict(
+        name=name, counterparty=counterparty, channel_type="revolving_credit", limit=limit, annual_rate="0.045",
+        start_date="2026-01-01", maturity_date="2027-01-01",
+    )  # fmt: skip
+    row.update(overrides)
+    return [row[column] for column in CHANNEL_HEADER]
+
+
+@pytest.fixture
+def bank(company):
+    return CounterpartyFactory(company=company, name="Bank of Ningbo")
+
+
+# -- templates ----------------------------------------------------------------------------------------------------
+
+
+def test_channel_template_round_trip_creates_channels_with_exact_decimal_amounts(company, analyst, bank, api_as):
+    client = api_as(analyst)
+    response = client.get("/api/v1/imports/channels/template/", {"format": "xlsx"})
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = workbook.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:2] == ["name", "counterparty"] and "limit" in header and "maturity_date" in header
+    help_rows = list(workbook["help"].iter_rows(values_only=True))
+    assert help_rows[0][:3] == ("column", "required", "allowed values")
+    assert {row[0] for row in help_rows[1:] if row and row[0] in header} == set(header)
+
+    # Fill in the template the way a user would: overwrite the example, add a row, numbers and dates as Excel cells.
+    column = {name: index + 1 for index, name in enumerate(header)}
+    lines = [("Ningbo revolver", "revolving_credit", 1234567.89), ("Ningbo SCF", "supply_chain_finance", 98765.43)]
+    for row, (name, channel_type, limit) in enumerate(lines, start=2):
+        values = {"name": name, "counterparty": "Bank of Ningbo", "channel_type": channel_type, "limit": limit,
+                  "annual_rate": 0.0435,
+                  "start_date": date(2026, 3, 1), "maturity_date": date(2028, 2, 29), "notice_days": 15,
+                  "committed": True, "action_probability": None}  # fmt: skip
+        for key, value in values.items():
+            sheet.cell(row=row, column=column[key], value=value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    dry = upload(client, "channels", SimpleUploadedFile("channels.xlsx", buffer.getvalue()))
+    assert dry.status_code == 200, dry.json()
+    assert dry.json()["valid_rows"] == 2 and dry.json()["committed"] is False and dry.json()["created"] == 0
+    assert dry.json()["preview"][0]["limit"] == "1234567.89" and dry.json()["preview"][0]["row"] == 2
+    assert not FundingChannel.objects.exists()
+
+    done = upload(client, "channels", SimpleUploadedFile("channels.xlsx", buffer.getvalue()), commit=True)
+    assert done.status_code == 201, done.json()
+    assert done.json()["committed"] is True and done.json()["created"] == 2
+    revolver = FundingChannel.objects.get(name="Ningbo revolver")
+    assert revolver.limit == Decimal("1234567.89") and revolver.annual_rate == Decimal("0.0435")
+    assert revolver.counterparty == bank and revolver.company == company
+    assert revolver.start_date == date(2026, 3, 1) and revolver.notice_days == 15 and revolver.committed
+    assert revolver.status == "active" and revolver.drawn == 0 and revolver.action_probability is None
+    assert FundingChannel.objects.get(name="Ningbo SCF").limit == Decimal("98765.43")
+
+
+def test_counterparty_csv_template_round_trip(company, analyst, api_as):
+    client = api_as(analyst)
+    response = client.get("/api/v1/imports/counterparties/template/", {"format": "csv"})
+    assert response.status_code == 200
+    header, example = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert header == ["name", "kind", "country", "notes"] and example[:2] == ["Example Bank", "bank"]
+
+    rows = [header, ["招商银行", "bank", "cn", "主要结算银行"], ["Ant Credit Pay", "platform", "", ""]]
+    response = upload(client, "counterparties", csv_file(rows), commit=True)
+    assert response.status_code == 201, response.json()
+    assert sorted(Counterparty.objects.for_company(company).values_list("name", "country")) == [
+        ("Ant Credit Pay", ""),
+        ("招商银行", "CN"),
+    ]
+
+
+@pytest.mark.parametrize("dataset", list(importing.DATASETS))
+def test_every_template_imports_its_own_header(company, analyst, api_as, dataset):
+    # The example row of an untouched template is valid input (the channel example names its example bank).
+    CounterpartyFactory(company=company, name="Example Bank") if dataset == "channels" else None
+    for fmt in ("xlsx", "csv"):
+        content = api_as(analyst).get(f"/api/v1/imports/{dataset}/template/", {"format": fmt}).content
+        response = upload(api_as(analyst), dataset, SimpleUploadedFile(f"template.{fmt}", content))
+        assert response.status_code == 200, (fmt, response.json())
+        assert response.json()["valid_rows"] == 1
+
+
+def test_viewer_downloads_templates_but_cannot_import(company, viewer, api_as):
+    client = api_as(viewer)
+    xlsx = client.get("/api/v1/imports/cash-flows/template/")
+    assert xlsx.status_code == 200 and xlsx["Content-Type"] == XLSX
+    assert xlsx["Content-Disposition"] == 'attachment; filename="cash-flows-template.xlsx"'
+    assert openpyxl.load_workbook(io.BytesIO(xlsx.content)).sheetnames == ["cash-flows", "help"]
+    text = client.get("/api/v1/imports/cash-flows/template/", {"format": "csv"})
+    assert text.status_code == 200 and text["Content-Type"].startswith("text/csv")
+    assert text["Content-Disposition"] == 'attachment; filename="cash-flows-template.csv"'
+
+    rows = [["name", "category", "amount", "start_date"], ["Rent", "operations", "-1000", "2026-01-01"]]
+    response = upload(client, "cash-flows", csv_file(rows), commit=True)
+    assert response.status_code == 403
+    assert not CashFlowLine.objects.exists()
+
+
+def test_unknown_dataset_is_a_404_and_unknown_template_format_a_400(analyst, api_as):
+    client = api_as(analyst)
+    assert client.get("/api/v1/imports/ledger/template/").status_code == 404
+    assert upload(client, "ledger", csv_file([["name"], ["x"]])).status_code == 404
+    response = client.get("/api/v1/imports/channels/template/", {"format": "pdf"})
+    assert response.status_code == 400 and "format" in response.json()
+
+
+def test_signed_out_user_cannot_import_or_download(company, client):
+    assert client.get("/api/v1/imports/channels/template/").status_code in (401, 403)
+    assert client.post("/api/v1/imports/channels/", {"file": csv_file([["name"], ["x"]])}).status_code in (401, 403)
+
+
+# -- money and file formats ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_cash_flow_amounts_are_exact_in_both_formats(company, analyst, api_as, fmt):
+    header = ["name", "category", "amount", "start_date", "end_date", "frequency", "discretionary"]
+    if fmt == "xlsx":
+        rows = [
+            header,
+            ["Payroll", "operations", -1234567.89, date(2026, 1, 25), date(2026, 12, 25), "monthly", False],
+            ["Receipts", "sales", 0.1 + 0.2, date(2026, 1, 1), None, "daily", None],
+        ]
+        file = xlsx_file(rows)
+    else:
+        rows = [
+            header,
+            ["Payroll", "operations", "-1234567.89", "2026-01-25", "2026-12-25", "monthly", "FALSE"],
+            # 16 significant digits: a float would lose the last cent; text keeps it.
+            ["Receipts", "sales", "98765432109876.54", "2026-01-01", "", "daily", ""],
+            ["Bonus", "payroll", "-1,234,567.890", "2026-12-20", "", "", "TRUE"],
+        ]
+        file = csv_file(rows)
+    response = upload(api_as(analyst), "cash-flows", file, commit=True)
+    assert response.status_code == 201, response.json()
+    flows = {line.name: line for line in CashFlowLine.objects.for_company(company)}
+    assert flows["Payroll"].amount == Decimal("-1234567.89") and flows["Payroll"].end_date == date(2026, 12, 25)
+    assert flows["Payroll"].frequency == "monthly" and flows["Payroll"].discretionary is False
+    assert flows["Receipts"].end_date is None and flows["Receipts"].currency == "CNY"
+    if fmt == "xlsx":
+        assert flows["Receipts"].amount == Decimal("0.30")  # Excel's 0.30000000000000004 is 0.3
+    else:
+        assert flows["Receipts"].amount == Decimal("98765432109876.54")
+        assert flows["Bonus"].amount == Decimal("-1234567.89") and flows["Bonus"].frequency == "once"
+        assert flows["Bonus"].discretionary is True
+
+
+def test_read_table_gives_exact_text_and_spreadsheet_row_numbers():
+    file = xlsx_file(
+        [
+            ["Name ", "Start Date", "Amount"],
+            ["a", date(2026, 2, 1), 1234567.89],
+            [None, None, None],
+            ["b", "2026-02-02", 7],
+        ]
+    )
+    table = importing.read_table(file, "flows.xlsx")
+    assert list(table.columns) == ["name", "start_date", "amount"]
+    assert list(table.index) == [2, 4]
+    assert table.loc[2].tolist() == ["a", "2026-02-01", "1234567.89"]
+    assert table.loc[4].tolist() == ["b", "2026-02-02", "7"]
+    assert isinstance(table, pd.DataFrame)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("channels.xls", b"\xd0\xcf\x11\xe0 old excel", ".xlsx"),
+        ("channels.txt", b"name\nx\n", ".csv"),
+        ("channels", b"name\nx\n", ".xlsx"),
+        ("channels.xlsx", b"this is not a zip", "not a valid .xlsx"),
+        ("channels.csv", b"", "empty"),
+        ("channels.csv", "name,limit\nÄ,1\n".encode("latin-1"), "UTF-8"),
+        ("channels.csv", ",".join(CHANNEL_HEADER).encode() + b"\n", "no data rows"),
+        ("channels.csv", b"name,limit\nx,1,2\n", "Row 2 has 3 cells but the header names only 2 columns"),
+        ("channels.csv", b"\nname,limit\nx,1\n", "header"),
+    ],
+)
+def test_unreadable_files_are_a_clear_400(company, analyst, api_as, name, content, message):
+    response = upload(api_as(analyst), "channels", SimpleUploadedFile(name, content), commit=True)
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert len(errors) == 1 and errors[0]["row"] is None and message in errors[0]["message"]
+    assert not FundingChannel.objects.exists()
+
+
+def test_missing_and_unknown_columns_are_named(company, analyst, bank, api_as):
+    rows = [["name", "counterparty", "limmit", "annual_rate", "start_date"], ["Line", "Bank of Ningbo", "1", "0", "x"]]
+    response = upload(api_as(analyst), "channels", csv_file(rows), commit=True)
+    assert response.status_code == 400
+    errors = {(e["row"], e["column"]): e["message"] for e in response.json()["errors"]}
+    assert "Unknown column 'limmit'" in errors[(1, "limmit")]
+    assert "missing" in errors[(1, "limit")] and "missing" in errors[(1, "maturity_date")]
+    assert "missing" in errors[(1, "channel_type")]
+    assert not FundingChannel.objects.exists()
+
+
+def test_files_over_the_size_or_row_limit_are_refused(company, analyst, api_as):
+    client = api_as(analyst)
+    rows = [["name", "kind"]] + [[f"Lender {i}", "bank"] for i in range(importing.MAX_ROWS + 1)]
+    response = upload(client, "counterparties", csv_file(rows), commit=True)
+    assert response.status_code == 400 and "more than 10,000 rows" in response.json()["errors"][0]["message"]
+    big = SimpleUploadedFile("big.csv", b"name,kind\n" + b"x" * (importing.MAX_BYTES + 1))
+    response = upload(client, "counterparties", big, commit=True)
+    assert response.status_code == 400 and "larger than 5 MB" in response.json()["errors"][0]["message"]
+    assert not Counterparty.objects.exists()
+
+
+def test_an_upload_far_over_the_limit_is_refused_before_it_is_read(company, analyst, api_as):
+    huge = SimpleUploadedFile("huge.csv", b"name,kind\n" + b"x,bank\n" * 800_000)
+    response = upload(api_as(analyst), "counterparties", huge, commit=True)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"row": None, "column": None, "message": "The file is larger than 5 MB."}]
+
+
+def test_a_sloppy_workbook_reads_only_its_real_cells(company, analyst, api_as):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["name", "kind", None, "country"])  # an empty, unnamed column between is fine
+    sheet.append(["Bank of Ningbo", "bank", None, "CN"])
+    # Formatting far right and far down makes the sheet claim A1:XFD1048576; no data lives there.
+    sheet.cell(row=1_048_576, column=16_384).number_format = "0.00"
+    sheet.cell(row=2, column=300).number_format = "0.00"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = upload(api_as(analyst), "counterparties", SimpleUploadedFile("sloppy.xlsx", buffer.getvalue()), True)
+    assert response.status_code == 201, response.json()
+    assert list(Counterparty.objects.values_list("name", "country")) == [("Bank of Ningbo", "CN")]
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([["name", "kind", None], ["Bank", "bank", "stray note"]], "Column C holds data but has no name"),
+        ([[None, None], ["name", "kind"], ["Bank", "bank"]], "The first row must be the header"),
+        ([["name", "kind"], ["Bank", "bank", *[None] * 150, "far away"]], "Row 2 has data beyond column 100"),
+    ],
+)
+def test_a_sheet_whose_layout_is_off_is_refused_with_the_reason(company, analyst, api_as, rows, message):
+    response = upload(api_as(analyst), "counterparties", xlsx_file(rows), commit=True)
+    assert response.status_code == 400
+    assert message in response.json()["errors"][0]["message"]
+    assert not Counterparty.objects.exists()
+
+
+# -- per-row errors and all-or-nothing ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_one_bad_row_is_named_and_nothing_is_written(company, analyst, bank, api_as, fmt):
+    rows = [
+        CHANNEL_HEADER,
+        channel_row("Line A", "Bank of Ningbo"),
+        channel_row("Line B", "Bank of Ningbo", limit="12,34"),
+        channel_row("Line C", "Bank of Ningbo", maturity_date="2025-06-30"),
+    ]
+    file = xlsx_file(rows) if fmt == "xlsx" else csv_file(rows)
+    response = upload(api_as(analyst), "channels", file, commit=True)
+    assert response.status_code == 400
+    report = response.json()
+    assert report["total_rows"] == 3 and report["valid_rows"] == 1 and report["committed"] is False
+    assert report["errors"] == [
+        {"row": 3, "column": "limit", "message": "A valid number is required."},
+        {"row": 4, "column": "maturity_date", "message": "The maturity date must be after the start date."},
+    ]
+    assert not FundingChannel.objects.exists()
+
+
+def test_row_numbers_are_the_ones_the_user_sees_despite_blank_rows(company, analyst, api_as):
+    rows = [["name", "kind"], ["Good bank", "bank"], ["", ""], ["", ""], ["Bad", "loan_shark"]]
+    response = upload(api_as(analyst), "counterparties", csv_file(rows))
+    assert response.status_code == 400
+    assert response.json()["total_rows"] == 2
+    [error] = response.json()["errors"]
+    assert error["row"] == 5 and error["column"] == "kind" and "not a valid choice" in error["message"]
+
+
+def test_dry_run_writes_nothing(company, analyst, api_as):
+    rows = [["name", "kind", "country"], ["Bank of Ningbo", "bank", "CN"], ["Ant Credit Pay", "platform", "CN"]]
+    response = upload(api_as(analyst), "counterparties", csv_file(rows))
+    assert response.status_code == 200
+    assert response.json() | {"preview": None} == {
+        "dataset": "counterparties", "total_rows": 2, "valid_rows": 2, "errors": [], "preview": None,
+        "committed": False, "created": 0,
+    }  # fmt: skip
+    assert response.json()["preview"][1] == {"row": 3, "name": "Ant Credit Pay", "kind": "platform", "country": "CN"}
+    assert not Counterparty.objects.exists()
+
+
+def test_a_row_the_service_refuses_rolls_back_the_rows_before_it(company, analyst, api_as, monkeypatch):
+    counterparties = importing.DATASETS["counterparties"]
+
+    def refuse_the_second(*, company, by, fields):
+        if fields["name"] == "Second":
+            raise ValidationError({"name": "Refused by the service."})
+        return counterparties.save(company=company, by=by, fields=fields)
+
+    monkeypatch.setitem(
+        importing.DATASETS, "counterparties", dataclasses.replace(counterparties, save=refuse_the_second)
+    )
+    rows = [["name", "kind"], ["First", "bank"], ["Second", "bank"], ["Third", "bank"]]
+    response = upload(api_as(analyst), "counterparties", csv_file(rows), commit=True)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"row": 3, "column": "name", "message": "Refused by the service."}]
+    assert response.json()["valid_rows"] == 2
+    assert not Counterparty.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_imports_of_the_same_names_commit_once(company, analyst, monkeypatch):
+    assert connection.vendor == "postgresql", "this race is only meaningful on PostgreSQL"
+    counterparties = importing.DATASETS["counterparties"]
+    barrier = threading.Barrier(2)
+    waited = threading.local()
+
+    def save_after_both_validated(*, company, by, fields):
+        if not getattr(waited, "done", False):  # both imports have checked the names: neither saw the other's
+            waited.done = True
+            barrier.wait(timeout=10)
+        return counterparties.save(company=company, by=by, fields=fields)
+
+    monkeypatch.setitem(
+        importing.DATASETS, "counterparties", dataclasses.replace(counterparties, save=save_after_both_validated)
+    )
+    rows = [["name", "kind"], ["Bank of Ningbo", "bank"], ["Ant Credit Pay", "platform"]]
+    reports: list[importing.ImportReport] = []
+
+    def run() -> None:
+        try:
+            reports.append(
+                importing.import_rows(
+                    company=company,
+                    dataset="counterparties",
+                    file=csv_file(rows),
+                    filename="c.csv",
+                    by=analyst,
+                    commit=True,
+                )  # fmt: skip
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(report.committed for report in reports) == [False, True]
+    loser = next(report for report in reports if not report.committed)
+    assert loser.created == 0 and loser.errors and loser.errors[0]["row"] == 2
+    assert sorted(Counterparty.objects.values_list("name", flat=True)) == ["Ant Credit Pay", "Bank of Ningbo"]
+
+
+def test_unknown_or_foreign_counterparty_name_is_an_error_for_that_row(company, other_company, analyst, bank, api_as):
+    CounterpartyFactory(company=other_company, name="Rival Bank")
+    rows = [
+        CHANNEL_HEADER,
+        channel_row("Line A", "Bank of Ningbo"),
+        channel_row("Line B", "Rival Bank"),
+        channel_row("Line C", "bank of ningbo"),
+    ]
+    response = upload(api_as(analyst), "channels", xlsx_file(rows), commit=True)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"row": 3, "column": "counterparty", "message": "Your company has no counterparty called 'Rival Bank'."},
+        {"row": 4, "column": "counterparty", "message": "Your company has no counterparty called 'bank of ningbo'."},
+    ]
+    assert not FundingChannel.objects.exists()
+
+
+def test_duplicate_names_in_the_file_and_against_the_company_are_refused(company, other_company, analyst, api_as):
+    CounterpartyFactory(company=company, name="Bank of Ningbo")
+    CounterpartyFactory(company=other_company, name="Rival Bank")  # another company's name is free to use
+    rows = [
+        ["name", "kind"],
+        ["Rival Bank", "bank"],
+        ["Bank of Ningbo", "bank"],
+        ["Ant Credit Pay", "platform"],
+        [" Ant Credit Pay ", "platform"],
+    ]
+    response = upload(api_as(analyst), "counterparties", csv_file(rows), commit=True)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"row": 3, "column": "name", "message": "Your company already has one called 'Bank of Ningbo'."},
+        {"row": 5, "column": "name", "message": "'Ant Credit Pay' appears twice in the file: also on row 4."},
+    ]
+    assert Counterparty.objects.for_company(company).count() == 1
+
+
+def test_duplicate_channel_name_against_existing_channel(company, analyst, bank, api_as):
+    FundingChannelFactory(company=company, counterparty=bank, name="Line A")
+    response = upload(api_as(analyst), "channels", csv_file([CHANNEL_HEADER, channel_row("Line A", "Bank of Ningbo")]))
+    assert response.status_code == 400
+    assert response.json()["errors"][0] | {"message": ""} == {"row": 2, "column": "name", "message": ""}
+
+
+def test_nul_bytes_long_strings_and_excel_errors_are_reported_per_row(company, analyst, api_as):
+    rows = [
+        ["name", "kind", "notes"],
+        ["Nul\x00Bank", "bank", ""],
+        ["x" * 10_000, "bank", ""],
+        ["Long notes", "bank", "y" * 10_000],
+        ["Bad kind", "bank\x00", ""],
+        ["#N/A", "bank", ""],
+    ]
+    response = upload(api_as(analyst), "counterparties", csv_file(rows), commit=True)
+    assert response.status_code == 400
+    errors = {(e["row"], e["column"]): e["message"] for e in response.json()["errors"]}
+    assert errors == {
+        (2, "name"): "Null characters are not allowed.",
+        (3, "name"): "Ensure this field has no more than 200 characters.",
+        (4, "notes"): "Ensure this field has no more than 5000 characters.",
+        (5, "kind"): '"bank\x00" is not a valid choice.',
+        (6, "name"): "The cell holds the spreadsheet error #N/A; enter a value.",
+    }
+    assert not Counterparty.objects.exists()
+
+
+def test_excel_error_cells_are_reported_not_taken_as_empty(company, analyst, api_as):
+    header = ["name", "category", "amount", "start_date", "end_date"]
+    rows = [
+        header,
+        ["Rent", "operations", -5000, date(2026, 1, 1), "#REF!"],
+        ["Tax", "tax", "#DIV/0!", date(2026, 1, 1)],
+    ]
+    response = upload(api_as(analyst), "cash-flows", xlsx_file(rows), commit=True)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"row": 2, "column": "end_date", "message": "The cell holds the spreadsheet error #REF!; enter a value."},
+        {"row": 3, "column": "amount", "message": "The cell holds the spreadsheet error #DIV/0!; enter a value."},
+    ]
+    assert not CashFlowLine.objects.exists()
+
+
+def test_nul_byte_or_huge_counterparty_name_in_a_channel_row_is_a_row_error(company, analyst, bank, api_as):
+    rows = [CHANNEL_HEADER, channel_row("Line A", "Bank\x00of Ningbo"), channel_row("Line B", "z" * 10_000)]
+    response = upload(api_as(analyst), "channels", csv_file(rows), commit=True)
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert [(e["row"], e["column"]) for e in errors] == [(2, "counterparty"), (3, "counterparty")]
+    assert len(errors[1]["message"]) < 200
+
+
+# -- tenancy --------------------------------------------------------------------------------------------------------
+
+
+def test_outsiders_import_lands_only_in_the_outsiders_company(company, other_company, outsider, bank, api_as):
+    CounterpartyFactory(company=other_company, name="Rival Bank")
+    rows = [CHANNEL_HEADER, channel_row("Rival line", "Rival Bank")]
+    response = upload(api_as(outsider), "channels", xlsx_file(rows), commit=True)
+    assert response.status_code == 201, response.json()
+    line = FundingChannel.objects.get(name="Rival line")
+    assert line.company == other_company and line.counterparty.company == other_company
+    assert not FundingChannel.objects.for_company(company).exists()
+
+    # Company A's counterparty is invisible to the outsider: naming it is an unknown name, not a cross-tenant link.
+    response = upload(
+        api_as(outsider), "channels", xlsx_file([CHANNEL_HEADER, channel_row("Sneaky", "Bank of Ningbo")])
+    )
+    assert response.status_code == 400 and response.json()["errors"][0]["column"] == "counterparty"
+
+
+def test_import_endpoints_are_in_the_openapi_schema(analyst, api_as):
+    schema = api_as(analyst).get("/api/schema/", {"format": "json"})
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    post = paths["/api/v1/imports/{dataset}/"]["post"]
+    assert "multipart/form-data" in post["requestBody"]["content"]
+    assert {"200", "201", "400"} <= set(post["responses"])
+    assert XLSX in paths["/api/v1/imports/{dataset}/template/"]["get"]["responses"]["200"]["content"]

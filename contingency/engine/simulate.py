@@ -206,7 +206,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
             if first < horizon:
                 demand_reg.setdefault(first, []).append(flat)
             return
-        for day in np.unique(due).tolist():
+        for day in set(due.tolist()):
             if day < horizon:
                 demand_reg.setdefault(day, []).append(flat[due == day])
 

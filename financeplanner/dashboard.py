@@ -1,0 +1,218 @@
+"""The dashboard's reads: funding, liquidity, the latest drills, open alerts and falling ratings of one company.
+
+A selector module (STYLE.md): a fixed number of queries however many channels, pools, drills or assessments the
+company has, so the page stays fast as the data grows. Amounts are in the company's reporting currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When, Window
+from django.db.models.functions import RowNumber
+from django.utils.translation import gettext_lazy as _
+
+from channels_app import ratings
+from channels_app.choices import ChannelType
+from channels_app.models import Counterparty, CreditAssessment
+from channels_app.selectors import FundingSummary, funding_summary, fx_rates, maturity_ladder, to_reporting
+from contingency.choices import DrillStatus, PoolKind
+from contingency.models import Alert, DrillRun, LiquidityPool
+
+from .models import Company
+
+ZERO = Decimal("0.00")
+# channels_app.selectors labels its buckets in English; the page shows them in the reader's language.
+BUCKET_LABELS = {
+    30: _("≤ 30 days"),
+    90: _("31–90 days"),
+    180: _("91–180 days"),
+    365: _("181–365 days"),
+    None: _("> 365 days"),
+}
+OPEN_ALERTS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Liquidity:
+    """Backup liquidity after haircut: cash counts at once; the other pools only when a plan liquidates them."""
+
+    cash: Decimal
+    other_pools: Decimal
+    pools: int
+
+
+@dataclass(frozen=True)
+class DrillOutcome:
+    """The latest succeeded drill of one scenario, reduced to what the dashboard shows."""
+
+    run: DrillRun
+    horizon_days: int | None
+    paths: int
+    survived: bool | None
+    survival_probability: float | None
+    runway_days: int | None  # one path: first shortfall day; many paths: the median (p50)
+    runway_p5: int | None  # many paths only: the 5th percentile
+    extra_liquidity_needed: float | None
+
+
+@dataclass(frozen=True)
+class RatingChange:
+    """A counterparty (or, with `counterparty` None, our own company) whose latest assessment is worse than before."""
+
+    counterparty: Counterparty | None
+    previous: CreditAssessment
+    current: CreditAssessment
+
+    @property
+    def notches(self) -> int:
+        return ratings.rank_of(self.current.rating) - ratings.rank_of(self.previous.rating)
+
+
+@dataclass
+class Dashboard:
+    company: Company
+    funding: FundingSummary | None
+    ladder: list[dict] = field(default_factory=list)
+    liquidity: Liquidity | None = None
+    drills: list[DrillOutcome] = field(default_factory=list)
+    open_alerts: list[Alert] = field(default_factory=list)
+    open_alert_count: int = 0
+    downgrades: list[RatingChange] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def dashboard_for(company: Company, *, as_of: date | None = None) -> Dashboard:
+    problems: list[str] = []
+    try:
+        funding: FundingSummary | None = funding_summary(company)
+        ladder = maturity_ladder(company, as_of=as_of)
+    except ValidationError as exc:  # a channel in a currency without an FX rate
+        funding, ladder = None, []
+        problems.extend(exc.messages)
+    for bucket in ladder:
+        bucket["label"] = BUCKET_LABELS.get(bucket["max_days"], bucket["bucket"])
+    if funding is not None:
+        _add_shares(funding)
+    try:
+        liquidity = liquidity_for(company)
+    except ValidationError as exc:
+        liquidity = None
+        problems.extend(exc.messages)
+    alerts = open_alerts(company)
+    return Dashboard(
+        company=company,
+        funding=funding,
+        ladder=ladder,
+        liquidity=liquidity,
+        drills=latest_drills(company),
+        open_alerts=alerts[:OPEN_ALERTS_SHOWN],
+        open_alert_count=len(alerts),
+        downgrades=rating_downgrades(company),
+        problems=problems,
+    )
+
+
+def _add_shares(funding: FundingSummary) -> None:
+    """Each row's share of what is drawn, and the channel type's name in the reader's language."""
+    total = funding.total_drawn
+    for row in funding.by_type:
+        row["channel_type_label"] = ChannelType(row["channel_type"]).label
+    for row in [*funding.by_type, *funding.by_lender]:
+        row["share"] = (row["drawn"] / total) if total else ZERO
+
+
+def liquidity_for(company: Company) -> Liquidity:
+    rates = fx_rates(company)
+    cash = other = ZERO
+    pools = LiquidityPool.objects.for_company(company).only("kind", "currency", "amount", "haircut")
+    count = 0
+    for pool in pools:
+        count += 1
+        value = to_reporting(pool.value_after_haircut, pool.currency, rates)
+        if pool.kind == PoolKind.CASH:
+            cash += value
+        else:
+            other += value
+    return Liquidity(cash=cash, other_pools=other, pools=count)
+
+
+def latest_drills(company: Company) -> list[DrillOutcome]:
+    """The latest succeeded run of every scenario (one query, on SQLite and PostgreSQL alike)."""
+    succeeded = DrillRun.objects.filter(company=company, status=DrillStatus.SUCCEEDED)
+    latest = succeeded.filter(scenario=OuterRef("scenario")).order_by("-finished_at", "-id").values("pk")[:1]
+    runs = (
+        succeeded.filter(pk=Subquery(latest))
+        .select_related("scenario", "plan")
+        .defer("snapshot")
+        .order_by("scenario__name")
+    )
+    return [drill_outcome(run) for run in runs]
+
+
+def drill_outcome(run: DrillRun) -> DrillOutcome:
+    results: dict[str, Any] = run.results or {}
+    runway = results.get("runway_days")
+    if isinstance(runway, dict):
+        runway_days, runway_p5 = runway.get("p50"), runway.get("p5")
+    else:
+        runway_days, runway_p5 = runway, None
+    probability = results.get("survival_probability")
+    return DrillOutcome(
+        run=run,
+        horizon_days=results.get("horizon_days"),
+        paths=results.get("paths") or run.paths,
+        survived=results.get("survived"),
+        survival_probability=float(probability) if probability is not None else None,
+        runway_days=runway_days,
+        runway_p5=runway_p5,
+        extra_liquidity_needed=results.get("extra_liquidity_needed"),
+    )
+
+
+def open_alerts(company: Company) -> list[Alert]:
+    severity_order = Case(
+        When(severity="red", then=Value(0)),
+        When(severity="amber", then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return list(
+        Alert.objects.for_company(company)
+        .filter(resolved_at__isnull=True)
+        .annotate(severity_order=severity_order)
+        .order_by("severity_order", "-created_at", "-id")
+    )
+
+
+def rating_downgrades(company: Company) -> list[RatingChange]:
+    """Subjects whose latest assessment sits lower on the master scale than the one before it (one query)."""
+    position = Window(RowNumber(), partition_by=[F("counterparty_id")], order_by=[F("as_of").desc(), F("id").desc()])
+    latest_two = (
+        CreditAssessment.objects.for_company(company)
+        .annotate(position=position)
+        .filter(position__lte=2)
+        .select_related("counterparty")
+        .order_by("counterparty__name", "counterparty_id", "position")
+    )
+    by_subject: dict[int | None, list[CreditAssessment]] = {}
+    for assessment in latest_two:
+        by_subject.setdefault(assessment.counterparty_id, []).append(assessment)
+    changes = []
+    for assessments in by_subject.values():
+        if len(assessments) < 2:
+            continue
+        current, previous = assessments[0], assessments[1]
+        try:
+            worse = ratings.is_worse(current.rating, previous.rating)
+        except ValueError:
+            continue
+        if worse:
+            changes.append(RatingChange(counterparty=current.counterparty, previous=previous, current=current))
+    # Our own downgrade first: the lenders' triggers watch it.
+    changes.sort(key=lambda change: (change.counterparty is not None, -change.notches))
+    return changes

@@ -1,0 +1,19 @@
+"""The server-rendered pages: sign-in, the dashboard, the company and language switchers, and each app's pages."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("company/", views.ChooseCompanyView.as_view(), name="choose-company"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("channels_app.urls")),
+]

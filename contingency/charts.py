@@ -23,18 +23,24 @@ FAN_KEYS = ("p5", "p25", "p50", "p75", "p95")
 INFLOW, OUTFLOW = PALETTE[2], PALETTE[3]
 
 
-def fan_chart(fan: Mapping, *, as_of: date | None = None) -> str:
-    """The liquidity fan of a drill result (`results["fan"]`): bands between percentiles, the median as a line."""
+def fan_chart(fan: Mapping, *, as_of: date | None = None, paths: int = 1) -> str:
+    """The liquidity fan of a drill result (`results["fan"]`): bands between percentiles, the median as a line.
+
+    A deterministic drill has one path, so its percentiles coincide: it is drawn as one line of liquidity.
+    """
     days = list(fan.get("days") or [])
-    series = {key: fan[key] for key in FAN_KEYS if fan.get(key)}
+    if paths > 1:
+        series = {key: fan[key] for key in FAN_KEYS if fan.get(key)}
+    else:
+        series = {_("Liquidity"): fan.get("p50") or []} if fan.get("p50") else {}
     x_label = _("Day (0 = %(date)s)") % {"date": as_of.isoformat()} if as_of else _("Day")
+    title = (
+        _("Liquidity: cash plus open headroom, by percentile of the paths")
+        if paths > 1
+        else _("Liquidity: cash plus open headroom")
+    )
     return fan_chart_svg(
-        days,
-        series,
-        _("Liquidity: cash plus open headroom, by percentile of the paths"),
-        x_label=x_label,
-        floor=0.0,
-        empty_message=_("No liquidity fan in these results"),
+        days, series, title, x_label=x_label, floor=0.0, empty_message=_("No liquidity fan in these results")
     )
 
 
@@ -49,17 +55,14 @@ def daily_net_chart(*, start: date, net: Sequence[float], title: str) -> str:
     with matplotlib.rc_context(RC):
         figure = Figure(figsize=(6.4, 2.8), dpi=100, layout="constrained")
         axes = figure.add_subplot()
-        axes.bar(dates, net, color=[INFLOW if v >= 0 else OUTFLOW for v in net], width=0.8, label=_("Net flow"))
+        colours = [INFLOW if value >= 0 else OUTFLOW for value in net]
+        axes.bar(dates, net, color=colours, width=0.8, label=_("Net flow of the day"))
+        axes.plot(dates, running, color=PALETTE[0], linewidth=1.5, label=_("Running total"))
         axes.axhline(0, color=INK, linewidth=0.6)
         axes.yaxis.set_major_formatter(FuncFormatter(compact_number))
         axes.grid(axis="y", color=GRID, linewidth=0.6)
         axes.set_axisbelow(True)
-        cumulative = axes.twinx()
-        cumulative.plot(dates, running, color=PALETTE[0], linewidth=1.5, label=_("Running total"))
-        cumulative.yaxis.set_major_formatter(FuncFormatter(compact_number))
-        cumulative.spines["right"].set_visible(True)
-        handles = axes.get_legend_handles_labels()[0] + cumulative.get_legend_handles_labels()[0]
-        axes.legend(handles=handles, loc="upper left", frameon=False, fontsize=8)
+        figure.legend(loc="outside upper left", ncol=2, frameon=False, fontsize=8)
         figure.autofmt_xdate()
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", transparent=True)

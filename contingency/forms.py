@@ -333,7 +333,7 @@ class DrillScheduleForm(UniqueNameMixin, CompanyFormMixin, forms.ModelForm):
 class ChecklistItemForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ChecklistOutcome.choices)
     minutes_taken = forms.IntegerField(label=_("Minutes taken"), min_value=0, required=False)
-    notes = forms.CharField(label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 1}))
 
 
 IMPORT_DATASETS = [

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -22,11 +23,13 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views import View, generic
 from django_htmx.http import HttpResponseClientRedirect
 
+from channels_app.choices import ChannelType
 from channels_app.selectors import fx_rates
 from financeplanner.choices import Role
 from financeplanner.labels import FIELD_LABELS
@@ -221,10 +224,12 @@ class CashFlowListView(CompanyListView):
             context["forecast_error"] = " ".join(exc.messages)
             return context
         net = flows - discretionary
-        context["forecast_chart"] = charts.daily_net_chart(
-            start=today,
-            net=net.tolist(),
-            title=_("Daily net operating flow, next %(days)s days") % {"days": FORECAST_DAYS},
+        context["forecast_chart"] = mark_safe(
+            charts.daily_net_chart(  # noqa: S308 — matplotlib's escaped SVG
+                start=today,
+                net=net.tolist(),
+                title=_("Daily net operating flow, next %(days)s days") % {"days": FORECAST_DAYS},
+            )
         )
         context["forecast_inflow"] = float(flows[flows > 0].sum())
         context["forecast_outflow"] = float(-flows[flows < 0].sum() + discretionary.sum())
@@ -707,6 +712,15 @@ class AlertListView(CompanyListView):
     def get_queryset(self):
         return super().get_queryset().select_related("acknowledged_by")
 
+    def get_filterset(self, queryset):
+        filterset = super().get_filterset(queryset)
+        # The shared FilterSet takes any indicator code; the page offers the known ones by name.
+        choices = [("", "---------"), *INDICATOR_LABELS.items()]
+        filterset.form.fields["indicator"] = forms.ChoiceField(
+            label=self.filter_labels["indicator"], choices=choices, required=False
+        )
+        return filterset
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         for alert in context["object_list"]:
@@ -853,7 +867,8 @@ class ImportView(CompanyViewMixin, generic.FormView):
 def fan_chart(run: DrillRun, fan: dict, as_of) -> str:
     """A finished run's results never change: draw its fan once per language and keep it."""
     key = f"contingency:fan:{run.pk}:{run.finished_at and run.finished_at.timestamp()}:{get_language()}"
-    return cache.get_or_set(key, lambda: charts.fan_chart(fan, as_of=as_of), timeout=24 * 3600)
+    svg = cache.get_or_set(key, lambda: charts.fan_chart(fan, as_of=as_of, paths=run.paths), timeout=24 * 3600)
+    return mark_safe(svg)  # noqa: S308 — matplotlib's escaped SVG (financeplanner.charts)
 
 
 def drill_report(run: DrillRun) -> dict[str, Any]:
@@ -924,9 +939,7 @@ def drill_report(run: DrillRun) -> dict[str, Any]:
                     **shock,
                     "action": _label(ShockAction, shock.get("action")),
                     "target_type": _label(ShockTarget, shock.get("target_type")),
-                    "target": channel_names.get(shock.get("target"), shock.get("target"))
-                    if shock.get("target_type") == ShockTarget.CHANNEL
-                    else shock.get("target"),
+                    "target": _shock_target(shock, channel_names),
                 }
                 for shock in scenario_input.get("shocks") or []
             ],
@@ -942,6 +955,15 @@ def drill_report(run: DrillRun) -> dict[str, Any]:
         },
     }
     return report
+
+
+def _shock_target(shock: dict, channel_names: dict) -> str:
+    target = shock.get("target") or ""
+    if shock.get("target_type") == ShockTarget.CHANNEL:
+        return channel_names.get(target, target)
+    if shock.get("target_type") == ShockTarget.CHANNEL_TYPE:
+        return _label(ChannelType, target)
+    return target
 
 
 def _label(choices, value) -> str:

@@ -647,3 +647,16 @@ def test_the_drill_report_runs_a_fixed_number_of_queries(client, viewer, company
     bigger = finished_run(company, book["scenario"], plan, by=viewer)
     assert bigger.checklist.count() > book["run"].checklist.count()
     assert count_queries(client, reverse("contingency:drill-detail", args=[bigger.pk])) == before
+
+
+# -- languages --------------------------------------------------------------------------------------------------
+
+
+def test_the_drill_report_speaks_chinese(client, viewer, book):
+    signed_in(client, viewer)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(reverse("contingency:drill-detail", args=[book["run"].pk])).content.decode()
+    assert "未满足流动性政策" in html and "实地演练清单" in html and "生存期" in html
+    assert "The liquidity policy is NOT met" not in html
+    plans = client.get(reverse("contingency:plan-list")).content.decode()
+    assert "应急预案" in plans and "已批准" in plans

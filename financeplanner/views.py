@@ -27,7 +27,7 @@ from django.views.generic import TemplateView
 
 from . import charts
 from .dashboard import dashboard_for
-from .forms import add_service_errors
+from .forms import DateInput, add_service_errors
 from .models import Membership
 from .tenancy import SESSION_KEY
 from .web import CompanyViewMixin
@@ -59,6 +59,8 @@ class FilteredListMixin:
                 field.label = self.filter_labels[name]
             if isinstance(field.widget, forms.SelectMultiple):
                 field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
+            elif type(field.widget) is forms.DateInput:
+                field.widget = DateInput()
             queryset_of_choices = getattr(field, "queryset", None)
             if queryset_of_choices is not None and hasattr(queryset_of_choices, "for_company"):
                 # The FilterSet is shared with the API and lists every row; the page offers only this company's.

@@ -84,6 +84,7 @@ def test_every_page_renders_for_a_viewer_without_edit_buttons(channel, viewer, w
         page = html(response)
         assert [link for link in forbidden_links if link in page] == [], url
         assert "Record a lender action" not in page
+        assert 'href="#main"' in page and 'media="print"' in page  # skip link, print stylesheet
 
 
 def test_an_analyst_sees_edit_buttons_but_not_the_lender_action(channel, analyst, web_as):
@@ -314,6 +315,7 @@ def test_the_channel_list_filters_with_the_api_filterset_and_sorts(company, view
     client = web_as(viewer)
     page = html(client.get(reverse("channels:channel-list"), {"channel_type": "bank_term_loan", "sort": "-name"}))
     assert re.findall(r">(Line \d)</a>", page) == ["Line 3", "Line 0"]
+    assert 'type="checkbox" name="channel_type" value="bank_term_loan"' in page and 'type="date"' in page
     partial = client.get(reverse("channels:channel-list"), {"name": "line 5"}, HTTP_HX_REQUEST="true")
     assert "<html" not in html(partial) and "Line 5" in html(partial) and "Line 4" not in html(partial)
 

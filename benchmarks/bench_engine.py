@@ -160,13 +160,14 @@ def best_of(repeats: int, fn) -> float:
 
 def peak_rss_mb(paths: int, workers: int) -> tuple[float, float, float]:
     """Peak RSS (MB) of a fresh process running the whole drill (the parent, which folds the blocks, and the
-    largest worker process), and its wall time."""
+    largest of its worker processes), and its wall time."""
     code = (
         "import json, resource, sys, time; sys.path.insert(0, 'benchmarks'); sys.path.insert(0, '.');"
         "from bench_engine import company; from contingency.engine import run;"
         f"t = time.perf_counter(); run(company({paths}), workers={workers}, with_channel_impact=False);"
         "t = time.perf_counter() - t;"
-        "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so it would report this benchmark's own peak.
+        "own = int([r for r in open('/proc/self/status') if r.startswith('VmHWM')][0].split()[1]);"
         "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
         "print(json.dumps([own / 1024, kids / 1024, t]))"
     )

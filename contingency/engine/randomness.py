@@ -31,7 +31,7 @@ At most one drawn action per channel and path.
 function touches the per-path numbers, so blocks give bit-identical results on any IEEE-754 machine.
 
 *Seeding*: block b of a run with seed s uses ``np.random.default_rng(np.random.SeedSequence([s, b]))`` and draws,
-in this order: M (P), e (P x C), day u (P x C), kind u (P x C), step u (P x S), then eps (P x H) when sigma > 0.
+in this order: M (P), e (P x C), day u (P x C), kind u (P x C), step u (P x S), then eps (H x P) when sigma > 0.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class Draws:
     """Random inputs of one block, channels in *input* order and plan steps in plan ``order``.
 
     ``event_day`` (P x C, int64): day of the drawn lender action, ``NEVER`` for none; ``event_kind`` (P x C, int8):
-    index into ``LENDER_ACTIONS``; ``step_ok`` (P x S, bool); ``flow_noise`` (P x H) or None.
+    index into ``LENDER_ACTIONS``; ``step_ok`` (P x S, bool); ``flow_noise`` (H x P, day-major) or None.
     ``events_activate_plan``: whether these actions activate an ``on_shock`` plan (False only for the forced
     closures of :func:`~.impact.channel_impact`, which measure a channel's weight, not the plan's reaction).
     """
@@ -169,7 +169,7 @@ def draw_block(inputs: DrillInputs, block_index: int, n_paths: int) -> Draws:
     day_u = rng.random((n_paths, n_channels))
     kind_u = rng.random((n_paths, n_channels))
     step_u = rng.random((n_paths, len(steps)))
-    noise = rng.standard_normal((n_paths, horizon)) if scenario.operating_volatility > 0 else None
+    noise = rng.standard_normal((horizon, n_paths)) if scenario.operating_volatility > 0 else None
 
     rho = factor_loading(scenario.market_stress)
     latent = math.sqrt(rho) * market[:, None] + math.sqrt(1.0 - rho) * idiosyncratic

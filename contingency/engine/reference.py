@@ -201,7 +201,7 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict:  # noqa: C901 
         # (1) operating flows and debt service
         flow = float(scenario.operating_flows[t])
         if noise is not None:
-            flow = flow * (1.0 + scenario.operating_volatility * float(noise[p, t]))
+            flow = flow * (1.0 + scenario.operating_volatility * float(noise[t, p]))
         state["cash"] += flow
         state["cash"] -= float(scenario.discretionary_outflows[t])
         state["cash"] -= interest_total[t]

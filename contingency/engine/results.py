@@ -73,23 +73,28 @@ class BlockResult:
         days = fan_days(horizon)
         # Sorting each day's liquidity makes bucket indices non-decreasing along the flattened array (buckets
         # increase with the value), so every non-empty cell is one run: its first value is the cell's minimum,
-        # its last the maximum.
-        ordered = np.sort(outcomes.liquidity[days], axis=1)
-        cells = grid.index(ordered)
-        cells += (np.arange(days.size, dtype=np.int64) * grid.size)[:, None]
-        cells = cells.reshape(-1)
-        ordered = ordered.reshape(-1)
-        starts = np.flatnonzero(np.diff(cells, prepend=-1))
-        ends = np.append(starts[1:], cells.size)
+        # its last the maximum. A few days at a time, to keep the temporaries small.
+        per_chunk = max(1, 250_000 // max(n_paths, 1))
+        parts: list[tuple[np.ndarray, ...]] = []
+        for first in range(0, days.size, per_chunk):
+            chunk = days[first : first + per_chunk]
+            ordered = np.sort(outcomes.liquidity[chunk], axis=1)
+            cells = grid.index(ordered)
+            cells += (np.arange(first, first + chunk.size, dtype=np.int64) * grid.size)[:, None]
+            cells = cells.reshape(-1)
+            ordered = ordered.reshape(-1)
+            starts = np.flatnonzero(np.diff(cells, prepend=-1))
+            ends = np.append(starts[1:], cells.size)
+            parts.append((cells[starts], ends - starts, ordered[starts], ordered[ends - 1]))
         values: dict[str, Any] = {name: np.asarray(getattr(outcomes, name), dtype=np.int64) for name in _PER_PATH_INT}
         values.update({name: np.asarray(getattr(outcomes, name), dtype=np.float64) for name in _PER_PATH_FLOAT})
         return cls(
             block_index=int(block_index),
             n_paths=int(n_paths),
-            fan_cells=cells[starts],
-            fan_counts=(ends - starts).astype(np.int64),
-            fan_cell_min=np.round(ordered[starts], 2),  # the fan is reported in cents; shorter JSON
-            fan_cell_max=np.round(ordered[ends - 1], 2),
+            fan_cells=np.concatenate([p[0] for p in parts]),
+            fan_counts=np.concatenate([p[1] for p in parts]).astype(np.int64),
+            fan_cell_min=np.round(np.concatenate([p[2] for p in parts]), 2),  # the fan is reported in cents
+            fan_cell_max=np.round(np.concatenate([p[3] for p in parts]), 2),
             **values,
         )
 

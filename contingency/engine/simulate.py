@@ -115,7 +115,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
     gap_day = np.full(n_paths, -1, dtype=np.int64)
     liquidity = np.empty((horizon, n_paths))
     step_ok = np.ascontiguousarray(draws.step_ok.T)
-    noise = None if draws.flow_noise is None else np.ascontiguousarray(draws.flow_noise.T)
+    noise = draws.flow_noise
 
     util = model.util_triggers
     util_cols = np.array([u.col for u in util], dtype=np.int64)

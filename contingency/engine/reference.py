@@ -9,10 +9,11 @@ It is far too slow for real runs; the benchmark uses it to measure the vectorise
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from .inputs import LENDER_ACTIONS, NON_REVOLVING_TYPES, DrillInputs
+from .inputs import LENDER_ACTIONS, NON_REVOLVING_TYPES, ChannelInput, DrillInputs
 from .model import HALF_CENT
 from .randomness import NEVER, Draws
 from .simulate import PathOutcomes
@@ -21,7 +22,7 @@ from .simulate import PathOutcomes
 class _Line:
     """One channel on one path."""
 
-    def __init__(self, index: int, channel: object, horizon: int) -> None:
+    def __init__(self, index: int, channel: ChannelInput, horizon: int) -> None:
         self.index = index
         self.c = channel
         self.limit = float(channel.limit)
@@ -73,7 +74,7 @@ def simulate_paths_reference(inputs: DrillInputs, draws: Draws) -> PathOutcomes:
     )
 
 
-def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict:  # noqa: C901 - the rules, one after another
+def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict[str, Any]:  # noqa: C901 - the rules, one after another
     scenario = inputs.scenario
     horizon = scenario.horizon_days
     buffer = scenario.min_cash_buffer

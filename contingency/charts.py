@@ -6,13 +6,17 @@ shared helpers do not draw, so it is built here in the same style (same palette,
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from html import escape
 
 import matplotlib
+from django.core.cache import cache
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -45,8 +49,20 @@ def fan_chart(fan: Mapping, *, as_of: date | None = None, paths: int = 1) -> str
 
 
 def daily_net_chart(*, start: date, net: Sequence[float], title: str) -> str:
-    """Daily net operating flow as bars (green in, red out) with the running total as a line on its own axis."""
-    net = [float(value) for value in net]
+    """Daily net operating flow as bars (green in, red out) with the running total as a line.
+
+    Drawing takes a few hundred milliseconds and the forecast changes far less often than the page is read: the
+    SVG of the same inputs, in the same language, is kept in Django's cache for a day.
+    """
+    net = [round(float(value), 2) for value in net]
+    key = (
+        "contingency:daily-net:"
+        + hashlib.sha256(json.dumps([start.isoformat(), net, title, get_language()]).encode()).hexdigest()
+    )
+    return cache.get_or_set(key, lambda: _daily_net_svg(start, net, title), timeout=24 * 3600)
+
+
+def _daily_net_svg(start: date, net: list[float], title: str) -> str:
     dates = [start + timedelta(days=i) for i in range(len(net))]
     running, total = [], 0.0
     for value in net:

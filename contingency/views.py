@@ -790,8 +790,8 @@ class ImportView(CompanyViewMixin, generic.FormView):
             {
                 "name": name,
                 "label": label,
-                "xlsx": f"/api/v1/imports/{name}/template/?format=xlsx",
-                "csv": f"/api/v1/imports/{name}/template/?format=csv",
+                "xlsx": reverse("import-template", args=[name]) + "?format=xlsx",
+                "csv": reverse("import-template", args=[name]) + "?format=csv",
             }
             for name, label in IMPORT_DATASETS
         ]

@@ -575,6 +575,15 @@ def test_alerts_filter_by_severity(client, viewer, book, company):
 # -- import -----------------------------------------------------------------------------------------------------
 
 
+def test_the_import_page_links_templates_that_download(client, analyst, company):
+    signed_in(client, analyst)
+    html = client.get(reverse("contingency:import")).content.decode()
+    link = reverse("import-template", args=["cash-flows"]) + "?format=xlsx"
+    assert f'href="{link}"' in html
+    download = client.get(link)
+    assert download.status_code == 200 and download.content[:2] == b"PK"  # an .xlsx is a zip
+
+
 def test_an_import_with_a_bad_row_names_the_row_and_saves_nothing(client, analyst, company):
     signed_in(client, analyst)
     content = b"name,kind,country,notes\nGood Bank,bank,CN,\nBad Lender,loan shark,CN,\n"

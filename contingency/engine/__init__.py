@@ -97,7 +97,7 @@ subsample of about 200 days that always includes the last. Money is compared to 
 a shortfall, so float dust after a draw that exactly covers a need is not.
 
 Memory: a block holds its paths' state (channels x paths) and daily liquidity (days x paths); ``run`` and ``combine``
-keep only integer counts, integer-cent sums and the sparse fan sketch, so peak memory does not grow with paths.
+keep only integer counts, integer-cent sums and a fixed-size fan sketch, so peak memory does not grow with paths.
 Speed: see docs/benchmarks.md ("Drill engine").
 """
 

@@ -181,13 +181,10 @@ class DrillAccumulator:
     closing_hist: np.ndarray = field(init=False)
     min_liq_hist: np.ndarray = field(init=False)
     deficit_hist: np.ndarray = field(init=False)
-    # The fan sketch, sparse: sorted non-empty cells with their counts and exact min / max; blocks wait in
-    # ``fan_pending`` and are merged in batches.
-    fan_cells: np.ndarray = field(init=False)
+    # The fan sketch, dense over (fan day, bucket): counts and the exact min / max of each cell (a fixed ~18 MB).
     fan_counts: np.ndarray = field(init=False)
     fan_min: np.ndarray = field(init=False)
     fan_max: np.ndarray = field(init=False)
-    fan_pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     worst: tuple[float, int] = (np.inf, 0)
     best_min_liq: float = -np.inf
     deficit_max: float = 0.0
@@ -204,10 +201,10 @@ class DrillAccumulator:
         self.closing_hist = np.zeros(len(self.step_orders) + 1, dtype=np.int64)
         self.min_liq_hist = np.zeros(metric_grid().size, dtype=np.int64)
         self.deficit_hist = np.zeros(metric_grid().size, dtype=np.int64)
-        self.fan_cells = np.zeros(0, dtype=np.int64)
-        self.fan_counts = np.zeros(0, dtype=np.int64)
-        self.fan_min = np.zeros(0)
-        self.fan_max = np.zeros(0)
+        cells = fan_days(self.horizon).size * fan_grid().size
+        self.fan_counts = np.zeros(cells, dtype=np.int64)
+        self.fan_min = np.full(cells, np.inf)
+        self.fan_max = np.full(cells, -np.inf)
 
     def add(self, block: BlockResult) -> None:
         if block.block_index in self.blocks:
@@ -235,42 +232,28 @@ class DrillAccumulator:
         self.best_min_liq = max(self.best_min_liq, float(block.min_liquidity.max()))
         self.deficit_max = max(self.deficit_max, float(block.deepest_deficit.max()))
         self.deficit_min = min(self.deficit_min, float(block.deepest_deficit.min()))
-        self.fan_pending.append((block.fan_cells, block.fan_counts, block.fan_cell_min, block.fan_cell_max))
-        if sum(p[0].size for p in self.fan_pending) > max(500_000, self.fan_cells.size):
-            self._merge_fan()
-
-    def _merge_fan(self) -> None:
-        if not self.fan_pending:
-            return
-        parts = [(self.fan_cells, self.fan_counts, self.fan_min, self.fan_max), *self.fan_pending]
-        self.fan_pending = []
-        cells, where = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
-        counts = np.zeros(cells.size, dtype=np.int64)
-        np.add.at(counts, where, np.concatenate([p[1] for p in parts]))
-        low = np.full(cells.size, np.inf)
-        np.minimum.at(low, where, np.concatenate([p[2] for p in parts]))
-        high = np.full(cells.size, -np.inf)
-        np.maximum.at(high, where, np.concatenate([p[3] for p in parts]))
-        self.fan_cells, self.fan_counts, self.fan_min, self.fan_max = cells, counts, low, high
+        cells = block.fan_cells  # unique within a block
+        self.fan_counts[cells] += block.fan_counts
+        self.fan_min[cells] = np.minimum(self.fan_min[cells], block.fan_cell_min)
+        self.fan_max[cells] = np.maximum(self.fan_max[cells], block.fan_cell_max)
 
     def _fan(self) -> dict[str, list[float] | list[int]]:
         """Daily percentiles: the cell holding the rank, then linear between the cell's exact min and max."""
-        self._merge_fan()
         size = fan_grid().size
         days = fan_days(self.horizon)
-        cumulative = np.cumsum(self.fan_counts)
-        # Every fan day holds every path once, so day d's cells end where the running count reaches (d+1) x paths.
-        before_day = np.arange(days.size, dtype=np.int64) * self.paths
+        counts = self.fan_counts.reshape(days.size, size)
+        cumulative = np.cumsum(counts, axis=1)
+        rows = np.arange(days.size)
         fan: dict[str, list[float] | list[int]] = {"days": days.tolist()}
         for pct in FAN_PERCENTILES:
             rank = quantile_rank(pct / 100.0, self.paths)
-            entry = np.searchsorted(cumulative, before_day + rank, side="left")
-            in_cell = self.fan_counts[entry]
-            before = cumulative[entry] - in_cell - before_day
-            low, high = self.fan_min[entry], self.fan_max[entry]
+            buckets = (cumulative < rank).sum(axis=1)
+            cells = rows * size + buckets
+            in_cell = counts[rows, buckets]
+            before = cumulative[rows, buckets] - in_cell
+            low, high = self.fan_min[cells], self.fan_max[cells]
             share = np.where(in_cell > 1, (rank - before - 1) / np.maximum(in_cell - 1, 1), 0.0)
             fan[f"p{pct}"] = [_money(v) for v in low + (high - low) * share]
-        assert np.array_equal(self.fan_cells[entry] // size, np.arange(days.size))
         return fan
 
     def result(self, inputs: DrillInputs, channel_impact: list[dict[str, Any]] | None = None) -> DrillResult:

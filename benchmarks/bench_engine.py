@@ -185,6 +185,7 @@ def main() -> None:
 
     info = machine()
     print(f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, numpy {info['numpy']}")
+    print(f"Load average before the run (other work on the machine): {os.getloadavg()[0]:.1f}")
     inputs = company(10_000)
     run(company(2_048), with_channel_impact=False)  # warm caches (grids, imports)
 
@@ -213,6 +214,7 @@ def main() -> None:
         memory.append((n, own, kids, seconds))
         print(f"{n:>9,} paths: peak RSS {own:.0f} MB (parent), {kids:.0f} MB (largest worker); {seconds:.1f} s")
 
+    print(f"Load average after the run: {os.getloadavg()[0]:.1f}")
     print("\nMarkdown:\n")
     print("| what | result |\n|---|---|")
     print(f"| 10,000 paths x 365 days x 50 channels, 1 process | {one:.2f} s |")

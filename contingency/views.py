@@ -578,7 +578,6 @@ class DrillDetailView(CompanyDetailView):
         context = super().get_context_data(**kwargs)
         run = self.object
         context["report"] = drill_report(run)
-        context["policy"] = self.request.company
         context["checklist"] = [
             (item, ChecklistItemForm(initial=_item_initial(item), prefix=f"item-{item.pk}"))
             for item in run.checklist.all()
@@ -679,14 +678,10 @@ class ScheduleDeleteView(CompanyFormView):
     template_name = "contingency/schedule_confirm_delete.html"
     required_role = Role.TREASURER
 
-    def get_form_class(self):
-        from django import forms
+    form_class = forms.Form  # a confirmation: nothing to fill in
 
-        return forms.Form
-
-    def get_form_kwargs(self):
-        kwargs = generic.FormView.get_form_kwargs(self)
-        return kwargs
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return generic.FormView.get_form_kwargs(self)  # a plain Form takes no company
 
     def form_valid(self, form):
         name = str(self.object)

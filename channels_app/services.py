@@ -211,7 +211,7 @@ def assessment_create(
     *,
     company: Company,
     by,
-    counterparty: Counterparty | None,
+    counterparty: Counterparty | None = None,
     as_of: date,
     source: str,
     rating: str = "",

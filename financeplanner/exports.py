@@ -115,7 +115,8 @@ def parse_updated_since(value: str | None) -> dt.datetime | None:
     try:
         if timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed)
-        parsed.astimezone(dt.UTC)  # the database compares in UTC: a time that cannot be expressed there is invalid
+        # Compare in UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows.
+        parsed = parsed.astimezone(dt.UTC)
     except (OverflowError, ValueError):
         raise ValidationError({"updated_since": "That date-time is out of range."}) from None
     return parsed

@@ -10,3 +10,4 @@ urlpatterns = [
     path("", include("financeplanner.urls_web")),
     path("", include("contingency.urls")),
 ]
+handler404 = "financeplanner.api.exceptions.not_found"

@@ -14,7 +14,7 @@ from ..models import Alert, WarningThreshold, Webhook, WebhookDelivery
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Alert

@@ -13,7 +13,7 @@ from ..models import ChecklistItem, ContingencyPlan, DrillRun, DrillSchedule, Sc
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
-    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ChecklistItem

@@ -48,7 +48,7 @@ class PlanStepSerializer(serializers.ModelSerializer):
 
 class ContingencyPlanSerializer(serializers.ModelSerializer):
     steps = PlanStepSerializer(many=True, required=False)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ContingencyPlan

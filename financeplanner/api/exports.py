@@ -90,7 +90,9 @@ UPDATED_SINCE = OpenApiParameter(
 )
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="The first day (default: today).")
 DAYS = OpenApiParameter(
-    "days", OpenApiTypes.INT, description="How many days (default: the company's survival horizon; at most 3650)."
+    "days",
+    {"type": "integer", "minimum": 1, "maximum": exports.MAX_FORECAST_DAYS},
+    description="How many days (default: the company's survival horizon; at most 3650).",
 )
 RESPONSE_HEADERS = [
     OpenApiParameter(

@@ -5,10 +5,12 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 ErrorDetail = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
-FieldErrors = inline_serializer(
-    "FieldErrors",
-    {"field_name": serializers.ListField(child=serializers.CharField(), help_text="Messages, keyed by the field")},
-)
+# A 400 body maps each field (or "non_field_errors") to its messages; nested fields nest (e.g. a plan's steps).
+FieldErrors = {
+    "type": "object",
+    "description": 'Messages, keyed by the field name, e.g. {"amount": ["The amount must be positive."]}.',
+    "additionalProperties": {"oneOf": [{"type": "array"}, {"type": "object"}, {"type": "string"}]},
+}
 
 ERROR_RESPONSES = {
     "400": OpenApiResponse(FieldErrors, description="Invalid input; each message names its field."),

@@ -80,7 +80,7 @@ class ImportReport:
     preview: list[dict[str, Any]] = field(default_factory=list)
     committed: bool = False
     created: int = 0
-    _error_count: int = 0
+    _error_count: int = field(default=0, repr=False)
 
     def add_error(self, row: int | None, column: str | None, message: str) -> None:
         self._error_count += 1

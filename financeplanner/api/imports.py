@@ -2,8 +2,9 @@
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -77,8 +78,8 @@ class ImportView(CompanyContextMixin, APIView):
             201: OpenApiResponse(ImportReportSerializer, description="Committed: every row was created."),
             400: OpenApiResponse(
                 ImportReportSerializer,
-                description="Some row is invalid (each error names its row and column), "
-                "or the file cannot be read. Nothing was written.",
+                description="Some row is invalid (each error names its row and column), or the file or the form "
+                "cannot be read. Nothing was written.",
             ),
         },
         description="Upload `file` (.xlsx or .csv, up to 5 MB and 10,000 rows) with `commit` false for a dry run "
@@ -87,12 +88,22 @@ class ImportView(CompanyContextMixin, APIView):
     )
     def post(self, request: Request, dataset: str) -> Response:
         dataset = _dataset(dataset)
+        # Every 400 of this endpoint is a report, so a client reads one shape whatever went wrong.
+        refused = importing.ImportReport(dataset=dataset)
         if _too_big(request):
-            report = importing.ImportReport(dataset=dataset)
-            report.add_error(None, None, f"The file is larger than {importing.MAX_BYTES // (1024 * 1024)} MB.")
-            return Response(ImportReportSerializer(report).data, status=status.HTTP_400_BAD_REQUEST)
-        upload = ImportUploadSerializer(data=request.data)
-        upload.is_valid(raise_exception=True)
+            refused.add_error(None, None, f"The file is larger than {importing.MAX_BYTES // (1024 * 1024)} MB.")
+            return Response(ImportReportSerializer(refused).data, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            upload = ImportUploadSerializer(data=request.data)
+            valid = upload.is_valid()
+        except ParseError as exc:
+            refused.add_error(None, None, str(exc.detail))
+            return Response(ImportReportSerializer(refused).data, status=status.HTTP_400_BAD_REQUEST)
+        if not valid:
+            for field, messages in upload.errors.items():
+                for message in messages:
+                    refused.add_error(None, field, str(message))
+            return Response(ImportReportSerializer(refused).data, status=status.HTTP_400_BAD_REQUEST)
         file = upload.validated_data["file"]
         report = importing.import_rows(
             company=request.company,
@@ -132,6 +143,12 @@ class ImportTemplateView(CompanyContextMixin, APIView):
         responses={
             (200, importing.CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
             (200, "text/csv"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(
+                inline_serializer(
+                    "TemplateFormatError", {"format": serializers.ListField(child=serializers.CharField())}
+                ),
+                description="`format` is neither xlsx nor csv.",
+            ),
         },
     )
     def get(self, request: Request, dataset: str) -> HttpResponse:

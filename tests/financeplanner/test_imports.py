@@ -235,6 +235,16 @@ def test_unreadable_files_are_a_clear_400(company, analyst, api_as, name, conten
     assert not FundingChannel.objects.exists()
 
 
+def test_a_form_without_a_file_or_with_a_bad_commit_flag_is_a_report_too(company, analyst, api_as):
+    client = api_as(analyst)
+    response = client.post("/api/v1/imports/channels/", {"commit": "true"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"row": None, "column": "file", "message": "No file was submitted."}]
+    response = client.post("/api/v1/imports/channels/", {"file": csv_file([["name"]]), "commit": "perhaps"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"row": None, "column": "commit", "message": "Must be a valid boolean."}]
+
+
 def test_missing_and_unknown_columns_are_named(company, analyst, bank, api_as):
     rows = [["name", "counterparty", "limmit", "annual_rate", "start_date"], ["Line", "Bank of Ningbo", "1", "0", "x"]]
     response = upload(api_as(analyst), "channels", csv_file(rows), commit=True)

@@ -173,16 +173,10 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
         cheapest_stale[~gained & (cheapest == c)] = True
 
     def advance(rows: np.ndarray) -> None:
-        """Move the cheapest-line pointer of these paths past lines without headroom (they have none before it)."""
+        """Find again the cheapest line with headroom of these paths (n_ch when none has any)."""
         cheapest_stale[rows] = False
-        line = cheapest[rows]
-        while rows.size:
-            inside = line < n_ch
-            has = np.zeros(rows.size, dtype=bool)
-            has[inside] = avail_f[line[inside] * n_paths + rows[inside]] > 0
-            settled = has | ~inside
-            cheapest[rows[settled]] = line[settled]
-            rows, line = rows[~settled], line[~settled] + 1
+        has = avail[:, rows] > 0
+        cheapest[rows] = np.where(has.any(axis=0), np.argmax(has, axis=0), n_ch)
 
     def pay(flat: np.ndarray, amount: np.ndarray) -> None:
         """The lender is repaid ``amount`` of what is drawn: the engine's own draws first."""
@@ -216,39 +210,44 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
         drawable_f[flat] = 0.0
         set_avail(flat, None)
 
-    def apply(flat: np.ndarray, code: int, reduce_by: float, freeze_days: int, day: int) -> None:
+    def apply(flat: np.ndarray, code: int | np.ndarray, reduce_by: float, freeze_days: int, day: int) -> None:
+        """Lender actions on distinct cells; ``code`` is one action or one per cell (the day's drawn actions)."""
+        if flat.size == 0:
+            return
+        codes = np.full(flat.size, code, dtype=np.int8) if np.isscalar(code) else np.asarray(code)
         cols = flat // n_paths
-        if code == CLOSE:
-            shut_down(flat)
-            snap = flat[scf[cols]]  # supply-chain finance snap-back: the financed payables fall due at once
-            pay(snap, drawn_f[snap])
-        elif code == FREEZE:
-            live = flat[~shut_f[flat]]
+        is_close, is_call, is_reduce = codes == CLOSE, codes == CALL, codes == REDUCE
+        is_freeze = (codes == FREEZE) & ~shut_f[flat]  # a shut line cannot be frozen
+        closing, calling, freezing, reducing = flat[is_close | is_call], flat[is_call], flat[is_freeze], flat[is_reduce]
+        if reducing.size:
+            limit_f[reducing] = limit_f[reducing] * (1.0 - reduce_by)
+            refresh(reducing)
+        shut_f[closing] = True
+        limit_f[calling] = 0.0
+        blocked = np.concatenate((closing, freezing))
+        if blocked.size:
+            openm_f[blocked] = False
+            drawable_f[blocked] = 0.0
+            set_avail(blocked, None)
+        if freezing.size:
             until = day + freeze_days
-            frozen_f[live] = np.maximum(frozen_f[live], until)
-            openm_f[live] = False
-            drawable_f[live] = 0.0
-            set_avail(live, None)
-            if until < horizon and live.size:
-                reopen_reg.setdefault(until, []).append(live)
-            snap = live[scf[live // n_paths]]
-            pay(snap, drawn_f[snap])
-        elif code == REDUCE:
-            limit_f[flat] = limit_f[flat] * (1.0 - reduce_by)
-            refresh(flat)
-            excess = drawn_f[flat] - limit_f[flat]
-            owed = excess > 0
-            owed_flat, owed_cols, owed_excess = flat[owed], cols[owed], excess[owed]
-            now = scf[owed_cols] | (notice[owed_cols] == 0)
-            pay(owed_flat[now], owed_excess[now])
-            later = ~now
-            register(owed_flat[later], day + notice[owed_cols[later]])
-        else:  # CALL
-            shut_down(flat)
-            limit_f[flat] = 0.0
-            now = scf[cols] | (notice[cols] == 0)
-            pay(flat[now], drawn_f[flat[now]])
-            register(flat[~now], day + notice[cols[~now]])
+            frozen_f[freezing] = np.maximum(frozen_f[freezing], until)
+            if until < horizon:
+                reopen_reg.setdefault(until, []).append(freezing)
+        # What falls due: at once for supply-chain finance (snap-back: closed, frozen or called, everything drawn;
+        # reduced, the excess) and for a notice of 0 days; otherwise after the notice (reduce and call only).
+        is_scf = scf[cols]
+        at_once = is_scf | (notice[cols] == 0)
+        whole = is_call & at_once | (is_close | is_freeze) & is_scf
+        excess = np.where(is_reduce, drawn_f[flat] - limit_f[flat], 0.0)
+        owed = is_reduce & (excess > 0)
+        now = whole | owed & at_once
+        if now.any():
+            due_flat = flat[now]
+            pay(due_flat, np.where(whole[now], drawn_f[due_flat], excess[now]))
+        later = ~at_once & (is_call | owed)
+        if later.any():
+            register(flat[later], day + notice[cols[later]])
 
     def activate(paths_hit: np.ndarray, day: int) -> np.ndarray:
         """Activate the plan on these paths (bool mask) if not yet active; returns the newly activated mask."""
@@ -364,10 +363,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
             shocked_all = True
         if t in ev_by_day:
             flat, kinds = ev_by_day[t]
-            for code in (CLOSE, FREEZE, REDUCE, CALL):
-                chosen = flat[kinds == code]
-                if chosen.size:
-                    apply(chosen, code, model.mc_reduce_by, model.mc_freeze_days, t)
+            apply(flat, kinds, model.mc_reduce_by, model.mc_freeze_days, t)
             if shocked is not None and draws.events_activate_plan:
                 shocked[flat % n_paths] = True
         if t == 0:

@@ -216,3 +216,12 @@ WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.
 WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+# One name per choice set in the OpenAPI schema (drf-spectacular warns, and `check --deploy` fails, otherwise).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "ChannelStatusEnum": "channels_app.choices.ChannelStatus",
+    "CurrencyEnum": "financeplanner.currencies.CURRENCY_CHOICES",
+    "LenderActionEnum": "channels_app.choices.LenderAction",
+    "StepActionEnum": "contingency.choices.StepAction",
+    "PlanStatusEnum": "contingency.choices.PlanStatus",
+    "DrillStatusEnum": "contingency.choices.DrillStatus",
+}

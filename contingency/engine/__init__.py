@@ -40,12 +40,14 @@ Running::
     min_liquidity, min_liquidity_day   lowest liquidity (cash + open headroom) and its day; Monte Carlo: worst path
     liquidity_at_risk_95 / _99          5 % / 1 % quantile of per-path minimum liquidity
     extra_liquidity_needed   day-0 cash to add so that survival reaches target_survival_probability: the target
-                             quantile of per-path deepest deficit (0 if already met; one path: its deficit)
+                             quantile of per-path deepest deficit (0 if already met; one path: its deficit).
+                             Exact for these rules, except that more cash can delay a below_threshold plan.
     deepest_deficit          largest negative cash (one path; Monte Carlo: worst path)
     contingency_used, contingency_cost  delivered by the plan and its cost (Monte Carlo: mean over paths)
-    gap_day                  first day liquidity *without the plan's deliveries* is below the buffer
-                             (Monte Carlo: {"paths_with_gap", "share", "p50"})
-    closing_step             plan ``order`` of the step that closes that gap, None if none does
+    gap_day                  first day liquidity *without the plan's deliveries* (liquidity minus what the plan
+                             delivered so far) is below the buffer (Monte Carlo: {"paths_with_gap", "share", "p50"})
+    closing_step             plan ``order`` of the first step such that, with it and the steps before it (and
+                             without the later ones), liquidity never falls below the buffer; None if none does
                              (Monte Carlo: {"paths_with_gap", "closed_by_step": {order: paths}, "not_closed"})
     plan_activation_day      (Monte Carlo: {"activated_paths", "share", "p50"})
     fan                      {"days": [...], "p5", "p25", "p50", "p75", "p95": daily liquidity percentiles}
@@ -56,7 +58,8 @@ The rules (DESIGN.md "Drill semantics, exactly", plus the decisions below)
 =========================================================================
 Days t = 0 .. H-1. Liquidity = cash + headroom (limit - drawn, at least 0) of *open* channels, i.e. not shut
 (closed, called, matured) and not frozen; a channel that the plan draws as a backup line is contingency, not
-liquidity, and is drawn only by its plan step. Within each day, per path:
+liquidity, and is drawn only by its plan step. Day-0 status: active and reduced lines are open, closed and matured
+ones shut, a frozen one stays frozen through the horizon (its end is unknown). Within each day, per path:
 
 1. Operating flow (x (1 + sigma eps) in Monte Carlo), minus discretionary outflows, minus every channel's
    ``interest_due``, minus interest on the engine's own draws (annual_rate/365 on their balance at the start of
@@ -64,7 +67,8 @@ liquidity, and is drawn only by its plan step. Within each day, per path:
    (capped at what is left of the existing draws) unless the line rolls over and is open; on non-revolving
    types repaid principal also lowers the limit. A matured facility then repays everything still drawn, and
    amounts demanded by lenders whose notice ends today are paid (what is drawn above the limit at that moment).
-   Repayments reduce the engine's own draws first.
+   Repayments reduce the engine's own draws first. Scheduled interest is paid as scheduled even after a call
+   (conservative: no credit for interest saved by early repayment).
 2. Lender actions of the day, in this order: scenario shocks (input order), drawn Monte Carlo actions, own-rating
    triggers (day 0 only), then utilisation triggers (all evaluated first, then applied in channel order).
    close: shut, no draws from today, what is drawn runs off on its schedule (and the engine's draws at maturity).
@@ -75,7 +79,9 @@ liquidity, and is drawn only by its plan step. Within each day, per path:
    reduced, the excess falls due at once. An amount due "at once" (also any notice of 0 days) is paid right
    there. If a second action comes while a notice runs, what is due is settled on the earlier date against the
    limit then in force.
-   An ``on_shock`` plan activates on the first day any of these happens on the path.
+   Scenario shocks and drawn actions act whatever the line's state (a call on a closed line accelerates what is
+   still drawn); a trigger fires at most once per path, and only on a line that is not shut. An ``on_shock`` plan
+   activates on the first day any of these happens on the path (a scenario shock counts if it hits a channel).
 3. Plan steps whose lead time has elapsed deliver (activation day + lead time): capacity x (1 - haircut), capped
    by what is left of the pool; a backup line draws on its channel (capped by its headroom) and delivers nothing
    if the channel is shut or frozen; ``cut_discretionary`` cancels, each day from then on, that day's discretionary

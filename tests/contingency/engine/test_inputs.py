@@ -1,6 +1,9 @@
 """Engine inputs: a JSON snapshot reruns to the same numbers, and bad inputs are refused with a clear message."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,3 +57,8 @@ def test_results_are_plain_json():
 def test_bad_inputs_are_refused_with_a_clear_message(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_the_engine_imports_nothing_from_django():
+    code = "import sys, contingency.engine; sys.exit('django' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3]).returncode == 0

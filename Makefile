@@ -41,3 +41,7 @@ bench: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests
 	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+# The API load test (not part of `make test`): gunicorn + locust on 127.0.0.1, 50 users for 60 s, against PostgreSQL.
+loadtest: $(STAMP)
+	loadtest/run.sh

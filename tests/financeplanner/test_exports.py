@@ -287,3 +287,33 @@ def test_schema_documents_the_columns_of_every_dataset():
         columns = list(schema["components"]["schemas"][ref]["properties"])
         assert columns == [c.name for c in export_columns(dataset)]
         assert {p["name"] for p in operation["parameters"]} >= {"format", "updated_since"}
+
+
+def _ledger_export_peak(company, rows: int, fmt: str) -> int:
+    import tracemalloc
+
+    from financeplanner.exports import ExportRequest, export_stream
+
+    channel = FundingChannel.objects.get(company=company, name="Big")
+    LedgerEntry.objects.for_company(company).delete()
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(company=company, channel=channel, date=date(2026, 1, 1), kind="fee", amount=D("12.34"),
+                    reference=f"INV-{i:08d}")
+        for i in range(rows)
+    )  # fmt: skip
+    tracemalloc.start()
+    size = sum(len(chunk) for chunk in export_stream(DATASETS["ledger"], ExportRequest(company=company), fmt))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert size > rows * 20
+    return peak
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])  # JSON is written like CSV, row by row
+def test_ledger_export_memory_does_not_grow_with_the_rows(fmt, company):
+    """Constant memory: three times the rows, the same peak (benchmarks/bench_exports.py measures 10k vs 100k).
+
+    Both sizes span several 2,000-row fetches, so both peaks hold the same two chunks at most."""
+    FundingChannelFactory(company=company, name="Big")
+    small, large = _ledger_export_peak(company, 5_000, fmt), _ledger_export_peak(company, 15_000, fmt)
+    assert large < small * 1.2 + 128 * 1024, (small, large)

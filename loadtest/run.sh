@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# API load test: gunicorn on 127.0.0.1 against PostgreSQL with the demo data (`manage.py seed_demo`), then locust
+# headless — 50 users for 60 s by default — and a Markdown table of the results. Traffic goes to 127.0.0.1 only.
+#
+#   loadtest/run.sh                      (or: make loadtest)
+#   LOADTEST_USERS=50 LOADTEST_RUN_TIME=60s LOADTEST_WORKERS=4 loadtest/run.sh
+#
+# Production settings (DEBUG off, static files collected); the throttles are raised for the run, because it measures
+# what the server sustains, not the throttle. Not part of `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PORT=${LOADTEST_PORT:-8765}
+USERS=${LOADTEST_USERS:-50}
+SPAWN_RATE=${LOADTEST_SPAWN_RATE:-10}
+RUN_TIME=${LOADTEST_RUN_TIME:-60s}
+WORKERS=${LOADTEST_WORKERS:-4}
+OUT=${LOADTEST_OUT:-/tmp/financeplanner-loadtest}
+mkdir -p "$OUT"
+
+export DATABASE_URL=${LOADTEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/financeplanner_loadtest}
+export DEBUG=false ALLOWED_HOSTS=127.0.0.1,localhost CELERY_BROKER_URL=
+export SECRET_KEY=${SECRET_KEY:-$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(64))')}
+export THROTTLE_USER=100000000/hour THROTTLE_EXPORTS=10000000/minute THROTTLE_ANON=1000000/minute
+export LOG_LEVEL=WARNING
+
+$BIN/python - <<'PY'
+import os, psycopg
+url = os.environ["DATABASE_URL"]
+name = url.rsplit("/", 1)[1]
+with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
+    if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        connection.execute(f'CREATE DATABASE "{name}"')
+PY
+$BIN/python manage.py migrate --noinput -v 0
+$BIN/python manage.py seed_demo
+$BIN/python manage.py collectstatic --noinput -v 0
+eval "$($BIN/python manage.py shell -c '
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from rest_framework.authtoken.models import Token
+user = get_user_model().objects.get(username="demo")
+session = SessionStore()
+session[SESSION_KEY], session[HASH_SESSION_KEY] = str(user.pk), user.get_session_auth_hash()
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session["company_slug"] = "demo"
+session.create()
+print(f"export LOADTEST_TOKEN={Token.objects.get_or_create(user=user)[0].key} LOADTEST_SESSION={session.session_key}")
+')"
+
+$BIN/gunicorn financeplanner.wsgi:application --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
+  --access-logfile /dev/null --error-logfile "$OUT/gunicorn.log" &
+GUNICORN=$!
+trap 'kill "$GUNICORN" 2>/dev/null; wait "$GUNICORN" 2>/dev/null || true' EXIT
+for _ in $(seq 60); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/accounts/login/" && break
+  sleep 0.5
+done
+
+status=0
+$BIN/locust -f loadtest/locustfile.py --headless --users "$USERS" --spawn-rate "$SPAWN_RATE" --run-time "$RUN_TIME" \
+  --stop-timeout 10 --host "http://127.0.0.1:$PORT" --csv "$OUT/locust" --only-summary --loglevel WARNING \
+  || status=$?
+echo
+echo "$USERS users, $RUN_TIME, gunicorn --workers $WORKERS (sync), DEBUG=false, PostgreSQL, demo company:"
+$BIN/python loadtest/report.py "$OUT/locust"
+exit $status

@@ -1,21 +1,24 @@
 """Load test of the web app and the API with the demo company (run by loadtest/run.sh, not by `make test`).
 
 Each simulated user is the demo treasurer: it opens the dashboard, lists channels and the ledger, reads the
-companies list and pulls ERP exports, with a think time of 0.5–1.5 s between requests. Credentials come from the
+companies list and pulls ERP exports, with a think time of 0.5–1.5 s between requests
+(LOADTEST_THINK=0: none, to find the saturation throughput). Credentials come from the
 environment (run.sh creates them): LOADTEST_TOKEN for the API, LOADTEST_SESSION for the HTML dashboard.
 """
 
 import os
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, constant, task
 
 TOKEN = os.environ["LOADTEST_TOKEN"]
 SESSION = os.environ["LOADTEST_SESSION"]
 COMPANY = os.environ.get("LOADTEST_COMPANY", "demo")
+# Think time between a user's requests, in seconds: "0.5-1.5" (default) or "0" for a closed loop (saturation).
+THINK = os.environ.get("LOADTEST_THINK", "0.5-1.5")
 
 
 class Treasurer(HttpUser):
-    wait_time = between(0.5, 1.5)
+    wait_time = constant(0) if THINK == "0" else between(*(float(x) for x in THINK.split("-")))
 
     def on_start(self) -> None:
         self.api = {"Authorization": f"Token {TOKEN}", "X-Company": COMPANY}

@@ -4,6 +4,7 @@
 #
 #   loadtest/run.sh                      (or: make loadtest)
 #   LOADTEST_USERS=50 LOADTEST_RUN_TIME=60s LOADTEST_WORKERS=4 loadtest/run.sh
+#   LOADTEST_THINK=0 loadtest/run.sh     (no think time: the throughput at saturation)
 #
 # Production settings (DEBUG off, static files collected); the throttles are raised for the run, because it measures
 # what the server sustains, not the throttle. Not part of `make test`.
@@ -33,7 +34,7 @@ with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as co
         connection.execute(f'CREATE DATABASE "{name}"')
 PY
 $BIN/python manage.py migrate --noinput -v 0
-$BIN/python manage.py seed_demo
+$BIN/python manage.py seed_demo >/dev/null 2>&1
 $BIN/python manage.py collectstatic --noinput -v 0
 eval "$($BIN/python manage.py shell -c '
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
@@ -46,7 +47,7 @@ session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session["company_slug"] = "demo"
 session.create()
 print(f"export LOADTEST_TOKEN={Token.objects.get_or_create(user=user)[0].key} LOADTEST_SESSION={session.session_key}")
-')"
+' 2>/dev/null | grep '^export LOADTEST_')"
 
 $BIN/gunicorn financeplanner.wsgi:application --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
   --access-logfile /dev/null --error-logfile "$OUT/gunicorn.log" &
@@ -62,6 +63,6 @@ $BIN/locust -f loadtest/locustfile.py --headless --users "$USERS" --spawn-rate "
   --stop-timeout 10 --host "http://127.0.0.1:$PORT" --csv "$OUT/locust" --only-summary --loglevel WARNING \
   || status=$?
 echo
-echo "$USERS users, $RUN_TIME, gunicorn --workers $WORKERS (sync), DEBUG=false, PostgreSQL, demo company:"
+echo "$USERS users, think time ${LOADTEST_THINK:-0.5-1.5} s, $RUN_TIME, gunicorn --workers $WORKERS (sync), DEBUG=false, PostgreSQL, demo company:"
 $BIN/python loadtest/report.py "$OUT/locust"
 exit $status

@@ -17,6 +17,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import renderers, serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
@@ -186,6 +187,39 @@ def _export_view(dataset: exports.Dataset) -> type[ExportView]:
 EXPORT_VIEWS = {name: _export_view(dataset) for name, dataset in exports.DATASETS.items()}
 
 
+class ExportByNameView(ExportView):
+    """`exports/{dataset}/` with the dataset as a parameter, as the public contract names it. Each dataset also has
+    its own path (above), where its columns are documented; both give the same rows."""
+
+    @extend_schema(
+        operation_id="exports_retrieve",
+        summary="Export any dataset by name",
+        description="The same as `GET /api/v1/exports/<name>/`; see each dataset's own path for its columns. "
+        "`as_of` applies to schedules and cash-flows, `days` to cash-flows.",
+        tags=["exports"],
+        parameters=[
+            OpenApiParameter("dataset", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(exports.DATASETS)),
+            UPDATED_SINCE,
+            AS_OF,
+            DAYS,
+            *RESPONSE_HEADERS,
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+                description="The rows, one object each, keyed by column.",
+            ),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="A header row, then the rows."),
+            (200, exports.FORMATS["xlsx"]): OpenApiResponse(OpenApiTypes.BINARY, description="One worksheet."),
+        },
+    )
+    def get(self, request, dataset: str, *args, **kwargs):
+        if dataset not in exports.DATASETS:
+            raise NotFound(f"No dataset {dataset!r}: choose one of {', '.join(exports.DATASETS)}.")
+        self.dataset = exports.DATASETS[dataset]
+        return super().get(request, *args, **kwargs)
+
+
 class ExportIndexView(CompanyContextMixin, APIView):
     """The datasets an ERP can pull, with their key and columns."""
 
@@ -237,4 +271,5 @@ class ExportIndexView(CompanyContextMixin, APIView):
 urlpatterns = [
     path("exports/", ExportIndexView.as_view(), name="export-index"),
     *[path(f"exports/{name}/", view.as_view(), name=f"export-{name}") for name, view in EXPORT_VIEWS.items()],
+    path("exports/<str:dataset>/", ExportByNameView.as_view(), name="export"),
 ]

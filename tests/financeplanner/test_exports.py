@@ -317,3 +317,21 @@ def test_ledger_export_memory_does_not_grow_with_the_rows(fmt, company):
     FundingChannelFactory(company=company, name="Big")
     small, large = _ledger_export_peak(company, 5_000, fmt), _ledger_export_peak(company, 15_000, fmt)
     assert large < small * 1.2 + 128 * 1024, (small, large)
+
+
+def test_the_contract_path_takes_the_dataset_by_name(book, viewer, api_as):
+    client = api_as(viewer)
+    by_name = client.get("/api/v1/exports/pools/")  # resolves to the dataset's own view
+    assert by_name.status_code == 200
+    b"".join(by_name.streaming_content)
+    missing = client.get("/api/v1/exports/no-such-thing/")
+    assert missing.status_code == 404 and "pools" in missing.json()["detail"]
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from financeplanner.api.exports import ExportByNameView
+
+    request = APIRequestFactory().get("/api/v1/exports/pools/", {"format": "csv"})
+    force_authenticate(request, viewer)
+    response = ExportByNameView.as_view()(request, dataset="pools")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"id,name,kind,")

@@ -225,3 +225,6 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "PlanStatusEnum": "contingency.choices.PlanStatus",
     "DrillStatusEnum": "contingency.choices.DrillStatus",
 }
+# Alert e-mail in production: SMTP from the environment only, e.g. EMAIL_URL=smtp+tls://user:password@host:587
+if env("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))

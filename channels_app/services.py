@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from contingency.warnings import enqueue_evaluation
 from financeplanner.models import Company
@@ -83,7 +84,7 @@ def channel_draw(*, channel: FundingChannel, amount: Decimal, date: date, refere
         raise ValidationError({"date": "The draw date must fall between the line's start and maturity."})
     if amount > channel.headroom:
         raise ValidationError({"amount": f"The draw of {amount} exceeds the headroom of {channel.headroom}."})
-    FundingChannel.objects.filter(pk=channel.pk).update(drawn=F("drawn") + amount)
+    FundingChannel.objects.filter(pk=channel.pk).update(drawn=F("drawn") + amount, updated_at=timezone.now())
     enqueue_evaluation(channel.company_id)
     return _ledger_entry(channel, LedgerKind.DRAW, amount, date, reference, by)
 
@@ -100,6 +101,7 @@ def channel_repay(*, channel: FundingChannel, amount: Decimal, date: date, refer
         drawn=F("drawn") - amount,
         excess_due=excess_due,
         excess_due_date=channel.excess_due_date if excess_due else None,
+        updated_at=timezone.now(),  # .update() skips auto_now; ERPs sync on updated_at
     )
     enqueue_evaluation(channel.company_id)
     return _ledger_entry(channel, LedgerKind.REPAY, amount, date, reference, by)

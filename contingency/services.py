@@ -27,6 +27,9 @@ def plan_save(*, company: Company, by, plan: ContingencyPlan | None = None, step
     plan.full_clean()
     plan.save()
     if steps is not None:
+        orders = [spec.get("order") for spec in steps]
+        if len(set(orders)) != len(orders):
+            raise ValidationError({"steps": "Each step needs its own order."})
         plan.steps.all().delete()
         for index, spec in enumerate(sorted(steps, key=lambda s: s.get("order", 0))):
             _check_owned(company, spec.get("pool"), f"steps[{index}].pool")
@@ -40,9 +43,6 @@ def plan_save(*, company: Company, by, plan: ContingencyPlan | None = None, step
             if step.pool is None and step.amount is None:
                 raise ValidationError({f"steps[{index}].amount": "Give the amount this step can raise."})
             step.save()
-        orders = [s.get("order") for s in steps]
-        if len(set(orders)) != len(orders):
-            raise ValidationError({"steps": "Each step needs its own order."})
     return plan
 
 

@@ -156,3 +156,20 @@ def test_admin_lists_keep_a_fixed_number_of_queries(company, path):
     with CaptureQueriesContext(connection) as many:
         assert client.get(f"/admin/{path}/").status_code == 200
     assert len(many) == len(few)
+
+
+def test_steps_with_the_same_order_are_a_400_not_a_500(company, analyst, api_as):
+    body = {"name": "P", "trigger": "on_shock", "steps": [
+        {"order": 1, "action": "other", "amount": "5"},
+        {"order": 1, "action": "other", "amount": "6"},
+    ]}  # fmt: skip
+    response = api_as(analyst).post("/api/v1/plans/", body, format="json")
+    assert response.status_code == 400 and "steps" in response.json()
+
+
+def test_a_draw_moves_the_channels_updated_at(company, analyst, api_as):
+    channel = FundingChannelFactory(company=company)
+    before = channel.updated_at
+    api_as(analyst).post(f"/api/v1/channels/{channel.pk}/draw/", {"amount": "10", "date": "2026-02-01"})
+    channel.refresh_from_db()
+    assert channel.updated_at > before

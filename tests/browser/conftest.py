@@ -23,7 +23,7 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"The browser tests need the system Chromium at {CHROMIUM}.")
+        pytest.fail(f"The browser tests need the system Chromium at {CHROMIUM}.")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

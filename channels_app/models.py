@@ -196,6 +196,20 @@ class LenderTrigger(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.get_action_display()}"
 
+    def clean(self) -> None:
+        """Every parameter the trigger's kind and action need, named: a drill can simulate what is recorded."""
+        errors = {}
+        if self.kind == TriggerKind.OWN_RATING_BELOW and not self.rating:
+            errors["rating"] = _("A rating trigger needs the rating it watches.")
+        if self.kind == TriggerKind.UTILISATION_ABOVE and self.level is None:
+            errors["level"] = _("A utilisation trigger needs the utilisation level (0–1).")
+        if self.action == LenderAction.REDUCE and self.reduce_by is None:
+            errors["reduce_by"] = _("A reduction needs the share of the limit it removes (0–1).")
+        if self.action == LenderAction.FREEZE and not self.freeze_days:
+            errors["freeze_days"] = _("A freeze needs its length in days (at least 1).")
+        if errors:
+            raise ValidationError(errors)
+
 
 class ChannelEvent(TenantModel):
     """A recorded lender action — the only way a channel's status or limit changes."""

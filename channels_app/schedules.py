@@ -297,6 +297,59 @@ def build_schedule(
     dates = payment_dates(
         start_date=start, maturity_date=maturity, frequency=freq, first_payment_date=first, final_stub=stub
     )
+    return _rows(amount=amount, rate=rate, freq=freq, repayment=repayment, basis=basis, accrual_start=start,
+                 dates=dates, level=level)  # fmt: skip
+
+
+def outstanding_schedule(
+    *,
+    principal: Decimal,
+    annual_rate: Decimal,
+    start_date: dt.date,
+    maturity_date: dt.date,
+    frequency: Frequency | str,
+    profile: Profile | str,
+    day_count: DayCount | str,
+    as_of: dt.date,
+) -> list[ScheduleRow]:
+    """What is outstanding on `as_of` (`principal`), repaid on the loan's own grid from its start date.
+
+    The payment dates stay the start date plus whole periods — never re-anchored on `as_of`, so the rows do not
+    depend on the day they are read. The balance is scheduled from the *anchor* (the latest of the start date and the
+    grid dates strictly before `as_of`: the first period after `as_of` accrues from the previous contract date) over
+    the remaining dates; a payment dated on `as_of` itself is still due. Linear and annuity amounts are those of a
+    loan of `principal` over the remaining periods.
+    """
+    amount = round_money(_decimal(principal, "principal"))
+    start = _date(start_date, "start_date")
+    maturity = _date(maturity_date, "maturity_date")
+    day = _date(as_of, "as_of")
+    if amount <= 0 or day > maturity or maturity <= start:
+        return []
+    freq = _parse_enum(Frequency, frequency, "frequency")
+    repayment = _parse_enum(Profile, profile, "profile")
+    rate = _decimal(annual_rate, "annual_rate")
+    dates = payment_dates(start_date=start, maturity_date=maturity, frequency=freq)
+    earlier = [d for d in dates if d < day]
+    remaining = dates[len(earlier) :]
+    level = None
+    if repayment is Profile.ANNUITY:
+        level = annuity_instalment(principal=amount, annual_rate=rate, frequency=freq, periods=len(remaining))
+    return _rows(amount=amount, rate=rate, freq=freq, repayment=repayment, basis=parse_day_count(day_count),
+                 accrual_start=earlier[-1] if earlier else start, dates=remaining, level=level)  # fmt: skip
+
+
+def _rows(
+    *,
+    amount: Decimal,
+    rate: Decimal,
+    freq: Frequency,
+    repayment: Profile,
+    basis: DayCount,
+    accrual_start: dt.date,
+    dates: list[dt.date],
+    level: Decimal | None,
+) -> list[ScheduleRow]:
     periods = len(dates)
     if repayment is Profile.ANNUITY and level is None:
         level = annuity_instalment(principal=amount, annual_rate=rate, frequency=freq, periods=periods)
@@ -304,7 +357,7 @@ def build_schedule(
 
     rows: list[ScheduleRow] = []
     balance = amount
-    period_start = start
+    period_start = accrual_start
     for index, pay_date in enumerate(dates):
         days, basis_days = _fraction_parts(basis, period_start, pay_date)
         interest = round_money(balance * rate * days / basis_days)

@@ -21,21 +21,26 @@ PROFILE_FOR_SCHEDULE = {"bullet": "bullet", "linear": "linear", "annuity": "annu
 
 
 def channel_schedule(*, channel: FundingChannel, as_of: date | str | None = None) -> list[schedules.ScheduleRow]:
-    """The interest and repayment schedule of what is drawn now, from `as_of` (default today) to maturity."""
+    """The interest and repayment schedule of what is drawn now, on the loan's own grid (start date plus whole
+    periods), from `as_of` (default today) to maturity: the same dates whatever day it is read."""
     if isinstance(as_of, str):
-        as_of = parse_date(as_of)
+        try:
+            parsed = parse_date(as_of)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise ValidationError({"as_of": f"Not a date (YYYY-MM-DD): {as_of!r}."})
+        as_of = parsed
     as_of = as_of or timezone.localdate()
-    start = max(as_of, channel.start_date)
-    if channel.drawn <= 0 or start >= channel.maturity_date:
-        return []
-    return schedules.build_schedule(
+    return schedules.outstanding_schedule(
         principal=channel.drawn,
         annual_rate=channel.annual_rate,
-        start_date=start,
+        start_date=channel.start_date,
         maturity_date=channel.maturity_date,
         frequency=channel.payment_frequency,
         profile=PROFILE_FOR_SCHEDULE[channel.repayment_profile],
         day_count=channel.day_count,
+        as_of=as_of,
     )
 
 

@@ -12,7 +12,7 @@ from contingency.warnings import enqueue_evaluation
 from financeplanner.models import Company
 
 from . import ratings
-from .choices import OPEN_STATUSES, ChannelStatus, EventKind, LedgerKind
+from .choices import OPEN_STATUSES, ChannelStatus, ChannelType, EventKind, LedgerKind
 from .models import ChannelEvent, Counterparty, CreditAssessment, FundingChannel, LedgerEntry, LenderTrigger
 
 CENT = Decimal("0.01")
@@ -52,13 +52,12 @@ def channel_update(*, channel: FundingChannel, by, triggers: list[dict] | None =
 
 def _replace_triggers(channel: FundingChannel, triggers: list[dict]) -> None:
     channel.triggers.all().delete()
-    for spec in triggers:
+    for index, spec in enumerate(triggers):
         trigger = LenderTrigger(channel=channel, **spec)
-        trigger.full_clean()
-        if trigger.kind == "own_rating_below" and not trigger.rating:
-            raise ValidationError({"triggers": "A rating trigger needs the rating."})
-        if trigger.kind == "utilisation_above" and trigger.level is None:
-            raise ValidationError({"triggers": "A utilisation trigger needs the level."})
+        try:
+            trigger.full_clean(exclude=["channel"])
+        except ValidationError as exc:
+            raise ValidationError({f"triggers[{index}].{k}": v for k, v in exc.message_dict.items()}) from exc
         trigger.save()
 
 
@@ -168,15 +167,17 @@ def channel_event_record(
     limit = old_limit if new_limit is None else new_limit
     if limit < 0:
         raise ValidationError({"new_limit": "The limit cannot be negative."})
+    # What a reduction leaves above the new limit, or a call leaves drawn, falls due after the lender's notice
+    # period, at once for supply-chain finance (the financed payables fall due on their original terms).
+    notice = 0 if channel.channel_type == ChannelType.SUPPLY_CHAIN_FINANCE else channel.notice_days
     if kind == EventKind.REDUCE:
         if new_limit is None or new_limit >= old_limit:
             raise ValidationError({"new_limit": "A reduction needs a new limit below the current one."})
-        # What is drawn above the new limit falls due after the lender's notice period.
         channel.excess_due = max(channel.drawn - limit, Decimal("0"))
-        channel.excess_due_date = date + timedelta(days=channel.notice_days) if channel.excess_due else None
+        channel.excess_due_date = date + timedelta(days=notice) if channel.excess_due else None
     elif kind == EventKind.CALL:
         channel.excess_due = channel.drawn
-        channel.excess_due_date = date + timedelta(days=channel.notice_days)
+        channel.excess_due_date = date + timedelta(days=notice)
     elif kind == EventKind.REOPEN:
         if limit < channel.drawn:
             raise ValidationError({"new_limit": "A reopened line's limit must cover what is drawn."})

@@ -106,15 +106,17 @@ class FundingSummary:
     by_lender: list[dict]
     hhi_by_lender: Decimal
     hhi_by_type: Decimal
+    hhi_by_maturity: Decimal  # of what is drawn, by the maturity bucket of its line (MATURITY_BUCKETS)
     platform_share: Decimal  # share of drawn funding from online platforms, 0–1
 
 
-def funding_summary(company: Company) -> FundingSummary:
-    """Totals and concentration of what is drawn, by channel type and by lender (DESIGN.md: HHI, platform share)."""
+def funding_summary(company: Company, as_of: date | None = None) -> FundingSummary:
+    """Totals and concentration of what is drawn, by channel type, by lender and by maturity bucket (DESIGN.md: HHI,
+    platform share)."""
     frame = funding_frame(company)
     zero = Decimal("0")
     if frame.empty:
-        return FundingSummary(zero, zero, zero, [], [], zero, zero, zero)
+        return FundingSummary(zero, zero, zero, [], [], zero, zero, zero, zero)
 
     def grouped(key: str) -> list[dict]:
         sums = frame.groupby(key)[["limit", "drawn", "headroom"]].agg(lambda s: sum(s, zero))
@@ -131,14 +133,15 @@ def funding_summary(company: Company) -> FundingSummary:
         by_lender=by_lender,
         hhi_by_lender=hhi([row["drawn"] for row in by_lender]),
         hhi_by_type=hhi([row["drawn"] for row in by_type]),
+        hhi_by_maturity=hhi([row["drawn"] for row in maturity_ladder(company, as_of, frame=frame)]),
         platform_share=(platform_drawn / total_drawn).quantize(Decimal("0.0001")) if total_drawn else zero,
     )
 
 
-def maturity_ladder(company: Company, as_of: date | None = None) -> list[dict]:
+def maturity_ladder(company: Company, as_of: date | None = None, *, frame: pd.DataFrame | None = None) -> list[dict]:
     """What is drawn, by how soon its line matures (reporting currency)."""
     as_of = as_of or timezone.localdate()
-    frame = funding_frame(company)
+    frame = funding_frame(company) if frame is None else frame
     buckets = [{"bucket": label, "max_days": days, "drawn": Decimal("0")} for days, label in MATURITY_BUCKETS]
     later = {"bucket": "> 365 days", "max_days": None, "drawn": Decimal("0")}
     for maturity, drawn in zip(frame.get("maturity_date", []), frame.get("drawn", []), strict=True):

@@ -29,6 +29,8 @@ def test_concentration_and_platform_share_in_reporting_currency(company):
     assert summary.platform_share == Decimal("0.0909")
     ladder = selectors.maturity_ladder(company, date(2026, 3, 1))
     assert ladder[0]["drawn"] == Decimal("300.00") and ladder[-1]["drawn"] == Decimal("800.00")
+    # By maturity bucket on Mar 1: 300 within 30 days, 800 beyond a year: (300/11)² + (800/11)² = 730,000/121
+    assert selectors.funding_summary(company, date(2026, 3, 1)).hhi_by_maturity == Decimal("6033.1")
 
 
 def test_missing_fx_rate_is_a_clear_error(company):

@@ -9,10 +9,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from html import escape
 
 import matplotlib
 from django.core.cache import cache
@@ -21,7 +19,7 @@ from django.utils.translation import gettext as _
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from financeplanner.charts import GRID, INK, PALETTE, RC, compact_number, fan_chart_svg
+from financeplanner.charts import GRID, INK, PALETTE, RC, compact_number, fan_chart_svg, inline_svg
 
 FAN_KEYS = ("p5", "p25", "p50", "p75", "p95")
 INFLOW, OUTFLOW = PALETTE[2], PALETTE[3]
@@ -56,7 +54,7 @@ def daily_net_chart(*, start: date, net: Sequence[float], title: str) -> str:
     """
     net = [round(float(value), 2) for value in net]
     key = (
-        "contingency:daily-net:"
+        "contingency:daily-net:v2:"
         + hashlib.sha256(json.dumps([start.isoformat(), net, title, get_language()]).encode()).hexdigest()
     )
     return cache.get_or_set(key, lambda: _daily_net_svg(start, net, title), timeout=24 * 3600)
@@ -81,10 +79,5 @@ def _daily_net_svg(start: date, net: list[float], title: str) -> str:
         figure.legend(loc="outside upper left", ncol=2, frameon=False, fontsize=8)
         figure.autofmt_xdate()
         buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", transparent=True)
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg") :]
-    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
-    label = escape(title, quote=True)
-    svg = svg.replace("<svg", f'<svg class="chart" role="img" aria-label="{label}"', 1)
-    return re.sub(r"(<svg[^>]*>)", rf"\1<title>{label}</title>", svg, count=1)
+        figure.savefig(buffer, format="svg", transparent=True, metadata={"Date": None})
+    return inline_svg(buffer.getvalue(), title)

@@ -1,7 +1,8 @@
 """Charts for the server-rendered pages: matplotlib (Agg) → inline SVG text, no JavaScript, no CDN.
 
 Every helper takes plain Python lists (or pandas Series — anything iterable) and returns the `<svg>` element as
-text that is safe to `mark_safe`: matplotlib escapes the labels it writes, and `$` is escaped so a counterparty
+text that is safe to `mark_safe`: matplotlib escapes the labels it writes, the title is added as an element of the
+parsed tree (escaped on serialisation, never through a regex template), and `$` is escaped so a counterparty
 called "A$B" is not read as mathtext. Text is kept as `<text>` (svg.fonttype "none") so the browser renders it with
 the page's fonts — Chinese labels included — and it stays selectable and small.
 
@@ -16,14 +17,13 @@ import hashlib
 import io
 import json
 import math
-import re
 import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from html import escape
 from typing import ParamSpec
+from xml.etree import ElementTree
 
 import matplotlib
 
@@ -114,17 +114,67 @@ def _svg(figure: Figure, title: str) -> str:
         # Layout measures text with the fonts matplotlib has; a missing glyph only shifts the layout slightly.
         warnings.filterwarnings("ignore", message="Glyph .* missing from")
         figure.savefig(buffer, format="svg", transparent=True, metadata={"Date": None})
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg") :]
-    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
-    # Responsive: keep the viewBox, drop the fixed size; describe the image for assistive technology.
-    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
-    label = escape(title, quote=True)
-    svg = svg.replace(
-        "<svg", f'<svg class="chart" role="img" aria-label="{label}" preserveAspectRatio="xMidYMid meet"', 1
+    return inline_svg(buffer.getvalue(), title)
+
+
+SVG_NS, XLINK_NS = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
+# CSS properties matplotlib writes in `style` that SVG also takes as presentation attributes.
+PRESENTATION_ATTRIBUTES = frozenset(
+    {
+        "clip-path", "clip-rule", "color", "display", "dominant-baseline", "fill", "fill-opacity", "fill-rule",
+        "font-family", "font-size", "font-style", "font-variant", "font-weight", "letter-spacing", "opacity",
+        "stroke", "stroke-dasharray", "stroke-dashoffset", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit",
+        "stroke-opacity", "stroke-width", "text-anchor", "visibility", "white-space", "mix-blend-mode",
+    }
+)  # fmt: skip
+
+
+def inline_svg(document: str, title: str) -> str:
+    """matplotlib's SVG document → an `<svg>` element to put in a page, built as a tree (never by text templates).
+
+    The title becomes an escaped `aria-label` and a `<title>` child; the fixed size and the metadata are dropped
+    (responsive through the viewBox). The page's Content-Security-Policy allows no inline style, so matplotlib's
+    `style="…"` declarations become the equivalent presentation attributes, and its `<style>` element (one rule for
+    every element) becomes inherited attributes of the root.
+    """
+    root = ElementTree.fromstring(document[document.index("<svg") :])
+    kept = {name: value for name, value in root.attrib.items() if name not in ("width", "height")}
+    root.attrib.clear()
+    root.attrib.update(
+        {"class": "chart", "role": "img", "aria-label": str(title), "preserveAspectRatio": "xMidYMid meet", **kept}
     )
-    svg = re.sub(r"(<svg[^>]*>)", rf"\1<title>{label}</title>", svg, count=1)
-    return svg
+    root.attrib.update({"xmlns": SVG_NS, "xmlns:xlink": XLINK_NS})  # written as they stand, after our own
+    parents = {child: parent for parent in root.iter() for child in parent}
+    for element in list(parents):
+        if element.tag == f"{{{SVG_NS}}}style":
+            root.attrib.update(_declarations(element.text or ""))
+        if element.tag in (f"{{{SVG_NS}}}style", f"{{{SVG_NS}}}metadata"):
+            parents[element].remove(element)
+    for element in list(parents):
+        if element.tag == f"{{{SVG_NS}}}defs" and not len(element) and element in parents[element]:
+            parents[element].remove(element)  # the defs that only held the style
+    for element in root.iter():
+        element.attrib.update(_declarations(element.attrib.pop("style", "")))
+    label = ElementTree.Element("title")
+    label.text = str(title)
+    root.insert(0, label)
+    for element in root.iter():  # plain names: no "ns0:" prefixes, and the root's attributes in our order
+        element.tag = element.tag.rpartition("}")[2]
+        for name in [name for name in element.attrib if name.startswith(f"{{{XLINK_NS}}}")]:
+            element.set("xlink:" + name.rpartition("}")[2], element.attrib.pop(name))
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+def _declarations(css: str) -> dict[str, str]:
+    """`a: 1; b: 2` (or one rule `*{a: 1}`) → {"a": "1", "b": "2"}, keeping only presentation attributes."""
+    body = css[css.find("{") + 1 : css.rfind("}")] if "{" in css else css
+    out = {}
+    for declaration in body.split(";"):
+        name, _, value = declaration.partition(":")
+        name, value = name.strip().lower(), value.strip()
+        if name in PRESENTATION_ATTRIBUTES and value:
+            out[name] = value
+    return out
 
 
 def _empty(title: str, message: str, width: float = 6.4, height: float = 1.2) -> str:

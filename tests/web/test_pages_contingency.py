@@ -463,7 +463,7 @@ def test_the_report_shows_the_verdict_runway_gap_and_closing_step(client, viewer
     assert "14 days" in html and "the first shortfall is on day 14" in html
     assert f"The gap opens on day {run.results['gap_day']}" in html
     assert "Step 1 of the plan closes it" in html or "No step of the plan closes it" in html
-    assert "<svg" in html and 'onclick="window.print()"' in html
+    assert "<svg" in html and 'data-action="print"' in html
     assert "Revolver" in html  # the channel ranking
     assert "Lender and bank contacts confirmed" in html  # the live-drill checklist
 

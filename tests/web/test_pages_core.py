@@ -424,7 +424,7 @@ def test_queries_do_not_grow_with_the_data(page, company, viewer, web_as, make_c
 
 def test_charts_are_inline_svg_with_escaped_labels():
     svg = charts.bar_chart_svg(["<script>alert(1)</script>", "A$B 银行"], [1, 2], 'Mix "by" <lender>')
-    assert svg.startswith("<svg") and 'role="img"' in svg and "<title>Mix &quot;by&quot; &lt;lender&gt;</title>" in svg
+    assert svg.startswith("<svg") and 'role="img"' in svg and '<title>Mix "by" &lt;lender&gt;</title>' in svg
     assert "<script>" not in svg and "银行" in svg
     fan = charts.fan_chart_svg([0, 1, 2], {"p5": [1, 0, -1], "p50": [2, 2, 2], "p95": [3, 4, 5]}, "Fan")
     assert fan.count("<path") > 3

@@ -102,8 +102,15 @@ class LedgerKind(models.TextChoices):
 class TriggerKind(models.TextChoices):
     OWN_RATING_BELOW = "own_rating_below", _("Our rating falls below")
     UTILISATION_ABOVE = "utilisation_above", _("Utilisation stays above")
-    ANY_OVERDUE = "any_overdue", _("Any overdue payment")
+    UTILISATION_BELOW = "utilisation_below", _("Utilisation stays below (unused line)")
+    ANY_OVERDUE = "any_overdue", _("Any overdue payment (cross-default)")
     BORROWING_FREQUENCY = "borrowing_frequency", _("Borrowing too often")
+    INFLOW_DROP = "inflow_drop", _("Operating inflows fall below their forecast")
+
+
+class RatingScale(models.TextChoices):
+    MASTER = "master", _("Master (global) scale")
+    DOMESTIC = "domestic", _("Domestic (Chinese agency) scale")
 
 
 class LenderAction(models.TextChoices):

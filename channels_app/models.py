@@ -26,6 +26,7 @@ from .choices import (
     Outlook,
     PaymentFrequency,
     RateType,
+    RatingScale,
     RepaymentProfile,
     TriggerKind,
 )
@@ -181,8 +182,30 @@ class LenderTrigger(models.Model):
     channel = models.ForeignKey(FundingChannel, on_delete=models.CASCADE, related_name="triggers")
     kind = models.CharField(max_length=20, choices=TriggerKind.choices)
     rating = models.CharField(max_length=5, blank=True, choices=rating_choices)
-    level = models.DecimalField(**SHARE, null=True, blank=True, help_text=_("Utilisation level, 0–1"))
-    days = models.PositiveIntegerField(null=True, blank=True)
+    scale = models.CharField(
+        max_length=10, choices=RatingScale.choices, default=RatingScale.MASTER,
+        help_text=_("The scale the rating is read on (domestic grades map to the master scale with the company's "
+                    "notch offset)"),
+    )  # fmt: skip
+    level = models.DecimalField(
+        **SHARE, null=True, blank=True, help_text=_("Utilisation level, or share of forecast inflows, 0–1")
+    )
+    days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("Consecutive days (utilisation) or the window of inflows looked at"),
+    )  # fmt: skip
+    count = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10000)],
+        help_text=_("Draws that fire a borrowing-frequency trigger"),
+    )  # fmt: skip
+    window_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("The window the draws are counted in"),
+    )  # fmt: skip
+    grace_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(3650)],
+        help_text=_("Days a missed payment may last before the clause fires"),
+    )  # fmt: skip
     action = models.CharField(max_length=10, choices=LenderAction.choices, default=LenderAction.CLOSE)
     reduce_by = models.DecimalField(**SHARE, null=True, blank=True)
     freeze_days = models.PositiveIntegerField(null=True, blank=True)
@@ -201,8 +224,18 @@ class LenderTrigger(models.Model):
         errors = {}
         if self.kind == TriggerKind.OWN_RATING_BELOW and not self.rating:
             errors["rating"] = _("A rating trigger needs the rating it watches.")
-        if self.kind == TriggerKind.UTILISATION_ABOVE and self.level is None:
+        if self.kind in (TriggerKind.UTILISATION_ABOVE, TriggerKind.UTILISATION_BELOW) and self.level is None:
             errors["level"] = _("A utilisation trigger needs the utilisation level (0–1).")
+        if self.kind == TriggerKind.BORROWING_FREQUENCY:
+            if not self.count:
+                errors["count"] = _("A borrowing-frequency trigger needs the number of draws that fire it.")
+            if not self.window_days:
+                errors["window_days"] = _("A borrowing-frequency trigger needs the window the draws are counted in.")
+        if self.kind == TriggerKind.INFLOW_DROP:
+            if self.level is None:
+                errors["level"] = _("An inflow trigger needs the share of forecast inflows (0–1) below which it fires.")
+            if not self.days:
+                errors["days"] = _("An inflow trigger needs the window of days its inflows are summed over.")
         if self.action == LenderAction.REDUCE and self.reduce_by is None:
             errors["reduce_by"] = _("A reduction needs the share of the limit it removes (0–1).")
         if self.action == LenderAction.FREEZE and not self.freeze_days:

@@ -394,3 +394,13 @@ def implied_rating_from_z_double_prime(z_double_prime: Decimal) -> str:
         if score >= threshold:
             return rating
     return "D"
+
+
+def master_rank(rating: str, scale: str = "master", domestic_offset: int = 0) -> int:
+    """The master-scale rank of a grade read on `scale`: a Chinese domestic grade sits `domestic_offset` notches above
+    the global grade of the same symbol (BIS Working Paper 648: 6–7 notches on jointly rated firms), so domestic AA is
+    master BBB at an offset of 6. The shift stops at C; D stays D."""
+    rank = rank_of(rating)
+    if scale != "domestic" or rank == rank_of("D"):
+        return rank
+    return min(rank + domestic_offset, rank_of(WORST_BEFORE_DEFAULT))

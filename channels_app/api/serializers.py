@@ -36,7 +36,10 @@ class CreditAssessmentSerializer(serializers.ModelSerializer):
 class LenderTriggerSerializer(serializers.ModelSerializer):
     class Meta:
         model = LenderTrigger
-        fields = ["kind", "rating", "level", "days", "action", "reduce_by", "freeze_days"]
+        fields = [
+            "kind", "action", "rating", "scale", "level", "days", "count", "window_days", "grace_days", "reduce_by",
+            "freeze_days",
+        ]  # fmt: skip
 
 
 class FundingChannelSerializer(serializers.ModelSerializer):

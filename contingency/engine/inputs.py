@@ -433,7 +433,8 @@ class ScenarioInput:
     ``hazard_multiplier`` scales action intensities; ``operating_volatility`` (>= 0) multiplies each path's daily
     operating flow by (1 + volatility x N(0,1)). ``mc_action_kind`` / ``mc_action_day`` force the kind / day of
     every Monte Carlo lender action; ``mc_reduce_by`` / ``mc_freeze_days`` parameterise drawn reductions and
-    freezes.
+    freezes. ``policy_horizon_days`` (P, the company's survival horizon; None = the drill's horizon): the policy is
+    judged on days 0 .. min(horizon, P) - 1, and a drill shorter than P does not test it (verdict ``not_tested``).
     """
 
     horizon_days: int
@@ -456,9 +457,13 @@ class ScenarioInput:
     mc_action_day: int | None = None
     mc_reduce_by: float = 0.5
     mc_freeze_days: int = 30
+    policy_horizon_days: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "horizon_days", int(self.horizon_days))
+        object.__setattr__(self, "policy_horizon_days", _opt_int(self.policy_horizon_days))
+        if self.policy_horizon_days is not None and self.policy_horizon_days < 1:
+            raise ValueError("The policy horizon must be at least one day.")
         horizon = self.horizon_days
         if horizon < 1:
             raise ValueError("The horizon must be at least one day.")
@@ -512,6 +517,11 @@ class ScenarioInput:
         object.__setattr__(self, "mc_freeze_days", int(self.mc_freeze_days))
         if self.mc_freeze_days < 1:
             raise ValueError("Monte Carlo freezes must last at least one day.")
+
+    @property
+    def policy_days(self) -> int:
+        """The days the policy is judged on: 0 .. min(horizon, policy horizon) - 1 (D13, D14)."""
+        return min(self.horizon_days, self.policy_horizon_days or self.horizon_days)
 
     @property
     def is_monte_carlo(self) -> bool:

@@ -71,6 +71,8 @@ def simulate_paths_reference(inputs: DrillInputs, draws: Draws) -> PathOutcomes:
         activation_day=col("activation_day", np.int64),
         final_cash=col("cash", np.float64),
         liquidity=liquidity,
+        breach_day=col("breach_day", np.int64),
+        buffer_margin=col("buffer_margin", np.float64),
     )
 
 
@@ -196,6 +198,9 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict[str, Any]:  # n
     gap_day = -1
     lowest = [math.inf] * (len(steps) + 1)
     liquidity: list[float] = []
+    policy_days = scenario.policy_days
+    breach_day = -1
+    buffer_margin = math.inf
     events = sorted((int(draws.event_day[p, i]), i) for i in range(len(lines)) if int(draws.event_day[p, i]) < horizon)
 
     for t in range(horizon):
@@ -292,7 +297,11 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict[str, Any]:  # n
             state["activation"] = t
             liq += deliver(t)
 
-        # (5) shortfall and results
+        # (5) shortfall and results; a breach of the buffer inside the policy window
+        if t < policy_days:
+            if breach_day < 0 and state["cash"] < buffer - HALF_CENT:
+                breach_day = t
+            buffer_margin = min(buffer_margin, state["cash"] - buffer)
         if state["cash"] < -HALF_CENT and runway < 0:
             runway = t
         deficit = max(deficit, -state["cash"])
@@ -323,4 +332,6 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict[str, Any]:  # n
         "activation_day": -1 if state["activation"] == NEVER else state["activation"],
         "cash": state["cash"],
         "liquidity": liquidity,
+        "breach_day": breach_day,
+        "buffer_margin": buffer_margin,
     }

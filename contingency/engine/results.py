@@ -8,12 +8,16 @@ bit-identical however the blocks were split, ordered or distributed, in memory t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from fractions import Fraction
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
+from .extra import Brackets, order_statistic
 from .inputs import DrillInputs
 from .simulate import PathOutcomes
 from .sketch import fan_grid, metric_grid, money_quantile, quantile_from_counts, quantile_rank
@@ -21,7 +25,11 @@ from .sketch import fan_grid, metric_grid, money_quantile, quantile_from_counts,
 #: The daily fan keeps at most this many days (evenly spaced, always including the last day).
 MAX_FAN_DAYS = 200
 FAN_PERCENTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
-_PER_PATH_INT = ("runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day")
+_PER_PATH_INT = ("runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day", "breach_day")
+_EXTRA_INT = ("extra_rows", "extra_lo", "extra_hi", "extra_lo2")
+#: The normal quantile of a two-sided 95 % interval.
+Z95 = NormalDist().inv_cdf(0.975)
+VERDICTS: tuple[str, ...] = ("met", "not_met", "inconclusive", "not_tested")
 _PER_PATH_FLOAT = ("min_liquidity", "deepest_deficit", "contingency_used", "contingency_cost")
 
 
@@ -41,7 +49,10 @@ class BlockResult:
     Per path (arrays of length ``n_paths``): ``runway`` (first shortfall day, -1 = survived), ``min_liquidity``
     and ``min_liquidity_day``, ``deepest_deficit`` (largest negative cash, >= 0), ``contingency_used`` and
     ``contingency_cost``, ``gap_day`` (-1 = none), ``closing_step`` (position of the step in plan order, -1 = none),
-    ``activation_day`` (-1 = plan never activated). Fan sketch: the non-empty cells (``fan_cells`` = position of
+    ``activation_day`` (-1 = plan never activated), ``breach_day`` (first day in the policy window with end-of-day
+    cash below the buffer, -1 = none). The extra-liquidity search (:mod:`.extra`): ``extra_rows`` (the breaching paths)
+    with their brackets in cents ``extra_lo`` < need <= ``extra_hi`` and the search state ``extra_f_lo``,
+    ``extra_lo2``, ``extra_f_lo2``; ``extra_searched`` False when the search was skipped. Fan sketch: the non-empty cells (``fan_cells`` = position of
     the fan day x fan-grid size + bucket) with their path counts and the exact smallest and largest liquidity in
     each (``fan_counts``, ``fan_cell_min``, ``fan_cell_max``).
     """
@@ -57,17 +68,37 @@ class BlockResult:
     gap_day: np.ndarray
     closing_step: np.ndarray
     activation_day: np.ndarray
+    breach_day: np.ndarray
+    extra_rows: np.ndarray
+    extra_lo: np.ndarray
+    extra_hi: np.ndarray
+    extra_f_lo: np.ndarray
+    extra_lo2: np.ndarray
+    extra_f_lo2: np.ndarray
     fan_cells: np.ndarray
     fan_counts: np.ndarray
     fan_cell_min: np.ndarray
     fan_cell_max: np.ndarray
+    extra_searched: bool = True
+
+    @property
+    def brackets(self) -> Brackets:
+        return Brackets(
+            lo=self.extra_lo.copy(),
+            f_lo=self.extra_f_lo.copy(),
+            lo2=self.extra_lo2.copy(),
+            f_lo2=self.extra_f_lo2.copy(),
+            hi=self.extra_hi.copy(),
+        )
 
     @property
     def survived(self) -> np.ndarray:
         return self.runway < 0
 
     @classmethod
-    def from_outcomes(cls, block_index: int, outcomes: PathOutcomes) -> BlockResult:
+    def from_outcomes(
+        cls, block_index: int, outcomes: PathOutcomes, extra: tuple[np.ndarray, Brackets] | None = None
+    ) -> BlockResult:
         horizon, n_paths = outcomes.liquidity.shape
         grid = fan_grid()
         days = fan_days(horizon)
@@ -88,6 +119,18 @@ class BlockResult:
             parts.append((cells[starts], ends - starts, ordered[starts], ordered[ends - 1]))
         values: dict[str, Any] = {name: np.asarray(getattr(outcomes, name), dtype=np.int64) for name in _PER_PATH_INT}
         values.update({name: np.asarray(getattr(outcomes, name), dtype=np.float64) for name in _PER_PATH_FLOAT})
+        rows, state = (
+            extra if extra is not None else (np.zeros(0, np.int64), Brackets.start(outcomes, np.zeros(0, int)))
+        )
+        values.update(
+            extra_searched=extra is not None,
+            extra_rows=np.asarray(rows, dtype=np.int64),
+            extra_lo=state.lo,
+            extra_hi=state.hi,
+            extra_f_lo=state.f_lo,
+            extra_lo2=state.lo2,
+            extra_f_lo2=state.f_lo2,
+        )
         return cls(
             block_index=int(block_index),
             n_paths=int(n_paths),
@@ -99,7 +142,11 @@ class BlockResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"block_index": self.block_index, "n_paths": self.n_paths}
+        data: dict[str, Any] = {
+            "block_index": self.block_index,
+            "n_paths": self.n_paths,
+            "extra_searched": self.extra_searched,
+        }
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
@@ -108,13 +155,40 @@ class BlockResult:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BlockResult:
-        values: dict[str, Any] = {"block_index": int(data["block_index"]), "n_paths": int(data["n_paths"])}
+        values: dict[str, Any] = {
+            "block_index": int(data["block_index"]),
+            "n_paths": int(data["n_paths"]),
+            "extra_searched": bool(data.get("extra_searched", False)),
+        }
         for f in fields(cls):
             if f.name in values:
                 continue
-            is_int = f.name in _PER_PATH_INT or f.name in ("fan_cells", "fan_counts")
-            values[f.name] = np.array(data[f.name], dtype=np.int64 if is_int else np.float64)
+            is_int = f.name in _PER_PATH_INT or f.name in _EXTRA_INT or f.name in ("fan_cells", "fan_counts")
+            raw = data.get(f.name, ()) if f.name.startswith("extra_") else data[f.name]
+            values[f.name] = np.array(raw, dtype=np.int64 if is_int else np.float64)
         return cls(**values)
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion (95 % by default)."""
+    p = successes / n
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def paths_to_decide(p: float, target: float, z: float = Z95) -> int | None:
+    """How many paths would decide an inconclusive verdict if the estimate stayed at p (None when p == target).
+
+    The Wilson interval holds exactly the proportions pi with |p - pi| <= z sqrt(pi (1 - pi) / n), so it leaves the
+    target out once the half-width at the target, z sqrt(target (1 - target) / n), is below |p - target|: the
+    smallest such n.
+    """
+    if p == target:
+        return None
+    n = math.floor(z * z * target * (1 - target) / (p - target) ** 2) + 1
+    return max(n, 1)
 
 
 def _money(value: float) -> float:
@@ -149,7 +223,7 @@ class DrillResult:
     min_liquidity_day: int
     liquidity_at_risk_95: float
     liquidity_at_risk_99: float
-    extra_liquidity_needed: float
+    extra_liquidity_needed: float | None
     deepest_deficit: float
     contingency_used: float
     contingency_cost: float
@@ -158,6 +232,7 @@ class DrillResult:
     plan_activation_day: int | None | dict[str, Any]
     fan: dict[str, list[float] | list[int]]
     channel_impact: list[dict[str, Any]] | None = None
+    policy: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -180,7 +255,12 @@ class DrillAccumulator:
     activation_hist: np.ndarray = field(init=False)
     closing_hist: np.ndarray = field(init=False)
     min_liq_hist: np.ndarray = field(init=False)
-    deficit_hist: np.ndarray = field(init=False)
+    breach_hist: np.ndarray = field(init=False)
+    # The extra-liquidity brackets of the breaching paths, per block (about 40 bytes per such path): D16 takes an
+    # order statistic of the needs; ``settle_extra`` refines what it requires and stores it in ``extra_cents``.
+    extra_blocks: list[tuple[int, np.ndarray, Brackets]] = field(default_factory=list)
+    extra_searched: bool = True
+    extra_cents: int | None = None
     # The fan sketch, dense over (fan day, bucket): counts and the exact min / max of each cell (a fixed ~18 MB).
     fan_counts: np.ndarray = field(init=False)
     fan_min: np.ndarray = field(init=False)
@@ -188,7 +268,6 @@ class DrillAccumulator:
     worst: tuple[float, int] = (np.inf, 0)
     best_min_liq: float = -np.inf
     deficit_max: float = 0.0
-    deficit_min: float = np.inf
     runway_sum: int = 0
     used_cents: int = 0
     cost_cents: int = 0
@@ -198,9 +277,9 @@ class DrillAccumulator:
         self.runway_hist = np.zeros(size, dtype=np.int64)
         self.gap_hist = np.zeros(size, dtype=np.int64)
         self.activation_hist = np.zeros(size, dtype=np.int64)
+        self.breach_hist = np.zeros(size, dtype=np.int64)
         self.closing_hist = np.zeros(len(self.step_orders) + 1, dtype=np.int64)
         self.min_liq_hist = np.zeros(metric_grid().size, dtype=np.int64)
-        self.deficit_hist = np.zeros(metric_grid().size, dtype=np.int64)
         cells = fan_days(self.horizon).size * fan_grid().size
         self.fan_counts = np.zeros(cells, dtype=np.int64)
         self.fan_min = np.full(cells, np.inf)
@@ -220,9 +299,16 @@ class DrillAccumulator:
         self.runway_hist += days(block.runway)
         self.gap_hist += days(block.gap_day)
         self.activation_hist += days(block.activation_day)
+        if block.breach_day.size != block.n_paths:
+            raise ValueError(f"Block {block.block_index} has no buffer-breach days (stored by an older version).")
+        self.breach_hist += days(block.breach_day)
+        if block.extra_searched:
+            if block.extra_rows.size:
+                self.extra_blocks.append((block.block_index, block.extra_rows, block.brackets))
+        else:
+            self.extra_searched = False
         self.closing_hist += np.bincount(block.closing_step + 1, minlength=len(self.step_orders) + 1)
         self.min_liq_hist += np.bincount(grid.index(block.min_liquidity), minlength=grid.size)
-        self.deficit_hist += np.bincount(grid.index(block.deepest_deficit), minlength=grid.size)
         self.runway_sum += int(block.runway[block.runway >= 0].sum())
         self.used_cents += sum(np.rint(block.contingency_used * 100.0).astype(np.int64).tolist())
         self.cost_cents += sum(np.rint(block.contingency_cost * 100.0).astype(np.int64).tolist())
@@ -231,7 +317,6 @@ class DrillAccumulator:
         self.worst = min(self.worst, candidate)
         self.best_min_liq = max(self.best_min_liq, float(block.min_liquidity.max()))
         self.deficit_max = max(self.deficit_max, float(block.deepest_deficit.max()))
-        self.deficit_min = min(self.deficit_min, float(block.deepest_deficit.min()))
         cells = block.fan_cells  # unique within a block
         self.fan_counts[cells] += block.fan_counts
         self.fan_min[cells] = np.minimum(self.fan_min[cells], block.fan_cell_min)
@@ -269,7 +354,6 @@ class DrillAccumulator:
         lowest_liq, worst_day = self.worst
         lar95 = money_quantile(grid, self.min_liq_hist, 0.05, lowest_liq, self.best_min_liq, "low")
         lar99 = money_quantile(grid, self.min_liq_hist, 0.01, lowest_liq, self.best_min_liq, "low")
-        extra = money_quantile(grid, self.deficit_hist, target, self.deficit_min, self.deficit_max, "high")
         orders = self.step_orders
 
         if n == 1:
@@ -281,7 +365,9 @@ class DrillAccumulator:
             survived: bool | None = survived_paths == 1
         else:
             survived = None
+            at_target = quantile_from_counts(self.runway_hist, 1 - Fraction(repr(float(target))))
             runway = {
+                "at_target": _day_or_none(at_target, horizon),
                 "p1": _day_or_none(quantile_from_counts(self.runway_hist, 0.01), horizon),
                 "p5": _day_or_none(quantile_from_counts(self.runway_hist, 0.05), horizon),
                 "p50": _day_or_none(quantile_from_counts(self.runway_hist, 0.50), horizon),
@@ -309,7 +395,7 @@ class DrillAccumulator:
             min_liquidity_day=int(worst_day),
             liquidity_at_risk_95=_money(lar95),
             liquidity_at_risk_99=_money(lar99),
-            extra_liquidity_needed=_money(max(extra, 0.0)),
+            extra_liquidity_needed=self._extra_needed(),
             deepest_deficit=_money(self.deficit_max),
             contingency_used=_money(self.used_cents / n / 100.0),
             contingency_cost=_money(self.cost_cents / n / 100.0),
@@ -318,7 +404,72 @@ class DrillAccumulator:
             plan_activation_day=activation,
             fan=self._fan(),
             channel_impact=channel_impact,
+            policy=self._policy(scenario),
         )
+
+    def _kept(self) -> int:
+        """Paths that keep the buffer over the policy window."""
+        return int(self.breach_hist[self.horizon])
+
+    def extra_short(self, target: float) -> int:
+        """D16: how many breaching paths must keep the buffer too for the policy to be met (<= 0: met already).
+
+        One path: itself. Monte Carlo: the policy needs ``ceil(target x n)`` paths keeping the buffer (the point
+        estimate reaching the target); those that keep it already count.
+        """
+        required = 1 if self.paths == 1 else math.ceil(Fraction(repr(float(target))) * self.paths)
+        return required - self._kept()
+
+    def settle_extra(self, target: float, refine: Callable[..., None]) -> None:
+        """Find the exact D16 amount: the k-th smallest need of the breaching paths (k = :meth:`extra_short`).
+
+        Each breaching path counts once the extra cash reaches its need, so that order statistic is the smallest
+        amount that meets the policy. ``refine`` re-simulates paths of a block to narrow their brackets.
+        """
+        if not self.extra_searched:
+            self.extra_cents = None
+            return
+        short = self.extra_short(target)
+        self.extra_cents = 0 if short <= 0 else order_statistic(short, self.extra_blocks, refine)
+
+    def _extra_needed(self) -> float | None:
+        return None if self.extra_cents is None else _money(self.extra_cents / 100.0)
+
+    def _policy(self, scenario: Any) -> dict[str, Any]:
+        """The verdict (D13-D15) and what it rests on."""
+        n = self.paths
+        horizon = self.horizon
+        policy_horizon = scenario.policy_horizon_days or horizon
+        target = float(scenario.target_survival_probability)
+        kept = self._kept()
+        breaches = n - kept
+        tested = horizon >= policy_horizon
+        breach_days = self.breach_hist[:horizon]
+        policy: dict[str, Any] = {
+            "horizon_days": policy_horizon,
+            "days_judged": min(horizon, policy_horizon),
+            "target_survival_probability": target,
+            "probability": kept / n,
+            "breach_paths": breaches,
+        }
+        if n == 1:
+            verdict = "met" if kept else "not_met"
+            breach_day = _day_or_none(int(np.argmax(self.breach_hist)), horizon)
+            policy.update(standard_error=None, ci_low=None, ci_high=None, paths_to_decide=None)
+        else:
+            p = kept / n
+            low, high = wilson_interval(kept, n)
+            verdict = "met" if low >= target else "not_met" if high < target else "inconclusive"
+            breach_day = quantile_from_counts(breach_days, 0.5) if breaches else None
+            policy.update(
+                standard_error=math.sqrt(p * (1.0 - p) / n),
+                ci_low=low,
+                ci_high=high,
+                paths_to_decide=paths_to_decide(p, target) if verdict == "inconclusive" else None,
+            )
+        policy["verdict"] = verdict if tested else "not_tested"
+        policy["buffer_breach_day"] = breach_day
+        return policy
 
     def _day_summary(self, hist: np.ndarray, label: str) -> dict[str, Any]:
         horizon = self.horizon

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
+from .extra import BLOCK_ROUNDS, Brackets, block_brackets, refine_batch
 from .impact import channel_impact
 from .inputs import DrillInputs
 from .model import Model, prepare
@@ -24,12 +25,19 @@ def block_layout(inputs: DrillInputs) -> list[tuple[int, int]]:
 
 
 def simulate_block(
-    inputs: DrillInputs, block_index: int, n_paths_in_block: int | None = None, *, model: Model | None = None
+    inputs: DrillInputs,
+    block_index: int,
+    n_paths_in_block: int | None = None,
+    *,
+    model: Model | None = None,
+    with_extra_liquidity: bool = True,
 ) -> BlockResult:
     """Simulate block ``block_index`` of the drill. The result depends only on the inputs and the block index.
 
     ``n_paths_in_block`` must match :func:`block_layout` (it is checked, because the exact combination relies on
     every run cutting the paths the same way); ``model`` may pass a prepared model to skip re-preparing it.
+    ``with_extra_liquidity`` also searches each breaching path's extra day-0 cash (:mod:`.extra`) on the same
+    draws; without it the drill's ``extra_liquidity_needed`` is None.
     """
     layout = block_layout(inputs)
     if not 0 <= block_index < len(layout):
@@ -38,8 +46,31 @@ def simulate_block(
     if n_paths_in_block is not None and n_paths_in_block != expected:
         raise ValueError(f"Block {block_index} has {expected} paths, not {n_paths_in_block}.")
     model = model if model is not None else prepare(inputs)
-    outcomes = simulate_paths(model, draw_block(inputs, block_index, expected))
-    return BlockResult.from_outcomes(block_index, outcomes)
+    draws = draw_block(inputs, block_index, expected)
+    policy_days = inputs.scenario.policy_days
+    outcomes = simulate_paths(model, draws, policy_days=policy_days)
+    extra = None
+    if with_extra_liquidity:  # one path is searched to the cent here; Monte Carlo blocks narrow, the finish refines
+        rounds = None if inputs.scenario.paths == 1 else BLOCK_ROUNDS
+        extra = block_brackets(model, draws, outcomes, policy_days, rounds=rounds)
+    return BlockResult.from_outcomes(block_index, outcomes, extra)
+
+
+def _settle(accumulator: DrillAccumulator, inputs: DrillInputs, model: Model | None = None) -> None:
+    """Refine the extra-liquidity search where the drill's figure needs it, re-simulating only those paths."""
+    layout = dict(block_layout(inputs))
+    policy_days = inputs.scenario.policy_days
+    prepared: list[Model] = [model] if model is not None else []
+
+    def refine(parts: list[tuple[int, Any, Any, Brackets]], amounts: int, window: tuple[int, int]) -> None:
+        if not prepared:
+            prepared.append(prepare(inputs))
+        batch = [
+            (draw_block(inputs, index, layout[index]), rows, pos, brackets) for index, rows, pos, brackets in parts
+        ]
+        refine_batch(prepared[0], batch, policy_days, amounts, window)
+
+    accumulator.settle_extra(inputs.scenario.target_survival_probability, refine)
 
 
 def combine(
@@ -62,6 +93,7 @@ def combine(
         missing = sorted(expected - accumulator.blocks)
         extra = sorted(accumulator.blocks - expected)
         raise ValueError(f"Blocks do not match the drill: missing {missing[:10]}, unexpected {extra[:10]}.")
+    _settle(accumulator, inputs)
     impact = channel_impact(inputs) if with_channel_impact and inputs.channels else None
     return accumulator.result(inputs, impact)
 
@@ -69,13 +101,16 @@ def combine(
 _worker_state: dict[str, Any] = {}
 
 
-def _init_worker(inputs: DrillInputs) -> None:
+def _init_worker(inputs: DrillInputs, with_extra_liquidity: bool) -> None:
     _worker_state["inputs"] = inputs
     _worker_state["model"] = prepare(inputs)
+    _worker_state["extra"] = with_extra_liquidity
 
 
 def _run_block(block_index: int) -> BlockResult:
-    return simulate_block(_worker_state["inputs"], block_index, model=_worker_state["model"])
+    return simulate_block(
+        _worker_state["inputs"], block_index, model=_worker_state["model"], with_extra_liquidity=_worker_state["extra"]
+    )
 
 
 def run(
@@ -83,12 +118,14 @@ def run(
     *,
     workers: int = 1,
     with_channel_impact: bool = True,
+    with_extra_liquidity: bool = True,
     progress: ProgressCallback | None = None,
 ) -> DrillResult:
     """Run the whole drill here: all blocks, folded as they finish (memory stays flat as paths grow).
 
     ``workers`` > 1 spreads blocks over that many processes; the numbers are the same either way.
-    ``progress(done_blocks, total_blocks)`` is called after each block.
+    ``progress(done_blocks, total_blocks)`` is called after each block. ``with_extra_liquidity=False`` skips the
+    extra-liquidity search (``extra_liquidity_needed`` is then None).
     """
     layout = block_layout(inputs)
     total = len(layout)
@@ -100,13 +137,16 @@ def run(
         if progress is not None:
             progress(len(accumulator.blocks), total)
 
+    model: Model | None = None
     if workers <= 1 or total == 1:
         model = prepare(inputs)
         for index, n_paths in layout:
-            fold(simulate_block(inputs, index, n_paths, model=model))
+            fold(simulate_block(inputs, index, n_paths, model=model, with_extra_liquidity=with_extra_liquidity))
     else:
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(inputs,)) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init_worker, initargs=(inputs, with_extra_liquidity)
+        ) as pool:
             pending: set[Future[BlockResult]] = set()
             queue = iter(index for index, _ in layout)
             window = 2 * workers  # bounded: finished blocks are folded before more are started
@@ -118,5 +158,6 @@ def run(
                         fold(future.result())
             for future in pending:
                 fold(future.result())
+    _settle(accumulator, inputs, model)
     impact = channel_impact(inputs) if with_channel_impact and inputs.channels else None
     return accumulator.result(inputs, impact)

@@ -36,6 +36,9 @@ class PathOutcomes:
     ``closing_step``: position (in plan order) of the step that closes the gap, -1 for none.
     ``activation_day``: day the plan activated, -1 for never. ``liquidity``: H x P, cash + open headroom at the
     end of each day.
+    ``breach_day``: first day in the policy window (days 0 .. ``policy_days`` - 1) whose end-of-day cash is below the
+    buffer - 0.005, -1 for none. ``buffer_margin``: the lowest end-of-day cash minus the buffer over that window
+    (>= -0.005 means the buffer is kept); the extra-liquidity search reads it.
     """
 
     runway: np.ndarray
@@ -49,14 +52,27 @@ class PathOutcomes:
     activation_day: np.ndarray
     final_cash: np.ndarray
     liquidity: np.ndarray
+    breach_day: np.ndarray
+    buffer_margin: np.ndarray
 
 
 def _group(flat_lists: list[np.ndarray]) -> np.ndarray:
     return np.unique(np.concatenate(flat_lists)) if len(flat_lists) > 1 else flat_lists[0]
 
 
-def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - one state machine, kept in one place
+def simulate_paths(  # noqa: C901 - one state machine, kept in one place
+    model: Model,
+    draws: Draws,
+    *,
+    policy_days: int | None = None,
+    extra_cash: np.ndarray | None = None,
+    until: int | None = None,
+) -> PathOutcomes:
     """Run every path of ``draws`` through the drill.
+
+    ``policy_days``: the policy window for ``breach_day`` (default: the whole horizon). ``extra_cash``: per-path
+    day-0 cash added to the opening cash (the extra-liquidity search re-runs the same paths with it). ``until``: stop
+    after that many days (the search needs only the policy window; the later days' outcomes are then not computed).
 
     State arrays are channel-major (C x P, flat index = channel position x P + path) so that the per-channel
     work of a day (debt service, maturities, triggers) touches contiguous memory, and nothing touches every
@@ -99,6 +115,11 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
     engine_interest = np.zeros(n_paths)
 
     cash = np.full(n_paths, model.opening_cash)
+    if extra_cash is not None:
+        cash += extra_cash
+    window = horizon if policy_days is None else min(int(policy_days), horizon)
+    breach_day = np.full(n_paths, -1, dtype=np.int64)
+    margin = np.full(n_paths, np.inf)
     activation = np.full(n_paths, NEVER, dtype=np.int64)
     activated_on = np.zeros(horizon + 1, dtype=np.int64)  # paths activated per day, to skip idle plan steps
     runway = np.full(n_paths, -1, dtype=np.int64)
@@ -308,7 +329,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
         return got
 
     plan_trigger = model.plan_trigger
-    for t in range(horizon):
+    for t in range(horizon if until is None else min(until, horizon)):
         # Frozen lines whose freeze ends today reopen (before today's rollover).
         if t in reopen_reg:
             flat = _group(reopen_reg.pop(t))
@@ -453,6 +474,9 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
                     liq += got
 
         # (5) shortfall, and the running results.
+        if t < window:  # the policy: end-of-day cash below the buffer is a breach (D14)
+            breach_day[(breach_day < 0) & (cash < buffer - HALF_CENT)] = t
+            np.minimum(margin, cash - buffer, out=margin)
         runway[(cash < -HALF_CENT) & (runway < 0)] = t
         np.maximum(deficit, -cash, out=deficit)
         better = liq < min_liq
@@ -484,5 +508,7 @@ def simulate_paths(model: Model, draws: Draws) -> PathOutcomes:  # noqa: C901 - 
         closing_step=closing.astype(np.int64),
         activation_day=np.where(activation == NEVER, -1, activation),
         final_cash=cash,
+        breach_day=breach_day,
+        buffer_margin=margin,
         liquidity=liquidity,
     )

@@ -125,12 +125,17 @@ def fan_grid() -> BitGrid:
     return BitGrid(mantissa_bits=5, lowest_exponent=-7, octaves=57)
 
 
-def quantile_rank(q: float, n: int) -> int:
-    """1-based rank of the inverted-CDF q-quantile among n values, in exact rational arithmetic."""
-    return min(max(math.ceil(Fraction(repr(float(q))) * n), 1), n)
+def quantile_rank(q: float | Fraction, n: int) -> int:
+    """1-based rank of the inverted-CDF q-quantile among n values, in exact rational arithmetic.
+
+    A float q is read as the decimal it prints as (0.05 is 1/20); pass a ``Fraction`` for a derived level such as
+    1 - target (1 - 0.99 is 0.010000000000000009 in floats, exactly 1/100 as ``1 - Fraction("0.99")``).
+    """
+    fraction = q if isinstance(q, Fraction) else Fraction(repr(float(q)))
+    return min(max(math.ceil(fraction * n), 1), n)
 
 
-def quantile_from_counts(counts: np.ndarray, q: float) -> int:
+def quantile_from_counts(counts: np.ndarray, q: float | Fraction) -> int:
     """Index of the bucket (or integer value) holding the q-quantile of a 1-D histogram."""
     cumulative = np.cumsum(counts)
     return int(np.searchsorted(cumulative, quantile_rank(q, int(cumulative[-1])), side="left"))

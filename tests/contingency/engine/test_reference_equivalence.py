@@ -9,14 +9,17 @@ from contingency.engine.reference import simulate_paths_reference
 from contingency.engine.simulate import simulate_paths
 from tests.contingency.engine.builders import random_inputs, worked_example
 
-INTEGER_OUTCOMES = ("runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day")
-MONEY_OUTCOMES = ("min_liquidity", "deepest_deficit", "contingency_used", "contingency_cost", "final_cash", "liquidity")
+INTEGER_OUTCOMES = ("runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day", "breach_day")
+MONEY_OUTCOMES = (
+    "min_liquidity", "deepest_deficit", "contingency_used", "contingency_cost", "final_cash", "liquidity",
+    "buffer_margin",
+)  # fmt: skip
 
 
 def assert_same_paths(inputs, block_index=0):
     n_paths = min(inputs.scenario.paths, inputs.scenario.block_size)
     draws = draw_block(inputs, block_index, n_paths)
-    fast = simulate_paths(prepare(inputs), draws)
+    fast = simulate_paths(prepare(inputs), draws, policy_days=inputs.scenario.policy_days)
     slow = simulate_paths_reference(inputs, draws)
     for name in MONEY_OUTCOMES:
         np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-9, atol=1e-6, err_msg=name)
@@ -32,6 +35,13 @@ def test_worked_example_agrees_with_reference_loop(line_closes):
 @pytest.mark.parametrize("case", range(150))
 def test_random_deterministic_drills_agree_with_reference_loop(case):
     assert_same_paths(random_inputs(np.random.default_rng([1, case]), monte_carlo=False))
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_random_drills_judged_on_a_shorter_policy_horizon_agree_with_reference_loop(case):
+    inputs = random_inputs(np.random.default_rng([3, case]), monte_carlo=case % 2 == 1)
+    horizon = inputs.scenario.horizon_days
+    assert_same_paths(inputs.replace_scenario(policy_horizon_days=max(1, horizon // 2)), block_index=case % 3)
 
 
 @pytest.mark.parametrize("case", range(150))

@@ -76,6 +76,12 @@ SHOCK_TARGETS = _choices(Shock, "target_type")
 SHOCK_ACTIONS = _choices(Shock, "action")
 COMPANY_SHOCKS = "company" in SHOCK_TARGETS and "downgrade" in SHOCK_ACTIONS and _model_has(Shock, "notches")
 HAS_STRESS_POLICY = _model_has(Company, "credit_uncommitted_under_stress")
+# Trigger kinds generated: those the app records with every parameter the oracle needs.
+SIMULATED_TRIGGERS = {"own_rating_below", "utilisation_above", "utilisation_below"}
+if "grace_days" in TRIGGER_FIELDS:
+    SIMULATED_TRIGGERS.add("any_overdue")
+if {"count", "window_days"} <= TRIGGER_FIELDS:
+    SIMULATED_TRIGGERS.add("borrowing_frequency")
 LEAD_TIME_NULLABLE = PlanStep._meta.get_field("lead_time_days").null
 
 
@@ -205,10 +211,15 @@ def random_company(rng: random.Random, index: int) -> dict:  # noqa: C901 - one 
                 spec["events"].append({"kind": "freeze", "date": _between(rng, when, as_of),
                                        "freeze_days": rng.randint(1, 15)})  # fmt: skip
         for _ in range(rng.choice([0, 0, 1, 1, 2])):
-            kind = rng.choice(sorted(TRIGGER_KINDS & {"own_rating_below", "utilisation_above", "utilisation_below"}))
+            kind = rng.choice(sorted(TRIGGER_KINDS & SIMULATED_TRIGGERS))
             trigger = {"kind": kind, **_lender_action(rng, horizon)}
             if kind == "own_rating_below":
                 trigger["rating"] = rng.choice(RATINGS[5:15])
+            elif kind == "any_overdue":
+                trigger["grace_days"] = rng.randint(0, 5)
+            elif kind == "borrowing_frequency":
+                trigger["count"] = rng.randint(2, 6)
+                trigger["window_days"] = rng.randint(3, 30)
             else:
                 trigger["level"] = rng.choice(["0.3", "0.5", "0.7", "0.8", "0.9", "0.95"])
                 trigger["days"] = rng.randint(1, 10)

@@ -15,18 +15,28 @@ it resolves (the webhook says that).
 and the headers `X-Financeplanner-Event`, `X-Financeplanner-Delivery` (the same id: a receiver drops repeats) and
 `X-Financeplanner-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes, keyed with the webhook's secret>`.
 A 2xx answer is success; anything else, or no answer within WEBHOOK_TIMEOUT_SECONDS, is retried.
+
+**Where webhooks may go** (against server-side request forgery): https only in production; no redirect is followed
+(a 3xx is a failed attempt); the host is resolved at every attempt and refused — without sending anything — if any
+address it resolves to is loopback, private, link-local, multicast, reserved or otherwise not global, unless the
+operator lists it in WEBHOOK_ALLOWED_HOSTS (names, addresses or networks); the request then goes to that checked
+address itself, so a name cannot be re-pointed between the check and the connection (DNS rebinding). The attempt log
+an admin sees holds only a status code or a generic reason ("connection failed", "HTTP 5xx", "address not allowed").
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import logging
 import secrets
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -120,6 +130,14 @@ def _check_url(url: str) -> None:
     allowed = ("https", "http") if settings.WEBHOOK_ALLOW_HTTP else ("https",)
     if scheme not in allowed:
         raise ValidationError({"url": "Use an https:// address." if "http" not in allowed else "Use http(s)://."})
+    # A literal internal address is refused at once; a host name is checked again, resolved, at every delivery.
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    literal = _ip(host)
+    if host == "localhost" or host.endswith(".localhost") or (literal is not None and not _public(literal)):
+        if not _host_allowed(host, literal):
+            raise ValidationError(
+                {"url": "Webhooks go to public addresses only (ask an admin to allow an internal host)."}
+            )
 
 
 @transaction.atomic
@@ -164,34 +182,125 @@ class Attempt:
     error: str = ""
 
 
+class DeliveryRefused(Exception):
+    """The webhook's host is, or resolves to, an address webhooks may not reach (loopback, private, link-local…)."""
+
+
+def _ip(text: str):
+    try:
+        return ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _public(address) -> bool:
+    if getattr(address, "ipv4_mapped", None):  # ::ffff:127.0.0.1 is 127.0.0.1
+        address = address.ipv4_mapped
+    return address.is_global and not (
+        address.is_multicast or address.is_reserved or address.is_loopback or address.is_link_local
+    )
+
+
+def _host_allowed(host: str, address) -> bool:
+    """WEBHOOK_ALLOWED_HOSTS: host names, addresses or networks an operator lets webhooks reach although internal."""
+    for entry in settings.WEBHOOK_ALLOWED_HOSTS:
+        entry = entry.strip().lower()
+        if entry and entry == host:
+            return True
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def _resolve(host: str, port: int) -> str:
+    """The one address to connect to: every address the host resolves to must be allowed (no DNS-rebinding pick)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise OSError("name resolution failed") from exc
+    addresses = [info[4][0] for info in infos]
+    for text in addresses:
+        address = _ip(text)
+        if address is None or not (_public(address) or _host_allowed(host, address)):
+            raise DeliveryRefused
+    return addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked address, not to whatever the name resolves to a moment later; Host stays the name."""
+
+    def __init__(self, host, port, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host, port, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # the certificate is the name's
+
+
+def _post(url: str, body: bytes, headers: dict) -> int:
+    """POST once, following no redirect, to the resolved and checked address; the response's status code."""
+    parts = urllib.parse.urlsplit(url)
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if scheme not in (("https", "http") if settings.WEBHOOK_ALLOW_HTTP else ("https",)):
+        raise DeliveryRefused
+    port = parts.port or (443 if scheme == "https" else 80)
+    address = _resolve(host, port)
+    connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(host, port, address=address, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    try:
+        path = parts.path or "/"
+        connection.request("POST", f"{path}?{parts.query}" if parts.query else path, body=body, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
 def webhook_attempt(delivery_id: int) -> Attempt:
-    """POST the delivery once and record the attempt. A delivery already done (or gone) is not sent again."""
+    """POST the delivery once and record the attempt. A delivery already done (or gone) is not sent again.
+
+    What the log keeps is what a company admin may see: a status code or a generic reason, never an address, a port
+    or an exception's text (the log must not turn the worker into a scanner of the network it runs in).
+    """
     delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return Attempt(delivered=False, retry=False)
     webhook = delivery.webhook
     body = delivery.body.encode()
-    request = urllib.request.Request(
-        webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "financeplanner-webhooks/1",
-            EVENT_HEADER: delivery.event,
-            DELIVERY_HEADER: str(delivery.pk),
-            SIGNATURE_HEADER: sign(webhook.secret, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "financeplanner-webhooks/1",
+        EVENT_HEADER: delivery.event,
+        DELIVERY_HEADER: str(delivery.pk),
+        SIGNATURE_HEADER: sign(webhook.secret, body),
+    }
     started = time.monotonic()
-    status_code, error = None, ""
+    status_code, error, refused = None, "", False
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-            status_code = response.status
-    except urllib.error.HTTPError as exc:
-        status_code, error = exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"[:500]
+        status_code = _post(webhook.url, body, headers)
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code // 100}xx"
+    except DeliveryRefused:
+        error, refused = "address not allowed", True
+    except TimeoutError:
+        error = "timed out"
+    except ssl.SSLError:
+        error = "TLS failed"
+    except (OSError, http.client.HTTPException, ValueError):
+        error = "connection failed"
     delivered = status_code is not None and 200 <= status_code < 300
     record = {
         "at": timezone.now().isoformat(),
@@ -206,10 +315,12 @@ def webhook_attempt(delivery_id: int) -> Attempt:
         delivery.response_status = status_code
         if delivered:
             delivery.status, delivery.delivered_at = WebhookDelivery.Status.SUCCEEDED, timezone.now()
+        elif refused:  # trying again would be refused again
+            delivery.status = WebhookDelivery.Status.FAILED
         delivery.save(update_fields=["attempts", "attempt_log", "response_status", "status", "delivered_at"])
     if not delivered:
-        logger.warning("Webhook delivery %s to %s failed: %s", delivery_id, webhook.url, error or status_code)
-    return Attempt(delivered=delivered, retry=not delivered, status_code=status_code, error=error)
+        logger.warning("Webhook delivery %s to %s failed: %s", delivery_id, webhook.url, error)
+    return Attempt(delivered=delivered, retry=not delivered and not refused, status_code=status_code, error=error)
 
 
 def webhook_give_up(delivery_id: int) -> None:

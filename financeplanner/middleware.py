@@ -1,15 +1,18 @@
-"""Middleware owned by the hardening work: throttled login attempts on the HTML login form."""
+"""Middleware owned by the hardening work: login attempts per address, and what a locked-out login is told."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 
-from .throttling import attempt_allowed
+from .throttling import attempt_allowed, client_ip
+
+TOO_MANY = "Too many login attempts from your address. Try again in a minute."
 
 
 class LoginThrottleMiddleware:
-    """Refuse `POST` to the login page with 429 (and Retry-After) past the "login" rate, before the view runs."""
+    """Refuse `POST` to a login door past the "login" rate per address with 429 and Retry-After, before the view."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -17,11 +20,34 @@ class LoginThrottleMiddleware:
 
     def __call__(self, request):
         if request.method == "POST" and request.path in self.paths:
-            wait = attempt_allowed(ip=request.META.get("REMOTE_ADDR"), username=request.POST.get("username"))
+            wait = attempt_allowed(ip=client_ip(request))
             if wait is not None:
-                response = HttpResponse(
-                    "Too many login attempts. Try again in a minute.", status=429, content_type="text/plain"
-                )
+                if request.path.startswith("/api/"):
+                    response = JsonResponse({"detail": TOO_MANY}, status=429)
+                else:
+                    response = HttpResponse(TOO_MANY, status=429, content_type="text/plain; charset=utf-8")
                 response["Retry-After"] = str(wait)
                 return response
         return self.get_response(request)
+
+
+def cool_off_seconds() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def lockout_message() -> str:
+    minutes = max(1, round(cool_off_seconds() / 60))
+    return (
+        f"Too many failed logins for this account from your address: signing in to it from here is locked for "
+        f"{minutes} minute{'s' if minutes != 1 else ''}. Try again later."
+    )
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """django-axes' AXES_LOCKOUT_CALLABLE: the page (or JSON under /api/) a locked-out username + address gets."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": lockout_message()}, status=429)
+    else:
+        response = render(request, "registration/locked_out.html", {"message": lockout_message()}, status=429)
+    response["Retry-After"] = str(cool_off_seconds())
+    return response

@@ -1,8 +1,13 @@
-"""Writes on the core: companies, memberships, FX rates, and the generic save every simple model shares."""
+"""Writes on the core: companies, memberships, API tokens, and the generic save every simple model shares."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from .choices import Role
 from .models import Company, Membership
@@ -63,3 +68,30 @@ def _keep_an_admin(company: Company) -> None:
     # A company without an admin could never again manage its members or API access.
     if not Membership.objects.filter(company=company, role=Role.ADMIN).exists():
         raise ValidationError({"role": "A company must keep at least one admin."})
+
+
+# -- API tokens -----------------------------------------------------------------------------------------------------
+
+
+def api_token_expires_at(*, token: Token) -> datetime:
+    return token.created + timedelta(days=settings.API_TOKEN_TTL_DAYS)
+
+
+def api_token_expired(*, token: Token) -> bool:
+    return timezone.now() >= api_token_expires_at(token=token)
+
+
+@transaction.atomic
+def api_token_issue(*, user) -> Token:
+    """The user's token for a successful login: the current one while it is valid, else a fresh one."""
+    token = Token.objects.select_for_update().filter(user=user).first()
+    if token is not None and not api_token_expired(token=token):
+        return token
+    return api_token_rotate(user=user)
+
+
+@transaction.atomic
+def api_token_rotate(*, user) -> Token:
+    """Replace the user's token with a new one; the old one stops working at once."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)

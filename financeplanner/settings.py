@@ -4,6 +4,7 @@ Safe defaults make a first run work with nothing configured (SQLite, tasks inlin
 sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, DEBUG=false and ALLOWED_HOSTS.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "auditlog",
+    "axes",
     "financeplanner",
     "channels_app",
     "contingency",
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Last: turns a login that django-axes refused into the lockout page (financeplanner.middleware).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "financeplanner.urls"
@@ -85,7 +89,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The shared cache counts login attempts and API throttles for every process: Redis in production (CACHE_URL, or
+# REDIS_URL); local memory, counted per process, only for the single-process demo (`check --deploy` warns about it).
+CACHES = {"default": env.cache("CACHE_URL", default=env("REDIS_URL", default="locmemcache://"))}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -117,7 +123,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "financeplanner.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -130,8 +136,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "financeplanner.api.schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "financeplanner.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "financeplanner.throttling.AnonRateThrottle",
+        "financeplanner.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="60/minute"),
@@ -196,10 +202,12 @@ LOGGING = {
 }
 
 # -- Exports, API keys, early warnings and hardening ---------------------------------------------------------------
-# Exports are throttled per user or API key on top of the user rate; the HTML login form like the token view.
+# Exports are throttled per user or API key on top of the user rate; every login door per client address.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["exports"] = env("THROTTLE_EXPORTS", default="120/minute")
 MIDDLEWARE += ["financeplanner.middleware.LoginThrottleMiddleware"]
-LOGIN_THROTTLE_PATHS = env.list("LOGIN_THROTTLE_PATHS", default=["/accounts/login/", "/en/accounts/login/"])
+LOGIN_THROTTLE_PATHS = env.list(
+    "LOGIN_THROTTLE_PATHS", default=["/accounts/login/", "/en/accounts/login/", "/admin/login/", "/api/v1/auth/token/"]
+)
 
 # Early warnings: evaluated by beat every WARNINGS_EVALUATION_SECONDS and after each relevant change (debounced).
 WARNINGS_EVALUATION_SECONDS = env.int("WARNINGS_EVALUATION_SECONDS", default=900)
@@ -216,6 +224,8 @@ WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.
 WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+# Internal hosts webhooks may reach although they are not public (names, addresses or CIDR networks); none by default.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
 # One name per choice set in the OpenAPI schema (drf-spectacular warns, and `check --deploy` fails, otherwise).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ChannelStatusEnum": "channels_app.choices.ChannelStatus",
@@ -247,3 +257,29 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# -- Brute force, tokens and sessions (README "Security") -----------------------------------------------------------
+# The client's address: REMOTE_ADDR, or — only when REMOTE_ADDR is one of these proxies (addresses or CIDR networks,
+# e.g. TRUSTED_PROXIES=10.0.0.5,10.0.1.0/24) — the first X-Forwarded-For hop from the right that is not one of them.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+REST_FRAMEWORK["NUM_PROXIES"] = 0  # DRF's own throttles never read X-Forwarded-For; ours use TRUSTED_PROXIES
+# django-axes: AXES_FAILURE_LIMIT failed logins of one username from one address lock that pair out for
+# AXES_COOLOFF_MINUTES — on the HTML login, the admin login and the token endpoint (all go through authenticate()).
+# Per address over all usernames, every attempt is also rate-limited (THROTTLE_LOGIN, financeplanner.throttling).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the cool-off the message announces is the one that applies
+AXES_CLIENT_IP_CALLABLE = "financeplanner.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "financeplanner.middleware.lockout_response"
+AXES_VERBOSE = False
+if CACHES["default"]["BACKEND"].endswith("LocMemCache") and DEBUG:
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]  # the demo runs one process; production must name a shared cache
+# API tokens expire API_TOKEN_TTL_DAYS after they were issued (POST auth/token/ then issues a fresh one) and can be
+# rotated at any time (POST auth/token/rotate/). Sessions of the pages last SESSION_COOKIE_AGE seconds.
+API_TOKEN_TTL_DAYS = env.float("API_TOKEN_TTL_DAYS", default=30)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)

@@ -38,6 +38,11 @@ class MemberSerializer(serializers.ModelSerializer):
         fields = ["username", "role", "notify_on_failed_drill"]
 
 
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+
+
 class FxRateSerializer(serializers.ModelSerializer):
     class Meta:
         model = FxRate

@@ -30,6 +30,7 @@ router.register("api-keys", apikeys.ApiKeyViewSet, basename="apikey")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("auth/token/rotate/", views.TokenRotateView.as_view(), name="api-token-rotate"),
     path("schedules/preview/", channels.SchedulePreviewView.as_view(), name="schedule-preview"),
     path("imports/<str:dataset>/", imports.ImportView.as_view(), name="import"),
     path("imports/<str:dataset>/template/", imports.ImportTemplateView.as_view(), name="import-template"),

@@ -1,24 +1,50 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
 from .. import services
 from ..choices import Role
+from ..middleware import cool_off_seconds, lockout_message
 from ..models import Company, FxRate, Membership
 from .base import CompanyScopedViewSet
-from .serializers import CompanySerializer, FxRateSerializer, MemberSerializer
+from .serializers import CompanySerializer, FxRateSerializer, MemberSerializer, TokenSerializer
+
+
+def _token_response(token) -> Response:
+    return Response({"token": token.key, "expires_at": services.api_token_expires_at(token=token)})
 
 
 class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (throttled against guessing)."""
+    """Exchange a username and password for an API token, valid for API_TOKEN_TTL_DAYS.
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    Failed logins are counted per username and address (django-axes): past the limit that pair is locked out for a
+    cool-off (429); every attempt also counts against the address's login rate (429).
+    """
+
+    @extend_schema(responses={200: TokenSerializer})
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        valid = serializer.is_valid()
+        if getattr(request, "axes_locked_out", False):  # set by django-axes on the DRF request it authenticated
+            raise exceptions.Throttled(wait=cool_off_seconds(), detail=lockout_message())
+        if not valid:
+            raise exceptions.ValidationError(serializer.errors)
+        return _token_response(services.api_token_issue(user=serializer.validated_data["user"]))
+
+
+class TokenRotateView(APIView):
+    """Replace your API token with a new one (the old one stops working at once)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: TokenSerializer})
+    def post(self, request, *args, **kwargs):
+        return _token_response(services.api_token_rotate(user=request.user))
 
 
 class CompanyViewSet(

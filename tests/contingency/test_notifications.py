@@ -73,7 +73,12 @@ def platform_line(company):
     )
 
 
-WORKER_ENV = {"WEBHOOK_RETRY_BASE_SECONDS": "0.5", "WEBHOOK_ALLOW_HTTP": "true", "WARNINGS_DEBOUNCE_SECONDS": "0"}
+WORKER_ENV = {
+    "WEBHOOK_RETRY_BASE_SECONDS": "0.5",
+    "WEBHOOK_ALLOW_HTTP": "true",
+    "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the local receiver; webhooks refuse loopback otherwise
+    "WARNINGS_DEBOUNCE_SECONDS": "0",
+}
 
 
 @pytest.mark.worker
@@ -104,6 +109,7 @@ def test_webhook_is_signed_and_retried_with_backoff_until_the_receiver_accepts(
     company, start_worker, settings, receiver
 ):
     settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     settings.WARNINGS_DEBOUNCE_SECONDS = 0
     webhook = notifications.webhook_create(company=company, name="ERP", url=receiver.url)
     channel = platform_line(company)
@@ -143,6 +149,7 @@ def test_webhook_is_signed_and_retried_with_backoff_until_the_receiver_accepts(
 @pytest.mark.django_db
 def test_a_webhook_that_never_answers_is_given_up_after_the_retries(company, settings):
     settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     receiver = Receiver(failures=100)
     try:
         webhook = notifications.webhook_create(company=company, name="Down", url=receiver.url)

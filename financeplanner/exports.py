@@ -38,6 +38,7 @@ from django.db.models.signals import post_delete, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from .models import Company, FxRate, Tombstone
 
@@ -627,12 +628,33 @@ def csv_chunks(columns: tuple[Column, ...], rows: Iterable[tuple]) -> Iterator[s
     booleans = [i for i, c in enumerate(columns) if c.kind == BOOLEAN]
     for row in rows:
         values = [_text(v) for v in row]
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NUMERIC_KINDS = (INTEGER, DECIMAL, NUMBER)
+
+
+def neutralise_formula(text: str) -> str:
+    """User text that a spreadsheet would run as a formula gets OWASP's single-quote prefix; other text is as is.
+
+    Only text columns go through here: numbers (negative amounts included) stay numbers.
+    """
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _text_columns(columns: tuple[Column, ...]) -> list[int]:
+    return [i for i, c in enumerate(columns) if c.kind not in NUMERIC_KINDS]
+
+
         for i in booleans:
             if values[i] is not None:
                 values[i] = "true" if values[i] else "false"
         yield writer.writerow(["" if v is None else v for v in values])
+    texts = _text_columns(columns)
 
 
+        for i in texts:
+            if isinstance(row[i], str):
+                values[i] = neutralise_formula(values[i])
 def json_chunks(columns: tuple[Column, ...], rows: Iterable[tuple]) -> Iterator[str]:
     names = [c.name for c in columns]
     yield "["
@@ -643,7 +665,7 @@ def json_chunks(columns: tuple[Column, ...], rows: Iterable[tuple]) -> Iterator[
     yield "\n]\n"
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, text: bool) -> Any:
     if isinstance(value, dt.datetime):
         # Excel has no time zones: write UTC wall time (the column says so in the schema).
         return value.astimezone(dt.UTC).replace(tzinfo=None)
@@ -653,6 +675,10 @@ def _cell(value: Any) -> Any:
 def xlsx_chunks(
     columns: tuple[Column, ...], rows: Iterable[tuple], title: str, chunk: int = 64 * 1024
 ) -> Iterator[bytes]:
+    if isinstance(value, str):
+        # XML 1.0 cannot carry most control characters (openpyxl refuses them): they are dropped.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return neutralise_formula(value) if text else value
     """A write-only workbook: openpyxl streams rows to a temporary file, which we then send in chunks."""
     from openpyxl import Workbook
 
@@ -660,11 +686,12 @@ def xlsx_chunks(
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append([c.name for c in columns])
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        sheet.append([_cell(v, text) for v, text in zip(row, texts, strict=True)])
     with tempfile.TemporaryFile() as buffer:
         workbook.save(buffer)
         buffer.seek(0)
         while block := buffer.read(chunk):
+    texts = [c.kind not in NUMERIC_KINDS for c in columns]
             yield block
 
 

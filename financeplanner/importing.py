@@ -16,6 +16,7 @@ import csv
 import io
 import math
 import re
+import time as time_module
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -23,14 +24,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import IO, Any, TypedDict
+from xml.parsers import expat
 
 import openpyxl
 import pandas as pd
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, models, transaction
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import column_index_from_string
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -46,7 +50,20 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 MAX_COLUMNS = 100
 # A 5 MB .xlsx is a zip; refuse one that would unpack into far more XML than 10,000 rows can need (a zip bomb).
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+# Each part is measured from the zip directory before openpyxl parses anything. 10,000 rows of a channel's 21
+# columns take ~7 MB of sheet XML; openpyxl reads every sheet's XML once on opening, we once more before the rows,
+# so these sizes bound the time too (~1 s per 3 MB of hostile XML on one core).
+MAX_UNZIPPED_BYTES = 40 * 1024 * 1024
+MAX_SHEET_BYTES = 16 * 1024 * 1024
+MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024
+MAX_OTHER_PART_BYTES = 8 * 1024 * 1024  # styles, workbook, relationships, themes…
+MAX_PARTS = 1_000
+MAX_CELLS = 400_000  # cells holding a value: 10,000 rows of 40 columns (a channel has 21)
+TOO_MANY_CELLS = f"The file has more than {MAX_CELLS:,} cells holding a value (the limit); split it up."
+MAX_PARSE_SECONDS = 10.0  # settings.IMPORT_MAX_PARSE_SECONDS overrides it
+# A text cell starting with one of these would be a live formula when the data is exported to a spreadsheet
+# again (OWASP "CSV Injection"): the import refuses it in text columns. Numbers (-1234.5) are not text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_ERRORS = 1_000
 PREVIEW_ROWS = 20
 PREVIEW_CHARS = 200
@@ -262,16 +279,26 @@ def _column_name(cell: str) -> str:
 
 
 def _numbered_rows(rows: Iterable[Sequence[object]]) -> list[tuple[int, list[str]]]:
-    """The rows that hold anything, as text without trailing empty cells, with their 1-based row numbers."""
+    """The rows that hold anything, as text without trailing empty cells, with their 1-based row numbers.
+
+    Bounded whatever the file claims: rows (blank ones included), cells and the time spent reading.
+    """
     numbered: list[tuple[int, list[str]]] = []
+    deadline = time_module.monotonic() + _max_parse_seconds()
+    cells_read = 0
     for number, values in enumerate(rows, start=1):
+        if time_module.monotonic() > deadline:
+            raise ImportFileError(_too_slow())
         if values.count(None) == len(values):
-            continue  # a sheet may pad thousands of empty rows: skip them before any per-cell work
+            continue  # a sheet may pad empty rows: skip them before any per-cell work
         if len(values) > MAX_COLUMNS:
             beyond = values[MAX_COLUMNS:]  # formatting alone can stretch a row to column XFD
             if beyond.count(None) + beyond.count("") != len(beyond):
                 raise ImportFileError(f"Row {number} has data beyond column {MAX_COLUMNS}; an import has fewer.")
             values = values[:MAX_COLUMNS]
+        cells_read += len(values) - values.count(None) - values.count("")
+        if cells_read > MAX_CELLS:
+            raise ImportFileError(TOO_MANY_CELLS)
         cells = [_cell_text(value) for value in values]
         while cells and not cells[-1]:
             cells.pop()
@@ -283,14 +310,95 @@ def _numbered_rows(rows: Iterable[Sequence[object]]) -> list[tuple[int, list[str
     return numbered
 
 
+def _check_parts(archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose parts would unpack too big, from the sizes its zip directory declares.
+
+    zipfile refuses to read a part beyond its declared size, so openpyxl can never unpack more than was checked.
+    """
+    parts = archive.infolist()
+    if len(parts) > MAX_PARTS:
+        raise ImportFileError(f"The workbook has {len(parts):,} parts; an import reads at most {MAX_PARTS:,}.")
+    if sum(info.file_size for info in parts) > MAX_UNZIPPED_BYTES:
+        raise ImportFileError(
+            f"The workbook unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB (the limit); split it up."
+        )
+    for info in parts:
+        name = info.filename.lower()
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            limit, what = MAX_SHEET_BYTES, "A worksheet"
+        elif name == "xl/sharedstrings.xml":
+            limit, what = MAX_SHARED_STRINGS_BYTES, "The shared strings (the workbook's texts)"
+        else:
+            limit, what = MAX_OTHER_PART_BYTES, f"The part {info.filename[:60]}"
+        if info.file_size > limit:
+            raise ImportFileError(
+                f"{what}: {info.file_size / 2**20:.0f} MB unpacked, more than the {limit // 2**20} MB an import"
+                " reads; split the file up."
+            )
+
+
+EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384
+
+
+def _scan_sheet(source: IO[bytes]) -> int:
+    """One streaming pass (expat, no element objects) over the sheet's XML before openpyxl builds any row: refuse
+    data beyond column MAX_COLUMNS or row EXCEL_MAX_ROWS, more than MAX_CELLS cells holding a value, or a scan
+    longer than the parse-time limit. Returns the last row number that holds a value (0: none). Memory stays flat
+    whatever the file holds; the time is that of reading its (size-checked) XML once.
+    """
+    deadline = time_module.monotonic() + _max_parse_seconds()
+    state = {"row": 0, "column": 0, "last_row": 0, "cells": 0, "calls": 0}
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        name = name.rpartition(":")[2]
+        state["calls"] += 1
+        if state["calls"] % 8192 == 0 and time_module.monotonic() > deadline:
+            raise ImportFileError(_too_slow())
+        if name == "c":
+            reference = attributes.get("r", "")
+            letters = reference.rstrip("0123456789")
+            state["column"] = column_index_from_string(letters) if letters else state["column"] + 1
+        elif name in ("v", "is"):
+            if state["row"] > EXCEL_MAX_ROWS:
+                raise ImportFileError(f"The sheet has data beyond row {EXCEL_MAX_ROWS:,}.")
+            if state["column"] > MAX_COLUMNS:
+                raise ImportFileError(f"Row {state['row']} has data beyond column {MAX_COLUMNS}; an import has fewer.")
+            state["cells"] += 1
+            if state["cells"] > MAX_CELLS:
+                raise ImportFileError(TOO_MANY_CELLS)
+            state["last_row"] = max(state["last_row"], state["row"])
+        elif name == "row":
+            declared = attributes.get("r", "")
+            state["row"] = int(declared) if declared.isdigit() else state["row"] + 1
+            state["column"] = 0
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    try:
+        while block := source.read(64 * 1024):
+            parser.Parse(block, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError:
+        raise ImportFileError("The file is not a readable .xlsx workbook.") from None
+    return state["last_row"]
+
+
+def _max_parse_seconds() -> float:
+    return float(getattr(settings, "IMPORT_MAX_PARSE_SECONDS", MAX_PARSE_SECONDS))
+
+
+def _too_slow() -> str:
+    return (
+        f"Reading the file took longer than {_max_parse_seconds():g} seconds (the limit); split it into smaller files."
+    )
+
+
 def _xlsx_rows(content: bytes) -> list[tuple[int, list[str]]]:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unzipped = sum(info.file_size for info in archive.infolist())
+            _check_parts(archive)
     except zipfile.BadZipFile:
         raise ImportFileError("The file is not a valid .xlsx workbook.") from None
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise ImportFileError("The workbook unpacks to far more data than an import may hold; split it up.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not read
@@ -300,9 +408,12 @@ def _xlsx_rows(content: bytes) -> list[tuple[int, list[str]]]:
                 raise ImportFileError("The workbook has no worksheet.")
             # The first sheet holds the data (the template's second sheet is the help).
             sheet = workbook.worksheets[0]
-            # The size a file declares may be anything (A1:XFD1048576): read the rows and cells it really has.
+            with zipfile.ZipFile(io.BytesIO(content)) as archive, archive.open(sheet._worksheet_path) as source:
+                last_row = _scan_sheet(source)
+            # The size a file declares may be anything (A1:XFD1048576): read only the rows and columns that the
+            # scan found data in.
             sheet.reset_dimensions()
-            return _numbered_rows(sheet.iter_rows(values_only=True))
+            return _numbered_rows(sheet.iter_rows(max_col=MAX_COLUMNS, max_row=last_row, values_only=True))
         finally:
             workbook.close()
     except ImportFileError:
@@ -311,13 +422,22 @@ def _xlsx_rows(content: bytes) -> list[tuple[int, list[str]]]:
         raise ImportFileError("The file is not a readable .xlsx workbook.") from None
 
 
+def _decode_csv(content: bytes) -> str:
+    """UTF-8 (with or without Excel's BOM), else GB18030 — what Excel saves as "CSV" on a Chinese Windows (a
+    superset of GBK and GB2312). Any byte string decodes as GB18030 only if it is valid there, so other encodings
+    still get a clear refusal."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(
+        "The CSV file is neither UTF-8 nor GB18030/GBK text; in Excel use Save As → 'CSV UTF-8 (comma delimited)'."
+    )
+
+
 def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError(
-            "The CSV file is not UTF-8 text; in Excel use Save As → 'CSV UTF-8 (comma delimited)'."
-        ) from None
+    text = _decode_csv(content)
     first_line = text.split("\n", 1)[0]
     # Excel in many European locales writes ';' between fields.
     separator = ";" if ";" in first_line and "," not in first_line else ","
@@ -454,6 +574,7 @@ def _validate(
     # fields of a channel serializer again for each of 10,000 rows.
     serializer = spec.serializer_class(context={"company": company})
     decimal_columns = {name for name, f in serializer.fields.items() if isinstance(f, serializers.DecimalField)}
+    text_columns = {name for name, f in serializer.fields.items() if isinstance(f, serializers.CharField)}
     # Names resolve within the company only: another company's counterparty is simply unknown here.
     references = {
         column: dict(model.objects.for_company(company).values_list("name", "pk"))
@@ -473,6 +594,11 @@ def _validate(
                 continue  # an empty cell takes the column's default (or is missing, if the column is required)
             if text in EXCEL_ERRORS:
                 row_errors[column] = [f"The cell holds the spreadsheet error {text}; enter a value."]
+            elif column in text_columns and text.startswith(FORMULA_PREFIXES):
+                row_errors[column] = [
+                    f"{_shown(text)} starts with {text[0]!r}, which a spreadsheet runs as a formula; "
+                    "start the text with a letter or a digit."
+                ]
             elif column in references:
                 pk = references[column].get(text)
                 if pk is None:

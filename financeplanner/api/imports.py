@@ -23,7 +23,10 @@ DATASET_PARAMETER = OpenApiParameter(
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(allow_empty_file=True, help_text="An .xlsx workbook (first sheet) or a UTF-8 .csv")
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="An .xlsx workbook (first sheet) or a .csv in UTF-8 (with or without BOM) or GB18030/GBK",
+    )
     commit = serializers.BooleanField(
         default=False, help_text="false (default): a dry run that writes nothing; true: create every row, or none"
     )
@@ -82,7 +85,9 @@ class ImportView(CompanyContextMixin, APIView):
                 "cannot be read. Nothing was written.",
             ),
         },
-        description="Upload `file` (.xlsx or .csv, up to 5 MB and 10,000 rows) with `commit` false for a dry run "
+        description="Upload `file` (.xlsx or .csv, up to 5 MB, 10,000 rows, 100 columns and 400,000 filled cells; an "
+        ".xlsx may unpack to at most 16 MB per worksheet, 16 MB of shared strings and 40 MB in all; text cells "
+        "starting with =, +, -, @, tab or CR are refused as spreadsheet formulas) with `commit` false for a dry run "
         "or true to create every row — all or nothing. Column names are the API's field names; channels name their "
         "counterparty by name. Download a template from `template/`.",
     )

@@ -32,6 +32,7 @@ import http.client
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import socket
 import ssl
@@ -346,6 +347,14 @@ def alert_recipients(alert: Alert) -> list[str]:
     return sorted(emails)
 
 
+# Line breaks (and other control characters) in a name would start a new mail header: a subject is one line.
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def _header_text(text: str) -> str:
+    return _HEADER_BREAKS.sub(" ", text).strip()
+
+
 def alert_email_send(*, alert_id: int, event: str) -> int:
     """E-mail the alert to its recipients; the number of recipients (0 when there is nobody or no alert)."""
     alert = Alert.objects.select_related("company").filter(pk=alert_id).first()
@@ -355,7 +364,7 @@ def alert_email_send(*, alert_id: int, event: str) -> int:
     if not recipients:
         return 0
     word = "escalated to RED" if event == "escalated" else alert.severity.upper()
-    subject = f"[financeplanner] {alert.company.name}: {word} — {alert.indicator.replace('_', ' ')}"
+    subject = _header_text(f"[financeplanner] {alert.company.name}: {word} — {alert.indicator.replace('_', ' ')}")
     body = (
         f"{alert.message}\n\n"
         f"Indicator: {alert.indicator}{f' ({alert.key})' if alert.key else ''}\n"

@@ -636,7 +636,7 @@ class DrillCompareView(CompanyViewMixin, generic.TemplateView):
         context["choices"] = choices
         ids = [self.request.GET.get("a"), self.request.GET.get("b")]
         if all(ids):
-            if not all(value.isdigit() for value in ids):
+            if not all(value.isascii() and value.isdigit() for value in ids):
                 raise Http404
             queryset = DrillRun.objects.for_company(company).select_related("scenario", "plan")
             runs = [get_object_or_404(queryset, pk=value) for value in ids]

@@ -404,3 +404,13 @@ def master_rank(rating: str, scale: str = "master", domestic_offset: int = 0) ->
     if scale != "domestic" or rank == rank_of("D"):
         return rank
     return min(rank + domestic_offset, rank_of(WORST_BEFORE_DEFAULT))
+
+
+def domestic_grade(rating: str, domestic_offset: int) -> str:
+    """The Chinese domestic-scale grade of a master-scale rating: `domestic_offset` notches better, stopping at AAA
+    (master BBB is domestic AA at an offset of 6). D stays D. The inverse of `master_rank(…, "domestic", …)` above
+    AAA."""
+    rank = rank_of(rating)
+    if rank == rank_of("D"):
+        return "D"
+    return rating_at(max(rank - domestic_offset, 0))

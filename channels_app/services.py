@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from contingency.warnings import enqueue_evaluation
+from contingency.warnings import enqueue_evaluation, lender_action_alert
 from financeplanner.models import Company
 
 from . import ratings
@@ -202,6 +202,7 @@ def channel_event_record(
     )
     event.full_clean()
     event.save()
+    lender_action_alert(event=event)
     enqueue_evaluation(channel.company_id)
     return event
 

@@ -161,8 +161,9 @@ def drill_finish(run_id: int) -> bool:
     finished = DrillRun.objects.filter(pk=run_id, status=DrillStatus.RUNNING).update(
         status=DrillStatus.SUCCEEDED, progress=100, results=result, passed_policy=passed, finished_at=timezone.now()
     )
-    if finished and run.schedule_id:
-        # The early warnings raise (once) or resolve the failed-drill alert, and mail who asked for it.
+    if finished:
+        # Every finished drill re-evaluates the warnings: they raise (once) or resolve the failed-drill alert of its
+        # schedule or scenario, follow the runway, and mail who asked for it.
         warnings.enqueue_evaluation(run.company_id)
     return bool(finished)
 
@@ -174,7 +175,7 @@ def drill_fail(run_id: int, error: BaseException) -> None:
         status=DrillStatus.FAILED, error=message[:2000], finished_at=timezone.now()
     )
     run = DrillRun.objects.filter(pk=run_id).first()
-    if run is not None and run.schedule_id:
+    if run is not None:
         warnings.enqueue_evaluation(run.company_id)
 
 

@@ -18,14 +18,16 @@ concurrent one, find the open alert instead of raising another. While the breach
 | `maturity_wall_90` | principal due within 90 days / open headroom | ≥ 0.50 | ≥ 1.00 | idem over 90 days |
 | `counterparty_downgrade` | notches below the best rating of the year before (per lender) | ≥ 1 | ≥ 3 | three notches: the regulatory stress downgrade |
 | `counterparty_pd_rise` | rise of one-year PD over the lowest of the year before, relative | ≥ 0.50 | ≥ 2.00 | PD up half / tripled |
-| `own_rating_trigger` | notches between our rating and a lender's "closes below X" trigger | < 2 | < 0 | amber: one notch from firing; red: fired |
+| `own_rating_trigger` | notches of downgrade that fire a lender's "acts below X" trigger (the trigger watch's distance: from A+, "below A" is 2) | < 3 | < 1 | amber: two downgrades or fewer from firing; red: fired |
 | `platform_utilisation` | utilisation − the line's utilisation trigger (0.90 without one) | ≥ −0.10 | ≥ 0 | platforms cut lines kept near full |
 | `runway` | runway of the latest drill / the company's survival horizon | < 1.25 | < 1.00 | red: the plan does not reach the horizon |
-| `failed_drill` | 1 when the latest run of a drill schedule failed or missed the policy | — | ≥ 1 | an unattended drill went wrong |
+| `failed_drill` | 1 when the latest run of a drill schedule, or of a scenario run on demand, failed or did not meet the policy; 0.5 when its Monte Carlo verdict is inconclusive | ≥ 0.5 | ≥ 1 | a drill went wrong |
+| `lender_action` | raised at once when a lender action (reduce, freeze, close, call) is recorded | — | — | red for a close, call or freeze; amber for a reduction; acknowledged, never resolved by itself |
 
-Maturity walls count scheduled principal of lines that do not roll over (or are no longer open), and any excess
+A frozen line keeps its utilisation reading (a freeze is not a recovery: the alert stays open). Maturity walls count scheduled principal of lines that do not roll over (or are no longer open), and any excess
 falling due after a reduction or a call; amounts are converted to the reporting currency at the latest FX rate.
-For a Monte Carlo drill the runway is its 1st percentile over paths (the target survival probability is 99 %).
+For a Monte Carlo drill the runway is the headline of every page: its quantile at the policy's confidence
+(`runway_days.at_target`, the 1 % quantile for a 99 % target), read through `contingency.report`.
 
 Evaluation runs on a schedule (Celery beat, every WARNINGS_EVALUATION_SECONDS) and after every change that moves an
 indicator: the ledger and lender-event services and new credit assessments call `enqueue_evaluation`, which enqueues
@@ -48,13 +50,15 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from channels_app import ratings
-from channels_app.choices import ChannelStatus, TriggerKind
-from channels_app.models import CreditAssessment, FundingChannel, LenderTrigger
+from channels_app.choices import ChannelStatus, EventKind, RatingScale, TriggerKind
+from channels_app.models import ChannelEvent, CreditAssessment, FundingChannel, LenderTrigger
 from channels_app.selectors import PLATFORM_TYPES, channel_schedule, funding_summary, fx_rates, to_reporting
+from channels_app.watch import trigger_watch
 from financeplanner.models import Company
 
 from .choices import DrillStatus, Severity
 from .models import Alert, DrillRun, WarningThreshold
+from .report import report_of
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +87,10 @@ INDICATORS: dict[str, Indicator] = {
         Indicator("maturity_wall_90", "Maturity wall, 90 days", HIGHER, D("0.50"), D("1.00")),
         Indicator("counterparty_downgrade", "Lender downgrade", HIGHER, D("1"), D("3")),
         Indicator("counterparty_pd_rise", "Lender default probability rise", HIGHER, D("0.50"), D("2.00")),
-        Indicator("own_rating_trigger", "Our rating against lenders' triggers", LOWER, D("2"), D("0")),
+        Indicator("own_rating_trigger", "Our rating against lenders' triggers", LOWER, D("3"), D("1")),
         Indicator("platform_utilisation", "Platform line utilisation against its trigger", HIGHER, D("-0.10"), D("0")),
         Indicator("runway", "Runway of the latest drill", LOWER, D("1.25"), D("1.00")),
-        Indicator("failed_drill", "Failed scheduled drill", HIGHER, None, D("1")),
+        Indicator("failed_drill", "Failed drill", HIGHER, D("0.5"), D("1")),
     )
 }
 
@@ -325,32 +329,21 @@ def counterparty_credit(ctx: Context) -> list[Reading]:
 
 
 def own_rating_trigger(ctx: Context) -> list[Reading]:
-    """Our latest rating against every open line's 'closes when our rating falls below X' trigger."""
-    own = next(iter(_assessments_by_subject(ctx).get(None, [])), None)
-    if own is None:
-        return []
+    """Every rating trigger of the open and frozen lines, as far from firing as the trigger watch says."""
     readings = []
-    triggers = (
-        LenderTrigger.objects.for_company(ctx.company)
-        .filter(kind=TriggerKind.OWN_RATING_BELOW, channel__status__in=OPEN_OR_FROZEN)
-        .exclude(rating="")
-        .select_related("channel")
-        .order_by("channel_id", "id")
-    )
-    for trigger in triggers:
-        try:
-            margin = ratings.rank_of(trigger.rating) - ratings.rank_of(own.rating)
-        except ValueError:
+    for row in trigger_watch(company=ctx.company, today=ctx.today):
+        if row.kind != TriggerKind.OWN_RATING_BELOW or row.distance is None:
             continue
-        channel = trigger.channel
-        state = "has fired" if margin < 0 else f"is {margin} notch(es) away"
+        notches = int(row.distance)
+        state = "has fired" if row.fires_now else f"fires after {notches} notch(es) of downgrade"
+        scale = " (domestic scale)" if row.scale == RatingScale.DOMESTIC else ""
         readings.append(
             Reading(
                 "own_rating_trigger",
-                f"channel:{channel.pk}:{trigger.rating}",
-                D(margin),
-                f"Our rating {own.rating} against {channel.name}'s trigger '{trigger.get_action_display().lower()} "
-                f"below {trigger.rating}': the trigger {state}.",
+                f"channel:{row.channel}:{row.threshold}",
+                row.distance,
+                f"Our rating {row.current}{scale} against {row.channel_name}'s trigger '{row.action} below "
+                f"{row.threshold}{scale}': the trigger {state}.",
             )  # fmt: skip
         )
     return readings
@@ -358,9 +351,8 @@ def own_rating_trigger(ctx: Context) -> list[Reading]:
 
 def platform_utilisation(ctx: Context) -> list[Reading]:
     readings = []
-    channels = FundingChannel.objects.for_company(ctx.company).filter(
-        status__in=(ChannelStatus.ACTIVE, ChannelStatus.REDUCED), limit__gt=0
-    )
+    # Frozen lines too: a freeze is the lender acting on the line, not the utilisation recovering.
+    channels = FundingChannel.objects.for_company(ctx.company).filter(status__in=OPEN_OR_FROZEN, limit__gt=0)
     levels: dict[int, Decimal] = {}
     for trigger in LenderTrigger.objects.for_company(ctx.company).filter(
         kind=TriggerKind.UTILISATION_ABOVE, level__isnull=False
@@ -382,13 +374,6 @@ def platform_utilisation(ctx: Context) -> list[Reading]:
     return readings
 
 
-def _runway_of(results: dict) -> int | None:
-    runway = results.get("runway_days")
-    if isinstance(runway, dict):
-        runway = runway.get("p1")
-    return runway if isinstance(runway, int) and not isinstance(runway, bool) else None
-
-
 def runway(ctx: Context) -> list[Reading]:
     latest = (
         DrillRun.objects.for_company(ctx.company)
@@ -398,7 +383,7 @@ def runway(ctx: Context) -> list[Reading]:
     )
     if latest is None or not isinstance(latest.results, dict):
         return []
-    days = _runway_of(latest.results)
+    days = report_of(latest).runway
     horizon = ctx.company.survival_horizon_days
     if days is None:
         return [Reading("runway", "", None, f"Drill #{latest.pk} ({latest.scenario}) survives its horizon.")]
@@ -412,30 +397,46 @@ def runway(ctx: Context) -> list[Reading]:
     ]
 
 
+def _drill_value(run: DrillRun) -> Decimal:
+    """1 when the run failed or did not meet the policy, 0.5 when its verdict is inconclusive, else 0.
+
+    A run shorter than the policy horizon (`not_tested`) does not miss the policy: it does not test it."""
+    if run.status == DrillStatus.FAILED:
+        return D(1)
+    verdict = report_of(run).verdict
+    if verdict is None:
+        return D(0 if run.passed_policy is not False else 1)
+    return {"not_met": D(1), "inconclusive": D("0.5")}.get(verdict, D(0))
+
+
 def failed_drill(ctx: Context) -> list[Reading]:
-    """The latest finished run of each drill schedule: failed to run, or did not meet the policy."""
+    """The latest finished run of each drill schedule, and of each scenario run on demand: failed to run, or did
+    not meet the policy."""
     readings = []
-    seen: set[int] = set()
-    runs = (
-        DrillRun.objects.for_company(ctx.company)
-        .filter(schedule__isnull=False, status__in=(DrillStatus.SUCCEEDED, DrillStatus.FAILED))
-        .select_related("schedule")
-        .order_by("schedule_id", "-created_at", "-id")
-    )
-    for run in runs:
-        if run.schedule_id in seen:
-            continue
-        seen.add(run.schedule_id)
-        failed = run.status == DrillStatus.FAILED or run.passed_policy is False
-        name = run.schedule.name
+    latest: dict[str, int] = {}
+    finished = DrillRun.objects.for_company(ctx.company).filter(status__in=(DrillStatus.SUCCEEDED, DrillStatus.FAILED))
+    for pk, schedule_id, scenario_id in finished.order_by("-created_at", "-id").values_list(
+        "pk", "schedule_id", "scenario_id"
+    ):
+        # Same indicator and key for every run of one schedule (or of one scenario on demand): one breach.
+        latest.setdefault(f"schedule:{schedule_id}" if schedule_id else f"scenario:{scenario_id}", pk)
+    runs = {run.pk: run for run in finished.filter(pk__in=latest.values()).select_related("schedule", "scenario")}
+    for key, pk in latest.items():
+        run = runs[pk]
+        value = _drill_value(run)
+        what = f"Scheduled drill {run.schedule.name!r}" if run.schedule_id else f"Drill of {run.scenario.name!r}"
         if run.status == DrillStatus.FAILED:
-            message = f"Scheduled drill {name!r} could not run: {run.error}"
-        elif failed:
-            message = f"Scheduled drill {name!r} does not meet the liquidity policy (run #{run.pk})."
+            message = f"{what} could not run: {run.error}"
+        elif value >= 1:
+            message = f"{what} does not meet the liquidity policy (run #{run.pk})."
+        elif value > 0:
+            message = (
+                f"{what} cannot tell whether the policy is met: the Monte Carlo verdict is inconclusive "
+                f"(run #{run.pk})."
+            )
         else:
-            message = f"Scheduled drill {name!r} met the policy (run #{run.pk})."
-        # Same indicator and key as contingency.drills.notify_failed_drill, so both name one breach.
-        readings.append(Reading("failed_drill", f"schedule:{run.schedule_id}", D(1 if failed else 0), message))
+            message = f"{what} met the policy or did not test it (run #{run.pk})."
+        readings.append(Reading("failed_drill", key, value, message))
     return readings
 
 
@@ -476,6 +477,51 @@ def read_indicators(*, company: Company, today: date | None = None) -> tuple[lis
             value = reading.value.quantize(VALUE_PLACES) if reading.value is not None else None
             readings.append(Reading(reading.indicator, reading.key, value, reading.message, severity))
     return readings, skipped
+
+
+# -- lender actions: an alert at once -------------------------------------------------------------------------------
+
+LENDER_ACTION = "lender_action"
+LENDER_ACTION_SEVERITY = {
+    EventKind.CLOSE: Severity.RED,
+    EventKind.CALL: Severity.RED,
+    EventKind.FREEZE: Severity.RED,
+    EventKind.REDUCE: Severity.AMBER,
+}
+
+
+@transaction.atomic
+def lender_action_alert(*, event: ChannelEvent) -> Alert | None:
+    """A recorded reduce, freeze, close or call raises its own alert at once (not at the next evaluation), and is
+    delivered like every other alert. One alert per event (key `event:<id>`); it stays open until acknowledged and
+    resolved by hand — no indicator value recovers from a lender's decision. Reopen, unfreeze and maturity: none."""
+    severity = LENDER_ACTION_SEVERITY.get(event.kind)
+    if severity is None:
+        return None
+    from . import notifications
+
+    channel = event.channel
+    currency = channel.currency
+    what = {
+        EventKind.CLOSE: "closed",
+        EventKind.CALL: "called",
+        EventKind.FREEZE: f"froze for {event.freeze_days} day(s)" if event.freeze_days else "froze",
+        EventKind.REDUCE: "reduced",
+    }[event.kind]
+    message = (
+        f"{channel.counterparty.name} {what} {channel.name} on {event.date.isoformat()}: limit "
+        f"{_money(event.old_limit, currency)} → {_money(event.new_limit, currency)}. Reason: {event.reason}"
+    )
+    alert = Alert.objects.create(
+        company_id=event.company_id,
+        indicator=LENDER_ACTION,
+        key=f"event:{event.pk}",
+        severity=severity,
+        value=event.new_limit,
+        message=message[:5000],
+    )
+    notifications.alert_events_notify(company=channel.company, events=[AlertEvent(alert, "raised")])
+    return alert
 
 
 # -- alerts: raise once, follow, resolve ----------------------------------------------------------------------------

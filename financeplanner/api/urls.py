@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from channels_app.api import views as channels
+from channels_app.api import watch as trigger_watch
 from contingency.api import alerts, drills
 from contingency.api import views as contingency
 from financeplanner.api import apikeys, exports, imports
@@ -32,6 +33,7 @@ urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("auth/token/rotate/", views.TokenRotateView.as_view(), name="api-token-rotate"),
     path("schedules/preview/", channels.SchedulePreviewView.as_view(), name="schedule-preview"),
+    path("trigger-watch/", trigger_watch.TriggerWatchView.as_view(), name="trigger-watch"),
     path("imports/<str:dataset>/", imports.ImportView.as_view(), name="import"),
     path("imports/<str:dataset>/template/", imports.ImportTemplateView.as_view(), name="import-template"),
     *exports.urlpatterns,

@@ -101,8 +101,9 @@ class TestIndicators:
         CreditAssessmentFactory(company=company, counterparty=None, rating="BBB", pd_1y=D("0.0018"))
         readings = {r.key: r for r in warnings.read_indicators(company=company, today=TODAY)[0]
                     if r.indicator == "own_rating_trigger"}  # fmt: skip
-        assert (readings[f"channel:{near.pk}:BBB-"].value, readings[f"channel:{near.pk}:BBB-"].severity) == (1, "amber")
-        assert (readings[f"channel:{fired.pk}:A"].value, readings[f"channel:{fired.pk}:A"].severity) == (-3, "red")
+        # From BBB a trigger "below BBB-" needs two downgrades (BBB- does not fire it, BB+ does): 2, amber.
+        assert (readings[f"channel:{near.pk}:BBB-"].value, readings[f"channel:{near.pk}:BBB-"].severity) == (2, "amber")
+        assert (readings[f"channel:{fired.pk}:A"].value, readings[f"channel:{fired.pk}:A"].severity) == (0, "red")
 
     def test_runway_of_the_latest_drill_against_the_survival_horizon(self, company):
         scenario = ScenarioFactory(company=company)

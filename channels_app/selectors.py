@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 from django.core.exceptions import ValidationError
@@ -64,7 +64,7 @@ def fx_rates(company: Company, as_of: date | None = None) -> dict[str, Decimal]:
 def to_reporting(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal:
     if currency not in rates:
         raise ValidationError({"currency": f"No FX rate from {currency} to the reporting currency."})
-    return (amount * rates[currency]).quantize(CENT)
+    return (amount * rates[currency]).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def funding_frame(company: Company) -> pd.DataFrame:

@@ -51,6 +51,7 @@ class ShockTarget(models.TextChoices):
     COUNTERPARTY = "counterparty", _("A counterparty")
     ALL_PLATFORMS = "all_platforms", _("All online platforms")
     ALL = "all", _("All channels")
+    COMPANY = "company", _("Our company (a downgrade)")
 
 
 class ShockAction(models.TextChoices):
@@ -58,6 +59,7 @@ class ShockAction(models.TextChoices):
     FREEZE = "freeze", _("Freeze")
     REDUCE = "reduce", _("Reduce")
     CALL = "call", _("Call")
+    DOWNGRADE = "downgrade", _("Downgrade our rating")
 
 
 class DrillStatus(models.TextChoices):

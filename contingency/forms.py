@@ -144,8 +144,13 @@ class PlanStepForm(CompanyFormMixin, forms.Form):
     order = forms.IntegerField(label=_("Order"), min_value=1)
     action = forms.ChoiceField(label=_("Action"), choices=StepAction.choices)
     pool = forms.ModelChoiceField(label=_("Pool"), queryset=LiquidityPool.objects.none(), required=False)
-    amount = forms.DecimalField(label=_("Amount"), max_digits=20, decimal_places=2, min_value=0, required=False)
-    lead_time_days = forms.IntegerField(label=_("Lead time (days)"), min_value=0, initial=0)
+    amount = forms.DecimalField(
+        label=_("Amount"), max_digits=20, decimal_places=2, min_value=0, required=False,
+        help_text=_("In the pool's currency; empty: the whole pool"),
+    )  # fmt: skip
+    lead_time_days = forms.IntegerField(
+        label=_("Lead time (days)"), min_value=0, required=False, help_text=_("Empty: the pool's days to cash")
+    )
     cost_rate = forms.DecimalField(
         label=_("Cost rate"), max_digits=7, decimal_places=6, min_value=0, max_value=1, initial=0
     )

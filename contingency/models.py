@@ -1,5 +1,6 @@
 """Backup liquidity, the operating forecast, contingency plans, scenarios and the drills that test them."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -124,8 +125,13 @@ class PlanStep(models.Model):
     order = models.PositiveIntegerField()
     action = models.CharField(max_length=20, choices=StepAction.choices)
     pool = models.ForeignKey(LiquidityPool, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(**MONEY, null=True, blank=True, validators=[MinValueValidator(0)])
-    lead_time_days = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(3650)])
+    amount = models.DecimalField(
+        **MONEY, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text=_("In the pool's currency (the reporting currency without a pool); empty: the whole pool"),
+    )  # fmt: skip
+    lead_time_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(3650)], help_text=_("Empty: the pool's days to cash")
+    )
     cost_rate = models.DecimalField(**SHARE, default=Decimal("0"))
     success_probability = models.DecimalField(**SHARE, default=Decimal("1"))
 
@@ -139,6 +145,20 @@ class PlanStep(models.Model):
     def __str__(self) -> str:
         return f"{self.order}. {self.get_action_display()}"
 
+    def clean(self) -> None:
+        """A step cannot deliver faster than its pool turns into cash, and the cash pool is opening cash already."""
+        if self.pool is None:
+            return
+        if self.pool.kind == PoolKind.CASH:
+            raise ValidationError({"pool": _("The cash pool is opening cash already; a step cannot raise it again.")})
+        if self.lead_time_days is not None and self.lead_time_days < self.pool.days_to_cash:
+            raise ValidationError(
+                {
+                    "lead_time_days": _("At least the pool's %(days)d days to cash (leave empty to use them).")
+                    % {"days": self.pool.days_to_cash}
+                }
+            )
+
 
 class Scenario(TenantModel):
     """What a drill does to the company: shocks, market tightening, an own downgrade, and MC settings."""
@@ -146,7 +166,7 @@ class Scenario(TenantModel):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=5000)
     kind = models.CharField(max_length=20, choices=ScenarioKind.choices, default=ScenarioKind.DETERMINISTIC)
-    as_of = models.DateField()
+    as_of = models.DateField(null=True, blank=True, help_text=_("Empty: the day the drill runs (what schedules use)"))
     horizon_days = models.PositiveIntegerField(default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)])
     paths = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)])
     seed = models.PositiveBigIntegerField(default=0)
@@ -177,6 +197,10 @@ class Shock(models.Model):
     day = models.PositiveIntegerField(default=0)
     reduce_by = models.DecimalField(**SHARE, null=True, blank=True)
     freeze_days = models.PositiveIntegerField(null=True, blank=True)
+    notches = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(21)],
+        help_text=_("Notches of a downgrade of our rating"),
+    )  # fmt: skip
 
     company_lookup = "scenario__company"
     objects = TenantQuerySet.as_manager()
@@ -208,9 +232,24 @@ class DrillRun(TenantModel):
     )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    schedule_tick = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text=_("The cron time a scheduled run was started for")
+    )
+    blocks_dispatched = models.PositiveIntegerField(
+        default=0, editable=False, help_text=_("Blocks handed to the workers so far (a window at a time)")
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "schedule_tick"], name="drillrun_one_per_schedule_tick")
+        ]
+
+    @property
+    def as_of(self) -> date | None:
+        """Day 0 of the run: the date stored in its snapshot (a scenario without one runs as of the run date)."""
+        value = (self.snapshot or {}).get("scenario", {}).get("as_of")
+        return date.fromisoformat(value) if value else self.scenario.as_of
 
     def __str__(self) -> str:
         return f"Drill #{self.pk} {self.scenario} ({self.status})"

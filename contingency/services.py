@@ -89,6 +89,10 @@ def _validate_shock(company: Company, scenario: Scenario, shock: Shock) -> None:
         raise ValidationError({"reduce_by": "A reduction needs the share of the limit it removes (0–1)."})
     if shock.action == ShockAction.FREEZE and not shock.freeze_days:
         raise ValidationError({"freeze_days": "A freeze needs its length in days."})
+    if (shock.target_type == ShockTarget.COMPANY) != (shock.action == ShockAction.DOWNGRADE):
+        raise ValidationError({"action": "Our company is downgraded; channels are closed, frozen, reduced or called."})
+    if shock.action == ShockAction.DOWNGRADE and not shock.notches:
+        raise ValidationError({"notches": "A downgrade needs the number of notches."})
     target = shock.target
     if shock.target_type == ShockTarget.CHANNEL:
         if not (target.isdigit() and FundingChannel.objects.for_company(company).filter(pk=target).exists()):

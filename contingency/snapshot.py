@@ -9,13 +9,15 @@ from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
+from django.utils import timezone
 
 from channels_app import ratings, schedules
+from channels_app.choices import ChannelStatus, EventKind, LedgerKind
 from channels_app.models import CreditAssessment, FundingChannel
 from channels_app.selectors import channel_schedule, fx_rates, to_reporting
 from financeplanner.models import Company
 
-from .choices import Frequency, PoolKind
+from .choices import Frequency, PoolKind, ScenarioKind
 from .engine.inputs import (
     ChannelInput,
     DrillInputs,
@@ -27,10 +29,6 @@ from .engine.inputs import (
     TriggerInput,
 )
 from .models import CashFlowLine, ContingencyPlan, LiquidityPool, Scenario
-
-# Lender triggers the engine simulates; "any overdue" and "borrowing frequency" need payment behaviour it lacks.
-SIMULATED_TRIGGERS = ("own_rating_below", "utilisation_above")
-
 
 def cash_flow_days(line: CashFlowLine, as_of: date, horizon_days: int) -> list[int]:
     """Day indices 0 … H−1 on which a forecast line pays, between its start and end dates (both included)."""
@@ -51,9 +49,12 @@ def cash_flow_days(line: CashFlowLine, as_of: date, horizon_days: int) -> list[i
     return [(d - as_of).days for d in dates if as_of <= d <= end]
 
 
-def operating_flows(company: Company, as_of: date, horizon_days: int, rates) -> tuple[np.ndarray, np.ndarray]:
-    """Daily net operating flow (without discretionary outflows) and the discretionary outflows a plan may cut."""
-    flows, discretionary = np.zeros(horizon_days), np.zeros(horizon_days)
+def operating_flows(
+    company: Company, as_of: date, horizon_days: int, rates
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Daily net operating flow (without discretionary outflows), the discretionary outflows a plan may cut, and the
+    forecast gross inflows (what an inflow-drop trigger compares realised inflows with)."""
+    flows, discretionary, inflows = np.zeros(horizon_days), np.zeros(horizon_days), np.zeros(horizon_days)
     for line in CashFlowLine.objects.for_company(company):
         amount = float(to_reporting(line.amount, line.currency, rates))
         days = cash_flow_days(line, as_of, horizon_days)
@@ -61,14 +62,17 @@ def operating_flows(company: Company, as_of: date, horizon_days: int, rates) -> 
             np.add.at(discretionary, days, -amount)
         else:
             np.add.at(flows, days, amount)
-    return flows, discretionary
+            if amount > 0:
+                np.add.at(inflows, days, amount)
+    return flows, discretionary, inflows
 
 
-def _latest_pd_by_counterparty(company: Company) -> dict[int, float]:
+def _latest_pd_by_counterparty(company: Company, as_of: date) -> dict[int, float]:
+    """Each lender's PD as known on `as_of`: its latest assessment dated on or before that day."""
     latest: dict[int, float] = {}
     for cp_id, pd_1y in (
         CreditAssessment.objects.for_company(company)
-        .filter(counterparty__isnull=False)
+        .filter(counterparty__isnull=False, as_of__lte=as_of)
         .order_by("counterparty_id", "-as_of", "-id")
         .values_list("counterparty_id", "pd_1y")
     ):
@@ -76,43 +80,89 @@ def _latest_pd_by_counterparty(company: Company) -> dict[int, float]:
     return latest
 
 
-def own_rating(company: Company) -> str | None:
-    assessment = (
-        CreditAssessment.objects.for_company(company)
-        .filter(counterparty__isnull=True)
-        .order_by("-as_of", "-id")
-        .first()
-    )
+def own_rating(company: Company, as_of: date | None = None) -> str | None:
+    """The company's own rating as known on `as_of` (default: the latest)."""
+    assessments = CreditAssessment.objects.for_company(company).filter(counterparty__isnull=True)
+    if as_of is not None:
+        assessments = assessments.filter(as_of__lte=as_of)
+    assessment = assessments.order_by("-as_of", "-id").first()
     return assessment.rating if assessment else None
 
 
-def _channel_input(channel: FundingChannel, as_of: date, horizon: int, rates, pds: dict[int, float]) -> ChannelInput:
+def _freeze_end(channel: FundingChannel) -> date | None:
+    """When the recorded freeze of a frozen line ends (None: no end recorded)."""
+    event = channel.events.filter(kind=EventKind.FREEZE).order_by("-date", "-id").first()
+    if event is None or not event.freeze_days:
+        return None
+    return event.date + timedelta(days=event.freeze_days)
+
+
+def _fees(channel: FundingChannel, as_of: date, horizon: int) -> list[tuple[int, Decimal]]:
+    """Fees on the limit, paid on the line's payment dates (day index, amount in the channel's currency)."""
+    if not channel.fee_rate or channel.status in (ChannelStatus.CLOSED, ChannelStatus.MATURED):
+        return []
+    dates = schedules.payment_dates(
+        start_date=channel.start_date, maturity_date=channel.maturity_date, frequency=channel.payment_frequency
+    )
+    fees, previous = [], channel.start_date
+    for pay_date in dates:
+        day = (pay_date - as_of).days
+        if 0 <= day < horizon:
+            fraction = schedules.year_fraction(channel.day_count, previous, pay_date)
+            fees.append((day, schedules.round_money(channel.limit * channel.fee_rate * fraction)))
+        previous = pay_date
+    return fees
+
+
+def _channel_input(
+    channel: FundingChannel, as_of: date, horizon: int, rates, pds: dict[int, float], domestic_offset: int
+) -> ChannelInput:
     def money(amount: Decimal) -> float:
         return float(to_reporting(amount, channel.currency, rates))
+
+    def days_from_as_of(day: date) -> int:
+        return max((day - as_of).days, 0)
 
     rows = channel_schedule(channel=channel, as_of=as_of)
     principal, interest = schedules.debt_service_by_day(rows, as_of, horizon)
     principal = np.array([money(Decimal(str(p))) if p else 0.0 for p in principal], dtype=float)
     interest = np.array([money(Decimal(str(i))) if i else 0.0 for i in interest], dtype=float)
+    fees = np.zeros(horizon)
+    for day, fee in _fees(channel, as_of, horizon):
+        fees[day] += money(fee)
+    limit, demand_day = channel.limit, None
     if channel.excess_due and channel.excess_due_date:
-        # What a lender's reduction or call left above the limit falls due at the end of the notice period.
-        day = max((channel.excess_due_date - as_of).days, 0)
-        if day < horizon:
-            principal[day] += money(channel.excess_due)
-    triggers = []
-    for trigger in channel.triggers.all():
-        if trigger.kind not in SIMULATED_TRIGGERS:
-            continue
-        triggers.append(
-            TriggerInput(
-                kind=trigger.kind,
-                action=trigger.action,
-                rating_rank=ratings.rank_of(trigger.rating) if trigger.rating else None,
-                level=float(trigger.level) if trigger.level is not None else None,
-                days=trigger.days,
-                reduce_by=float(trigger.reduce_by) if trigger.reduce_by is not None else None,
-                freeze_days=trigger.freeze_days,
-            )
+        # A lender's recorded demand (what a reduction or call left above the limit) falls due on its recorded date
+        # (overdue: at once), whether or not the line rolls over; a called line may keep nothing drawn.
+        demand_day = days_from_as_of(channel.excess_due_date)
+        limit = min(limit, max(channel.drawn - channel.excess_due, Decimal("0")))
+    frozen_until = None
+    if channel.status == ChannelStatus.FROZEN and (end := _freeze_end(channel)) is not None:
+        frozen_until = days_from_as_of(end)
+    triggers = tuple(
+        TriggerInput(
+            kind=trigger.kind,
+            action=trigger.action,
+            rating_rank=ratings.master_rank(trigger.rating, trigger.scale, domestic_offset) if trigger.rating else None,
+            level=float(trigger.level) if trigger.level is not None else None,
+            days=trigger.days,
+            count=trigger.count,
+            window_days=trigger.window_days,
+            grace_days=trigger.grace_days,
+            reduce_by=float(trigger.reduce_by) if trigger.reduce_by is not None else None,
+            freeze_days=trigger.freeze_days,
+        )
+        for trigger in channel.triggers.all()
+    )
+    # Recorded draws inside the longest borrowing-frequency window: the lender counts them too.
+    window = max((t.window_days or 0 for t in triggers if t.kind == "borrowing_frequency"), default=0)
+    recent_draws = ()
+    if window:
+        recent_draws = tuple(
+            (day - as_of).days
+            for day in channel.ledger.filter(
+                kind=LedgerKind.DRAW, date__lte=as_of, date__gte=as_of - timedelta(days=window)
+            ).values_list("date", flat=True)
         )
     return ChannelInput(
         key=str(channel.pk),
@@ -120,7 +170,7 @@ def _channel_input(channel: FundingChannel, as_of: date, horizon: int, rates, pd
         channel_type=channel.channel_type,
         committed=channel.committed,
         status=channel.status,
-        limit=money(channel.limit),
+        limit=money(limit),
         drawn=money(channel.drawn),
         annual_rate=float(channel.annual_rate),
         rolls_over=channel.rolls_over,
@@ -129,31 +179,57 @@ def _channel_input(channel: FundingChannel, as_of: date, horizon: int, rates, pd
         principal_due=principal,
         interest_due=interest,
         counterparty_key=str(channel.counterparty_id),
+        counterparty_kind=channel.counterparty.kind,
         counterparty_pd_1y=pds.get(channel.counterparty_id, 0.0),
         action_probability=float(channel.action_probability) if channel.action_probability is not None else None,
-        triggers=tuple(triggers),
+        triggers=triggers,
         revolving=channel.repayment_profile == "revolving" or None,
+        day_count=channel.day_count,
+        start_day=days_from_as_of(channel.start_date),
+        frozen_until_day=frozen_until,
+        demand_day=demand_day,
+        fee_due=fees,
+        recent_draw_days=recent_draws,
     )
 
 
+def drill_as_of(scenario: Scenario) -> date:
+    """Day 0 of a drill: the scenario's as-of date, or the day the drill runs when it has none."""
+    return scenario.as_of or timezone.localdate()
+
+
 def build_inputs(
-    *, company: Company, scenario: Scenario, plan: ContingencyPlan | None, paths: int, seed: int
+    *,
+    company: Company,
+    scenario: Scenario,
+    plan: ContingencyPlan | None,
+    paths: int,
+    seed: int,
+    as_of: date | None = None,
 ) -> DrillInputs:
-    """The engine inputs for a scenario and plan as the company stands now."""
-    as_of, horizon = scenario.as_of, scenario.horizon_days
+    """The engine inputs for a scenario and plan as the company stands now, with what was known on day 0.
+
+    Day 0 is `as_of` when given (scheduled drills: the run date), else the scenario's (empty: the run date)."""
+    as_of, horizon = as_of or drill_as_of(scenario), scenario.horizon_days
     rates = fx_rates(company, as_of)
-    flows, discretionary = operating_flows(company, as_of, horizon, rates)
+    flows, discretionary, inflows = operating_flows(company, as_of, horizon, rates)
     pools = list(LiquidityPool.objects.for_company(company))
     opening_cash = sum(
         float(to_reporting(p.value_after_haircut, p.currency, rates)) for p in pools if p.kind == PoolKind.CASH
     )
-    own = own_rating(company)
-    pds = _latest_pd_by_counterparty(company)
-    channels = FundingChannel.objects.for_company(company).prefetch_related("triggers").order_by("pk")
+    own = own_rating(company, as_of)
+    pds = _latest_pd_by_counterparty(company, as_of)
+    channels = (
+        FundingChannel.objects.for_company(company)
+        .select_related("counterparty")
+        .prefetch_related("triggers")
+        .order_by("pk")
+    )
     scenario_input = ScenarioInput(
         horizon_days=horizon,
         opening_cash=opening_cash,
         operating_flows=flows,
+        operating_inflows=inflows,
         discretionary_outflows=discretionary,
         min_cash_buffer=float(company.min_cash_buffer),
         shocks=tuple(
@@ -164,6 +240,7 @@ def build_inputs(
                 day=s.day,
                 reduce_by=float(s.reduce_by) if s.reduce_by is not None else None,
                 freeze_days=s.freeze_days,
+                notches=s.notches,
             )
             for s in scenario.shocks.all()
         ),
@@ -175,8 +252,15 @@ def build_inputs(
         seed=seed,
         hazard_multiplier=float(scenario.hazard_multiplier),
         target_survival_probability=float(company.target_survival_probability),
+        policy_horizon_days=company.survival_horizon_days,
         operating_volatility=float(scenario.operating_volatility),
         block_size=settings.DRILL_BLOCK_SIZE,
+        no_credit_uncommitted=(
+            scenario.kind == ScenarioKind.DETERMINISTIC
+            and scenario.market_stress > 0
+            and not company.credit_uncommitted_under_stress
+        ),
+        as_of=as_of.isoformat(),
     )
     plan_input = None
     if plan is not None:
@@ -188,17 +272,28 @@ def build_inputs(
                     order=step.order,
                     action=step.action,
                     pool_key=str(step.pool_id) if step.pool_id else None,
-                    amount=float(step.amount) if step.amount is not None else None,
-                    lead_time_days=step.lead_time_days,
+                    # A step's amount is in its pool's currency (the reporting currency without a pool).
+                    amount=(
+                        float(
+                            to_reporting(
+                                step.amount, step.pool.currency if step.pool else company.reporting_currency, rates
+                            )
+                        )
+                        if step.amount is not None
+                        else None
+                    ),  # fmt: skip
+                    lead_time_days=step.lead_time_days,  # None: the pool's days to cash
                     cost_rate=float(step.cost_rate),
                     success_probability=float(step.success_probability),
                 )
-                for step in plan.steps.all()
+                for step in plan.steps.select_related("pool")
             ),
         )
     return DrillInputs(
         scenario=scenario_input,
-        channels=tuple(_channel_input(c, as_of, horizon, rates, pds) for c in channels),
+        channels=tuple(
+            _channel_input(c, as_of, horizon, rates, pds, company.domestic_notch_offset) for c in channels
+        ),
         pools=tuple(
             PoolInput(
                 key=str(p.pk),

@@ -31,6 +31,21 @@ class Company(models.Model):
         default=Decimal("0.99"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
+    credit_uncommitted_under_stress = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Count uncommitted lines (which the lender can cancel at will) as liquidity in deterministic drills under "
+            "market-wide stress. Off by default: the Basel Committee's stress convention gives them no credit."
+        ),
+    )
+    domestic_notch_offset = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MaxValueValidator(12)],
+        help_text=_(
+            "Notches a Chinese agency grade sits above the master (global) scale: AA domestic = BBB global at 6. "
+            "Default from BIS Working Paper 648 (6–7 notches on jointly rated firms)."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -67,6 +82,41 @@ class Membership(models.Model):
 
     def has_role(self, role: str) -> bool:
         return Role.rank(self.role) >= Role.rank(role)
+
+
+class Invitation(models.Model):
+    """An admin's offer of a seat in the company's treasury team; the user joins only by accepting it.
+
+    Nobody becomes a member of a company without saying yes: adding a member is inviting them.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "user"],
+                condition=Q(status="pending"),
+                name="invitation_one_pending_per_user_company",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} invited to {self.company} as {self.role} ({self.status})"
 
 
 class FxRate(TenantModel):
@@ -160,3 +210,18 @@ class Tombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} #{self.object_id} deleted {self.deleted_at}"
+
+
+class IdempotencyKey(TenantModel):
+    """A client's `Idempotency-Key` on a POST with an effect, and the response it got: a retry gets the same."""
+
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of the method, path and request body"))
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "key"], name="idempotencykey_unique_company_key")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -69,7 +69,7 @@ class ContingencyPlanSerializer(serializers.ModelSerializer):
 class ShockSerializer(serializers.ModelSerializer):
     class Meta:
         model = Shock
-        fields = ["target_type", "target", "action", "day", "reduce_by", "freeze_days"]
+        fields = ["target_type", "target", "action", "day", "reduce_by", "freeze_days", "notches"]
         extra_kwargs = {"reduce_by": {"min_value": 0, "max_value": 1}}
 
 

@@ -58,19 +58,26 @@ The rules (DESIGN.md "Drill semantics, exactly", plus the decisions below)
 =========================================================================
 Days t = 0 .. H-1. Liquidity = cash + headroom (limit - drawn, at least 0) of *open* channels, i.e. not shut
 (closed, called, matured) and not frozen; a channel that the plan draws as a backup line is contingency, not
-liquidity, and is drawn only by its plan step. Day-0 status: active and reduced lines are open, closed and matured
-ones shut, a frozen one stays frozen through the horizon (its end is unknown). Within each day, per path:
+liquidity, and is drawn only by its plan step. Day-0 status and recorded history: active and reduced lines are
+open, closed and matured ones shut; a frozen line reopens on ``frozen_until_day`` (the recorded freeze's end; None:
+frozen through the horizon); a line that has not started (``start_day`` > 0) gives no headroom and takes no draws
+before that day; under ``no_credit_uncommitted`` (deterministic drills under market-wide stress, unless the company's
+policy credits them: the BCBS convention) every uncommitted line is shut from day 0 — not a shock. Within each day,
+per path:
 
 1. Operating flow (x (1 + sigma eps) in Monte Carlo), minus discretionary outflows, minus every channel's
-   ``interest_due``, minus interest on the engine's own draws (annual_rate/365 on their balance at the start of
-   the day). A facility reaching ``maturity_day`` is shut with limit 0. Scheduled ``principal_due`` is paid
-   (capped at what is left of the existing draws) unless the line rolls over and is open; on non-revolving
-   types repaid principal also lowers the limit. A matured facility then repays everything still drawn, and
-   amounts demanded by lenders whose notice ends today are paid (what is drawn above the limit at that moment).
-   Repayments reduce the engine's own draws first. Scheduled interest is paid as scheduled even after a call
-   (conservative: no credit for interest saved by early repayment).
+   ``interest_due`` and ``fee_due`` (fees on the limit on the line's payment dates), minus interest on the engine's
+   own draws (annual_rate / 360 per calendar day for ACT/360 and 30/360, / 365 for ACT/365F, on their balance at the
+   start of the day). A facility reaching ``maturity_day`` is shut with limit 0. Scheduled ``principal_due`` (the
+   loan's own payment grid: start date plus whole periods) is paid (capped at what is left of the existing draws)
+   unless the line rolls over and is open; on non-revolving types repaid principal also lowers the limit. A
+   matured facility then repays everything still drawn, and amounts demanded by lenders whose notice ends today
+   are paid (what is drawn above the limit at that moment) — a demand recorded before the drill
+   (``demand_day``: what a recorded reduction or call left above the limit) too, whether or not the line rolls over.
+   Repayments reduce the engine's own draws first. Scheduled interest and fees are paid as scheduled even after a
+   call or a closure (conservative: no credit for interest or fees saved).
 2. Lender actions of the day, in this order: scenario shocks (input order), drawn Monte Carlo actions, own-rating
-   triggers (day 0 only), then utilisation triggers (all evaluated first, then applied in channel order).
+   triggers (day 0 only; the own downgrade stops at C — a downgrade is not a default), then utilisation triggers (all evaluated first, then applied in channel order).
    close: shut, no draws from today, what is drawn runs off on its schedule (and the engine's draws at maturity).
    freeze k: no draws and no rollover on days s .. s+k-1, reopens on s+k (no effect on a shut line).
    reduce r: limit x (1 - r); what is drawn above the new limit falls due on s + notice_days.
@@ -82,10 +89,11 @@ ones shut, a frozen one stays frozen through the horizon (its end is unknown). W
    Scenario shocks and drawn actions act whatever the line's state (a call on a closed line accelerates what is
    still drawn); a trigger fires at most once per path, and only on a line that is not shut. An ``on_shock`` plan
    activates on the first day any of these happens on the path (a scenario shock counts if it hits a channel).
-3. Plan steps whose lead time has elapsed deliver (activation day + lead time): capacity x (1 - haircut), capped
-   by what is left of the pool; a backup line draws on its channel (capped by its headroom) and delivers nothing
+3. Plan steps whose lead time has elapsed deliver (activation day + lead time; an omitted lead time is the pool's
+   days to cash): capacity x (1 - haircut), capped by what is left of the pool; a step on a backup-line pool (one
+   linked to a channel), whatever its action, draws on that channel (capped by its headroom) and delivers nothing
    if the channel is shut or frozen; ``cut_discretionary`` cancels, each day from then on, that day's discretionary
-   outflow up to its capacity. Cost = delivered x cost_rate is reported, not deducted from cash. Deterministic
+   outflow up to its capacity. Cost = delivered x cost_rate is paid out of what the step brings (cash receives delivered x (1 - cost_rate); conservative: a factoring discount or a fee is not free). Deterministic
    drills count a step as working when its success_probability is above 0; Monte Carlo draws it per path.
 4. If cash is below the buffer, draw on open channels' headroom, lowest annual_rate first (ties: input order),
    up to the buffer. (With buffer 0 draws happen only when cash is below 0.)

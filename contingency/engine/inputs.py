@@ -57,10 +57,24 @@ STEP_ACTIONS: tuple[str, ...] = (
 )
 #: Lender actions, in the order of their integer codes inside the engine.
 LENDER_ACTIONS: tuple[str, ...] = ("close", "freeze", "reduce", "call")
-TRIGGER_KINDS: tuple[str, ...] = ("own_rating_below", "utilisation_above")
-SHOCK_TARGETS: tuple[str, ...] = ("channel", "channel_type", "counterparty", "all", "all_platforms")
+TRIGGER_KINDS: tuple[str, ...] = (
+    "own_rating_below",
+    "utilisation_above",
+    "utilisation_below",
+    "any_overdue",
+    "borrowing_frequency",
+    "inflow_drop",
+)
+SHOCK_TARGETS: tuple[str, ...] = ("channel", "channel_type", "counterparty", "all", "all_platforms", "company")
+#: What a shock can do: the four lender actions to channels, a downgrade to the company.
+SHOCK_ACTIONS: tuple[str, ...] = (*("close", "freeze", "reduce", "call"), "downgrade")
 PLAN_TRIGGERS: tuple[str, ...] = ("on_shock", "below_threshold")
 DRILL_KINDS: tuple[str, ...] = ("deterministic", "monte_carlo")
+#: Day counts, and the days per year of the engine's daily interest on its own draws under each (30/360 accrues
+#: per calendar day on a 360-day year: conservative, a 31-day month costs 31/360).
+DAY_COUNT_BASIS: dict[str, int] = {"ACT/360": 360, "ACT/365F": 365, "30/360": 360}
+#: Master-scale rank of C: a downgrade stops there (D is a default, not a downgrade).
+RANK_C = 20
 
 #: Channel types whose repaid principal does *not* restore headroom (amortising / non-revolving facilities),
 #: used when ``ChannelInput.revolving`` is None.
@@ -126,12 +140,19 @@ def _known(data: Mapping[str, Any], cls: type) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class TriggerInput:
-    """A lender's risk-control rule on one channel.
+    """A lender's risk-control rule on one channel (DESIGN.md "Lender risk control"), checked in step 2 of each day.
 
-    ``own_rating_below``: fires on day 0 when the company's own downgrade (``ScenarioInput.own_downgrade_notches``)
-    takes its rank from ``<= rating_rank`` to ``> rating_rank`` (i.e. *becomes worse than* ``rating_rank``).
-    ``utilisation_above``: fires on the day drawn > ``level`` x limit has held for ``days`` consecutive days
-    (checked in step 2 of each day, before that day's draws; ``days`` None means 1).
+    ``own_rating_below``: fires on the first day the company's own rating is worse than ``rating_rank`` (master
+    scale; already worse on day 0: fires on day 0 — a breached clause lets the lender act at once); the rating moves
+    by ``own_downgrade_notches`` on day 0, by company downgrade shocks, by Monte Carlo migration and by the spiral
+    (an overdue sends it to C). ``utilisation_above`` / ``utilisation_below``: drawn above / below ``level`` x limit
+    at the start of the day for ``days`` consecutive days (None: 1; below counts only while the line is open).
+    ``any_overdue``: the company has had a shortfall (cash below 0 at the end of the day) on more than
+    ``grace_days`` consecutive days up to the day before — the cross-default that spreads one missed payment.
+    ``borrowing_frequency``: ``count`` or more days with a draw on the line within the last ``window_days`` days
+    (days t - window_days .. t - 1, recorded draws before the drill and the drill's own draws included).
+    ``inflow_drop``: operating inflows over the last ``days`` days (t - days .. t - 1) below ``level`` x their
+    forecast (only operating noise moves inflows, so it fires on Monte Carlo paths only).
     A trigger fires at most once per path and only on a line that is not shut (closed, called or matured).
     ``action`` is what the lender then does, with ``reduce_by`` (share of the limit, 0-1) or ``freeze_days``.
     """
@@ -143,23 +164,31 @@ class TriggerInput:
     days: int | None = None
     reduce_by: float | None = None
     freeze_days: int | None = None
+    count: int | None = None
+    window_days: int | None = None
+    grace_days: int | None = None
 
     def __post_init__(self) -> None:
         _choice(self.kind, TRIGGER_KINDS, "Trigger kind")
         _choice(self.action, LENDER_ACTIONS, "Trigger action")
-        object.__setattr__(self, "rating_rank", _opt_int(self.rating_rank))
+        for name in ("rating_rank", "days", "freeze_days", "count", "window_days", "grace_days"):
+            object.__setattr__(self, name, _opt_int(getattr(self, name)))
         object.__setattr__(self, "level", _opt_float(self.level))
-        object.__setattr__(self, "days", _opt_int(self.days))
         object.__setattr__(self, "reduce_by", _opt_float(self.reduce_by))
-        object.__setattr__(self, "freeze_days", _opt_int(self.freeze_days))
         if self.kind == "own_rating_below" and self.rating_rank is None:
             raise ValueError("An own-rating trigger needs the rating rank it watches.")
-        if self.kind == "utilisation_above":
+        if self.kind in ("utilisation_above", "utilisation_below", "inflow_drop"):
             if self.level is None:
-                raise ValueError("A utilisation trigger needs a utilisation level (e.g. 0.9).")
-            _finite(self.level, "Trigger utilisation level", low=0.0)
-            if self.days is not None and self.days < 1:
-                raise ValueError("A utilisation trigger's number of days must be at least 1.")
+                raise ValueError(f"A {self.kind} trigger needs its level (a share, e.g. 0.9).")
+            _finite(self.level, "Trigger level", low=0.0)
+        if self.days is not None and self.days < 1:
+            raise ValueError("A trigger's number of days must be at least 1.")
+        if self.kind == "inflow_drop" and self.days is None:
+            raise ValueError("An inflow trigger needs the window of days its inflows are summed over.")
+        if self.kind == "borrowing_frequency" and not (self.count and self.count >= 1 and self.window_days):
+            raise ValueError("A borrowing-frequency trigger needs a count and a window of at least one day.")
+        if self.grace_days is not None and self.grace_days < 0:
+            raise ValueError("Grace days cannot be negative.")
         _check_action_params(self.action, self.reduce_by, self.freeze_days, "Trigger")
 
     def to_dict(self) -> dict[str, Any]:
@@ -191,7 +220,15 @@ class ChannelInput:
     facility matures (None or >= horizon: not within the drill); from that day it is shut and everything still
     drawn falls due. ``revolving``: whether repaid principal restores headroom; None derives it from the type
     (term loans, bonds, shareholder loans and leasing do not). ``action_probability``: probability of a lender
-    action within the horizon for Monte Carlo drills; None derives it from ``counterparty_pd_1y`` and the type.
+    action *per year* for Monte Carlo drills (within a horizon of H days: ``1 - (1 - p) ** (H / 365)``); None derives
+    it from ``counterparty_pd_1y`` and the type. ``day_count`` prices the engine's own draws (annual_rate / 360 or
+    / 365 per calendar day). Recorded history: ``start_day`` — a line that has not started is no liquidity before
+    that day; ``frozen_until_day`` — a frozen line reopens on that day (None: frozen through the horizon);
+    ``demand_day`` — a lender's recorded demand (what a reduction or call left drawn above ``limit``) falls due on
+    that day, whether or not the line rolls over; ``fee_due`` — fees paid per day (fixed, like ``interest_due``);
+    ``recent_draw_days`` — the days (0 = the as-of date, -1 the day before, ...) with a recorded draw, for
+    borrowing-frequency triggers; ``counterparty_kind`` — the lender's kind (an ``all_platforms`` shock hits
+    every line of an online platform, whatever the line's type).
     """
 
     key: str
@@ -212,6 +249,13 @@ class ChannelInput:
     action_probability: float | None = None
     triggers: tuple[TriggerInput, ...] = ()
     revolving: bool | None = None
+    day_count: str = "ACT/365F"
+    start_day: int = 0
+    frozen_until_day: int | None = None
+    demand_day: int | None = None
+    fee_due: np.ndarray = field(default_factory=lambda: _array((), "fee_due"))
+    recent_draw_days: tuple[int, ...] = ()
+    counterparty_kind: str = ""
 
     def __post_init__(self) -> None:
         what = f"Channel {self.key!r}"
@@ -230,8 +274,18 @@ class ChannelInput:
         object.__setattr__(self, "maturity_day", _opt_int(self.maturity_day))
         object.__setattr__(self, "principal_due", _array(self.principal_due, f"{what} principal_due"))
         object.__setattr__(self, "interest_due", _array(self.interest_due, f"{what} interest_due"))
-        if np.any(self.principal_due < 0) or np.any(self.interest_due < 0):
+        object.__setattr__(self, "fee_due", _array(self.fee_due, f"{what} fee_due"))
+        if np.any(self.principal_due < 0) or np.any(self.interest_due < 0) or np.any(self.fee_due < 0):
             raise ValueError(f"{what}: amounts due must not be negative.")
+        _choice(self.day_count, tuple(DAY_COUNT_BASIS), f"{what} day count")
+        object.__setattr__(self, "start_day", int(self.start_day))
+        object.__setattr__(self, "frozen_until_day", _opt_int(self.frozen_until_day))
+        object.__setattr__(self, "demand_day", _opt_int(self.demand_day))
+        if self.start_day < 0 or (self.demand_day is not None and self.demand_day < 0):
+            raise ValueError(f"{what}: start and demand days cannot be negative.")
+        object.__setattr__(self, "recent_draw_days", tuple(sorted({int(d) for d in self.recent_draw_days})))
+        if any(d > 0 for d in self.recent_draw_days):
+            raise ValueError(f"{what}: recorded draws are on day 0 or before it.")
         object.__setattr__(
             self, "counterparty_pd_1y", _finite(self.counterparty_pd_1y, f"{what} counterparty PD", low=0, high=1)
         )
@@ -302,7 +356,8 @@ class StepInput:
     ``amount`` is the step's capacity (gross, before haircut); None takes the pool's amount (and, for
     ``cut_discretionary`` without a pool, means "all discretionary outflows"). ``lead_time_days`` None takes the
     pool's ``days_to_cash`` (0 without a pool); ``haircut`` None takes the pool's haircut (0 without a pool).
-    ``cost_rate`` prices what the step delivers (reported as contingency cost, not deducted from cash).
+    ``cost_rate`` prices what the step delivers: the cost is reported and paid out of it (cash receives
+    delivered x (1 - cost_rate)).
     ``success_probability`` is used by Monte Carlo drills; deterministic drills count a step as working when
     it is above 0.
     """
@@ -377,11 +432,13 @@ class PlanInput:
 
 @dataclass(frozen=True)
 class ShockInput:
-    """A lender action the scenario imposes on day ``day``.
+    """A lender action the scenario imposes on day ``day``, or a downgrade of the company's own rating.
 
     ``target_type``/``target``: a channel key, a channel type, a counterparty key, ``all`` or ``all_platforms``
     (target ignored for the last two). ``action``: close, freeze (``freeze_days``), reduce (``reduce_by``, share
-    of the limit 0-1) or call.
+    of the limit 0-1) or call. ``target_type`` ``company`` with ``action`` ``downgrade`` moves the company's own
+    rating ``notches`` worse on that day (stopping at C), before that day's rating triggers are checked; it hits
+    no channel and does not by itself activate an ``on_shock`` plan (the lender actions it fires do).
     """
 
     target_type: str
@@ -390,22 +447,34 @@ class ShockInput:
     target: str = ""
     reduce_by: float | None = None
     freeze_days: int | None = None
+    notches: int | None = None
 
     def __post_init__(self) -> None:
         _choice(self.target_type, SHOCK_TARGETS, "Shock target type")
-        _choice(self.action, LENDER_ACTIONS, "Shock action")
+        _choice(self.action, SHOCK_ACTIONS, "Shock action")
+        if (self.target_type == "company") != (self.action == "downgrade"):
+            raise ValueError("Only the company is downgraded, and a company shock is a downgrade.")
         object.__setattr__(self, "day", int(self.day))
         if self.day < 0:
             raise ValueError("A shock's day cannot be negative.")
         object.__setattr__(self, "reduce_by", _opt_float(self.reduce_by))
         object.__setattr__(self, "freeze_days", _opt_int(self.freeze_days))
+        object.__setattr__(self, "notches", _opt_int(self.notches))
+        if self.action == "downgrade" and not (self.notches and self.notches >= 1):
+            raise ValueError("A downgrade needs at least one notch.")
         _check_action_params(self.action, self.reduce_by, self.freeze_days, "Shock")
 
+    @property
+    def is_downgrade(self) -> bool:
+        return self.action == "downgrade"
+
     def matches(self, channel: ChannelInput) -> bool:
+        if self.target_type == "company":
+            return False
         if self.target_type == "all":
             return True
-        if self.target_type == "all_platforms":
-            return channel.channel_type in PLATFORM_TYPES
+        if self.target_type == "all_platforms":  # an online platform's line, whatever its type
+            return channel.channel_type in PLATFORM_TYPES or channel.counterparty_kind == "platform"
         if self.target_type == "channel":
             return channel.key == self.target
         if self.target_type == "channel_type":
@@ -433,8 +502,14 @@ class ScenarioInput:
     ``hazard_multiplier`` scales action intensities; ``operating_volatility`` (>= 0) multiplies each path's daily
     operating flow by (1 + volatility x N(0,1)). ``mc_action_kind`` / ``mc_action_day`` force the kind / day of
     every Monte Carlo lender action; ``mc_reduce_by`` / ``mc_freeze_days`` parameterise drawn reductions and
-    freezes. ``policy_horizon_days`` (P, the company's survival horizon; None = the drill's horizon): the policy is
-    judged on days 0 .. min(horizon, P) - 1, and a drill shorter than P does not test it (verdict ``not_tested``).
+    freezes. ``no_credit_uncommitted``: every uncommitted line counts for nothing (treated as cancelled on day 0: no
+    headroom, no rollover; not a shock) — the BCBS stress convention the snapshot applies to deterministic drills
+    under market-wide stress. ``as_of``: the calendar date of day 0 (ISO), for the record only.
+    ``operating_inflows``: the forecast gross inflows per day (>= 0, part of ``operating_flows``), which
+    ``inflow_drop`` triggers compare realised inflows with. ``rating_migration``: Monte Carlo paths migrate the
+    company's own rating along the one-year transition matrix of :mod:`.randomness` (when the rating is known).
+    ``policy_horizon_days`` (P, the company's survival horizon; None = the drill's horizon): the policy is judged on
+    days 0 .. min(horizon, P) - 1, and a drill shorter than P does not test it (verdict ``not_tested``).
     """
 
     horizon_days: int
@@ -457,10 +532,15 @@ class ScenarioInput:
     mc_action_day: int | None = None
     mc_reduce_by: float = 0.5
     mc_freeze_days: int = 30
+    no_credit_uncommitted: bool = False
+    as_of: str | None = None
     policy_horizon_days: int | None = None
+    operating_inflows: np.ndarray = field(default_factory=lambda: _array((), "operating_inflows"))
+    rating_migration: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "horizon_days", int(self.horizon_days))
+        object.__setattr__(self, "no_credit_uncommitted", bool(self.no_credit_uncommitted))
         object.__setattr__(self, "policy_horizon_days", _opt_int(self.policy_horizon_days))
         if self.policy_horizon_days is not None and self.policy_horizon_days < 1:
             raise ValueError("The policy horizon must be at least one day.")
@@ -480,6 +560,13 @@ class ScenarioInput:
         if np.any(disc < 0):
             raise ValueError("Discretionary outflows are amounts paid out and must not be negative.")
         object.__setattr__(self, "discretionary_outflows", disc)
+        inflows = _array(self.operating_inflows, "Operating inflows")
+        if inflows.size == 0:
+            inflows = _array(np.zeros(horizon), "Operating inflows")
+        if inflows.size != horizon or np.any(inflows < 0):
+            raise ValueError(f"Operating inflows are {horizon} amounts received, none negative.")
+        object.__setattr__(self, "operating_inflows", inflows)
+        object.__setattr__(self, "rating_migration", bool(self.rating_migration))
         object.__setattr__(self, "min_cash_buffer", _finite(self.min_cash_buffer, "Minimum cash buffer", low=0.0))
         shocks = tuple(s if isinstance(s, ShockInput) else ShockInput.from_dict(s) for s in self.shocks)
         object.__setattr__(self, "shocks", shocks)
@@ -552,7 +639,7 @@ class DrillInputs:
         if len(set(keys)) != len(keys):
             raise ValueError("Two channels have the same key.")
         for channel in self.channels:
-            for name in ("principal_due", "interest_due"):
+            for name in ("principal_due", "interest_due", "fee_due"):
                 size = getattr(channel, name).size
                 if size not in (0, horizon):
                     raise ValueError(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .inputs import LENDER_ACTIONS, DrillInputs
+from .inputs import DAY_COUNT_BASIS, LENDER_ACTIONS, DrillInputs
 from .randomness import NEVER
 
 CLOSE, FREEZE, REDUCE, CALL = (LENDER_ACTIONS.index(a) for a in ("close", "freeze", "reduce", "call"))
@@ -21,22 +21,43 @@ HALF_CENT = 0.005
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """A lender action to apply: ``cols`` are channel positions in cheapest-first order."""
+    """A lender action to apply: ``cols`` are channel positions in cheapest-first order, ``sources`` the
+    :class:`Source` of each (for the report of what the lenders did)."""
 
     cols: np.ndarray
     code: int
     reduce_by: float
     freeze_days: int
+    sources: np.ndarray
 
 
 @dataclass(frozen=True)
-class UtilisationTrigger:
+class TriggerSpec:
+    """A lender's trigger on the line at cheapest-first position ``col`` (see :class:`.inputs.TriggerInput`)."""
+
+    kind: str
     col: int
-    level: float
-    days: int
     code: int
     reduce_by: float
     freeze_days: int
+    source: int
+    rank: int = 0  # own_rating_below: fires when the company's rank is above (worse than) this
+    level: float = 0.0
+    days: int = 1
+    count: int = 0
+    window: int = 1
+    grace: int = 0
+    recorded: tuple[int, ...] = ()  # borrowing_frequency: days (<= 0) of the line's recorded draws
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who acted: a scenario shock on one channel, a trigger, or a drawn (random) lender action on a channel."""
+
+    source: str  # shock, trigger, random
+    channel_index: int  # input order
+    kind: str  # the shock's target type, the trigger's kind, or "random"
+    action: str  # close, freeze, reduce, call (random: drawn per path)
 
 
 @dataclass(frozen=True)
@@ -68,18 +89,23 @@ class Model:
     scf: np.ndarray
     reserved: np.ndarray
     shut0: np.ndarray
-    frozen_until0: np.ndarray
+    frozen_until0: np.ndarray  # first day a line is open: not started or frozen before it (NEVER: not in the horizon)
+    demand0: np.ndarray  # day a recorded lender demand falls due (NEVER: none)
     opening_cash: float
     buffer: float
     flows: np.ndarray
     disc: np.ndarray
-    interest_total: np.ndarray
+    interest_total: np.ndarray  # scheduled interest and fees of every channel, per day
     volatility: float
     principal_by_day: tuple[tuple[tuple[int, float], ...], ...]
     maturing_by_day: dict[int, np.ndarray]
     shocks_by_day: dict[int, tuple[ActionSpec, ...]]
-    own_triggers: tuple[ActionSpec, ...]
-    util_triggers: tuple[UtilisationTrigger, ...]
+    triggers: tuple[TriggerSpec, ...]
+    sources: tuple[Source, ...]
+    random_base: int  # source id of channel (input index) i's drawn actions: random_base + i
+    own_rank0: int  # the company's own rating rank on day 0 (-1: unknown, rating triggers never fire)
+    rating_events: dict[int, int]  # day -> notches of downgrade (day-0 downgrade and company shocks)
+    inflows: np.ndarray  # forecast operating inflows per day
     plan_trigger: int
     threshold: float
     steps: tuple[StepSpec, ...]
@@ -90,6 +116,14 @@ class Model:
     @property
     def n_channels(self) -> int:
         return len(self.keys)
+
+
+def opening_day(channel) -> int:
+    """The first day a line can be drawn: its start day, or the end of a recorded freeze (NEVER: frozen for good)."""
+    frozen = 0
+    if channel.status == "frozen":
+        frozen = NEVER if channel.frozen_until_day is None else max(channel.frozen_until_day, 0)
+    return max(channel.start_day, frozen)
 
 
 def _action(code: int, reduce_by: float | None, freeze_days: int | None) -> tuple[int, float, int]:
@@ -115,7 +149,7 @@ def prepare(inputs: DrillInputs) -> Model:
     for step in steps_in_order:
         pool = inputs.pool(step.pool_key) if step.pool_key is not None else None
         channel_pos = -1
-        if step.action == "draw_backup_line" and pool is not None and pool.channel_key is not None:
+        if pool is not None and pool.channel_key is not None:  # a backup line, whatever the step's action
             channel_pos = int(position[keys.index(pool.channel_key)])
             reserved[channel_pos] = True
         capacity = step.amount if step.amount is not None else (pool.amount if pool is not None else np.inf)
@@ -149,35 +183,47 @@ def prepare(inputs: DrillInputs) -> Model:
     for channel in channels:  # input order, so the reference loop can sum the same way
         if channel.interest_due.size:
             interest_total = interest_total + channel.interest_due
+        if channel.fee_due.size:
+            interest_total = interest_total + channel.fee_due
 
+    sources: list[Source] = []
     shocks: dict[int, list[ActionSpec]] = {}
+    rating_events: dict[int, int] = {}
+    if scenario.own_downgrade_notches:
+        rating_events[0] = scenario.own_downgrade_notches
     for shock in scenario.shocks:
         if shock.day >= horizon:
             continue
-        cols = np.sort(position[[i for i, c in enumerate(channels) if shock.matches(c)]].astype(np.int64))
-        if cols.size == 0:
+        if shock.is_downgrade:
+            rating_events[shock.day] = rating_events.get(shock.day, 0) + int(shock.notches or 0)
             continue
+        hit = sorted((int(position[i]), i) for i, c in enumerate(channels) if shock.matches(c))
+        if not hit:
+            continue
+        cols = np.array([col for col, _ in hit], dtype=np.int64)
+        ids = np.arange(len(sources), len(sources) + len(hit), dtype=np.int64)
+        sources += [Source("shock", i, shock.target_type, shock.action) for _, i in hit]
         code, reduce_by, freeze_days = _action(LENDER_ACTIONS.index(shock.action), shock.reduce_by, shock.freeze_days)
-        shocks.setdefault(shock.day, []).append(ActionSpec(cols, code, reduce_by, freeze_days))
+        shocks.setdefault(shock.day, []).append(ActionSpec(cols, code, reduce_by, freeze_days, ids))
 
-    own_triggers: list[ActionSpec] = []
-    util_triggers: list[UtilisationTrigger] = []
-    old_rank = scenario.own_rating_rank
-    new_rank = None if old_rank is None else old_rank + scenario.own_downgrade_notches
+    triggers: list[TriggerSpec] = []
     for i, channel in enumerate(channels):
         for trigger in channel.triggers:
             code, reduce_by, freeze_days = _action(
                 LENDER_ACTIONS.index(trigger.action), trigger.reduce_by, trigger.freeze_days
             )
-            if trigger.kind == "own_rating_below":
-                assert trigger.rating_rank is not None
-                if old_rank is not None and new_rank is not None and old_rank <= trigger.rating_rank < new_rank:
-                    own_triggers.append(ActionSpec(np.array([position[i]]), code, reduce_by, freeze_days))
-            else:
-                assert trigger.level is not None
-                util_triggers.append(
-                    UtilisationTrigger(int(position[i]), trigger.level, trigger.days or 1, code, reduce_by, freeze_days)
-                )
+            triggers.append(
+                TriggerSpec(
+                    kind=trigger.kind, col=int(position[i]), code=code, reduce_by=reduce_by, freeze_days=freeze_days,
+                    source=len(sources), rank=trigger.rating_rank if trigger.rating_rank is not None else 0,
+                    level=trigger.level or 0.0, days=trigger.days or 1, count=trigger.count or 0,
+                    window=trigger.window_days or 1, grace=trigger.grace_days or 0,
+                    recorded=channel.recent_draw_days,
+                )  # fmt: skip
+            )
+            sources.append(Source("trigger", i, trigger.kind, trigger.action))
+    random_base = len(sources)  # drawn actions (Monte Carlo; the forced closures of the channel-impact reruns)
+    sources += [Source("random", i, "random", "") for i in range(n)]
 
     plan = inputs.plan
     plan_trigger = PLAN_NONE
@@ -190,15 +236,22 @@ def prepare(inputs: DrillInputs) -> Model:
         perm=perm,
         limit0=np.array([c.limit for c in ordered]),
         drawn0=np.array([c.drawn for c in ordered]),
-        rate_day=np.array([c.annual_rate / 365.0 for c in ordered]),
+        rate_day=np.array([c.annual_rate / DAY_COUNT_BASIS[c.day_count] for c in ordered]),
         rolls=np.array([c.rolls_over for c in ordered], dtype=bool),
         revolving=np.array([c.is_revolving for c in ordered], dtype=bool),
         notice=np.array([c.notice_days for c in ordered], dtype=np.int64),
         maturity=maturity,
         scf=np.array([c.channel_type == "supply_chain_finance" for c in ordered], dtype=bool),
         reserved=reserved,
-        shut0=np.array([c.status in ("closed", "matured") for c in ordered], dtype=bool),
-        frozen_until0=np.array([NEVER if c.status == "frozen" else 0 for c in ordered], dtype=np.int64),
+        shut0=np.array(
+            [
+                c.status in ("closed", "matured") or (scenario.no_credit_uncommitted and not c.committed)
+                for c in ordered
+            ],
+            dtype=bool,
+        ),
+        frozen_until0=np.array([opening_day(c) for c in ordered], dtype=np.int64),
+        demand0=np.array([NEVER if c.demand_day is None else c.demand_day for c in ordered], dtype=np.int64),
         opening_cash=scenario.opening_cash,
         buffer=scenario.min_cash_buffer,
         flows=scenario.operating_flows,
@@ -208,8 +261,12 @@ def prepare(inputs: DrillInputs) -> Model:
         principal_by_day=tuple(tuple(day) for day in principal_by_day),
         maturing_by_day={day: np.array(cols, dtype=np.int64) for day, cols in maturing.items()},
         shocks_by_day={day: tuple(specs) for day, specs in shocks.items()},
-        own_triggers=tuple(own_triggers),
-        util_triggers=tuple(util_triggers),
+        triggers=tuple(triggers),
+        sources=tuple(sources),
+        random_base=random_base,
+        own_rank0=-1 if scenario.own_rating_rank is None else int(scenario.own_rating_rank),
+        rating_events=rating_events,
+        inflows=scenario.operating_inflows,
         plan_trigger=plan_trigger,
         threshold=plan.threshold if plan is not None else 0.0,
         steps=tuple(step_specs),

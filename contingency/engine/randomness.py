@@ -8,8 +8,8 @@ The model (documented defaults a company can live with; change them here, in one
 ------------------------------------------------------------------------------------------
 *Probability of a lender action within the horizon* for channel c:
 
-* with ``action_probability`` p0 given: ``p = 1 - (1 - p0) ** s`` where ``s = hazard_multiplier x (1 + market_stress)``
-  (so p0 = 0 stays 0 and p0 = 1 stays 1);
+* with ``action_probability`` p0 (a chance *per year*) given: ``p = 1 - (1 - p0) ** (s x H/365)`` where
+  ``s = hazard_multiplier x (1 + market_stress)`` (so p0 = 0 stays 0 and p0 = 1 stays 1);
 * otherwise from an annual intensity ``lambda = (BASE_ANNUAL_ACTION_RATE[type] + PD_MULTIPLIER[type] x pd_1y) x
   (UNCOMMITTED_FACTOR if not committed else 1)``, and ``p = 1 - exp(-lambda x H/365 x s)``. Platforms act far more
   readily than committed bank lines: a platform's policy changes and model false positives (the base rate) and its
@@ -31,7 +31,14 @@ At most one drawn action per channel and path.
 function touches the per-path numbers, so blocks give bit-identical results on any IEEE-754 machine.
 
 *Seeding*: block b of a run with seed s uses ``np.random.default_rng(np.random.SeedSequence([s, b]))`` and draws,
-in this order: M (P), e (P x C), day u (P x C), kind u (P x C), step u (P x S), then eps (H x P) when sigma > 0.
+in this order: M (P), e (P x C), day u (P x C), kind u (P x C), step u (P x S), then eps (H x P) when sigma > 0,
+then, when the company's own rating is known and migrates, its e (P), day u (P) and notch u (P).
+
+*Own rating migration*: within the horizon the company is downgraded with probability ``1 - (1 - p) ** (s x H/365)``
+where p is the one-year downgrade rate of its letter in :data:`TRANSITION_MATRIX` and s the stress scale above; tied
+to the same market factor (``sqrt(rho) M + sqrt(1 - rho) e < Phi^-1(p_H)``), so that stress makes downgrades both
+likelier and clustered with the lenders' actions. The day is uniform over the horizon; the notches follow the matrix's
+letter moves (three notches a letter, capped at C).
 """
 
 from __future__ import annotations
@@ -79,6 +86,25 @@ ACTION_KIND_WEIGHTS: dict[str, tuple[float, float, float, float]] = {
     "leasing": (0.50, 0.10, 0.20, 0.20),
     "other": (0.30, 0.20, 0.30, 0.20),
 }
+#: One-year corporate rating transitions (%), S&P Global Ratings, "2021 Annual Global Corporate Default And Rating
+#: Transition Study" (April 2022), global corporate average one-year transition rates 1981-2021, rows from and
+#: columns to AAA, AA, A, BBB, BB, B, CCC/C, D, NR (withdrawn). Used for the Monte Carlo migration of the company's
+#: own rating: the NR column is dropped and the row renormalised; a move to D counts as a move to C (a downgrade
+#: stops at C — a default is the drill's own shortfall, not a rating). Values as transcribed (rounded to 0.01 %).
+TRANSITION_LETTERS: tuple[str, ...] = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC/C")
+TRANSITION_MATRIX: tuple[tuple[float, ...], ...] = (
+    (87.05, 9.03, 0.53, 0.05, 0.08, 0.03, 0.05, 0.00, 3.17),
+    (0.49, 87.26, 7.67, 0.46, 0.05, 0.06, 0.02, 0.02, 3.98),
+    (0.03, 1.58, 88.62, 5.03, 0.26, 0.11, 0.02, 0.05, 4.30),
+    (0.00, 0.09, 3.25, 86.56, 3.43, 0.42, 0.09, 0.15, 6.01),
+    (0.01, 0.02, 0.10, 4.54, 77.81, 6.71, 0.53, 0.57, 9.71),
+    (0.00, 0.02, 0.06, 0.15, 4.77, 74.11, 4.53, 3.08, 13.27),
+    (0.00, 0.00, 0.09, 0.15, 0.45, 13.03, 43.49, 26.52, 16.27),
+)
+#: Master-scale rank of the middle notch of each letter (AAA 0, AA 2, A 5, BBB 8, BB 11, B 14, CCC 17) and of C.
+_LETTER_RANK: tuple[int, ...] = (0, 2, 5, 8, 11, 14, 17)
+_RANK_C = 20
+
 RHO_CALM: float = 0.10
 RHO_MAX: float = 0.60
 #: Day index meaning "never" (beyond any horizon).
@@ -94,16 +120,51 @@ def action_probability(channel: ChannelInput, inputs: DrillInputs) -> float:
     """Probability that the channel's lender acts within the horizon, after the scenario's scaling."""
     scale = stress_scale(inputs)
     if channel.action_probability is not None:
-        base = channel.action_probability
+        base = channel.action_probability  # per year
         if base >= 1.0:
             return 1.0 if scale > 0 else 0.0
-        return 1.0 - (1.0 - base) ** scale
+        return 1.0 - (1.0 - base) ** (scale * inputs.scenario.horizon_days / 365.0)
     intensity = BASE_ANNUAL_ACTION_RATE[channel.channel_type] + PD_MULTIPLIER[channel.channel_type] * (
         channel.counterparty_pd_1y
     )
     if not channel.committed:
         intensity *= UNCOMMITTED_FACTOR
     return 1.0 - math.exp(-intensity * inputs.scenario.horizon_days / 365.0 * scale)
+
+
+def letter_of(rank: int) -> int:
+    """Row of :data:`TRANSITION_MATRIX` for a master-scale rank (AA+, AA and AA- read the AA row; CCC+ ... C CCC/C)."""
+    bounds = (0, 3, 6, 9, 12, 15)  # the last rank of AAA, AA, A, BBB, BB, B
+    return next((row for row, last in enumerate(bounds) if rank <= last), len(bounds))
+
+
+def downgrade_distribution(rank: int) -> tuple[float, np.ndarray]:
+    """One-year probability that a company rated ``rank`` is downgraded, and the notches of the downgrade given one
+    (a distribution over 1 .. C - rank): the letter moves of the matrix, three notches a letter, capped at C."""
+    row = letter_of(rank)
+    rates = np.array(TRANSITION_MATRIX[row][:-1], dtype=np.float64)  # NR dropped
+    rates = rates / rates.sum()
+    worse = rates[row + 1 :]  # to worse letters, then D
+    room = _RANK_C - rank
+    notches = np.zeros(max(room, 0) + 1)
+    for k, share in enumerate(worse, start=1):
+        target = _LETTER_RANK[row + k] + (rank - _LETTER_RANK[row]) if row + k < len(_LETTER_RANK) else _RANK_C
+        notches[min(max(target - rank, 1), room)] += share
+    total = float(notches.sum())
+    if room <= 0 or total <= 0:
+        return 0.0, notches
+    return total, notches / total
+
+
+def rating_downgrade_probability(inputs: DrillInputs) -> float:
+    """Probability of a downgrade of the company's own rating within the horizon, after the scenario's scaling."""
+    rank = inputs.scenario.own_rating_rank
+    if rank is None:
+        return 0.0
+    p_year, _ = downgrade_distribution(rank)
+    if p_year >= 1.0:
+        return 1.0
+    return 1.0 - (1.0 - p_year) ** (stress_scale(inputs) * inputs.scenario.horizon_days / 365.0)
 
 
 def factor_loading(market_stress: float) -> float:
@@ -127,6 +188,8 @@ class Draws:
     index into ``LENDER_ACTIONS``; ``step_ok`` (P x S, bool); ``flow_noise`` (H x P, day-major) or None.
     ``events_activate_plan``: whether these actions activate an ``on_shock`` plan (False only for the forced
     closures of :func:`~.impact.channel_impact`, which measure a channel's weight, not the plan's reaction).
+    ``rating_day`` / ``rating_notches`` (P): the day the company's own rating migrates (NEVER: not in the horizon)
+    and by how many notches; None when the rating does not migrate (deterministic drills).
     """
 
     event_day: np.ndarray
@@ -134,6 +197,8 @@ class Draws:
     step_ok: np.ndarray
     flow_noise: np.ndarray | None
     events_activate_plan: bool = True
+    rating_day: np.ndarray | None = None
+    rating_notches: np.ndarray | None = None
 
     @property
     def n_paths(self) -> int:
@@ -192,4 +257,20 @@ def draw_block(inputs: DrillInputs, block_index: int, n_paths: int) -> Draws:
             kind[:, j] = np.minimum(np.searchsorted(cumulative, kind_u[:, j], side="right"), 3)
     success = np.array([s.success_probability for s in steps], dtype=np.float64)
     step_ok = step_u < success[None, :]
-    return Draws(event_day=event_day, event_kind=kind, step_ok=step_ok, flow_noise=noise)
+    rating_day = rating_notches = None
+    if scenario.rating_migration and scenario.own_rating_rank is not None:
+        # Drawn after everything else, so that the other draws of a block stay what they were.
+        rating_e = rng.standard_normal(n_paths)
+        rating_day_u = rng.random(n_paths)
+        rating_notch_u = rng.random(n_paths)
+        latent_rating = math.sqrt(rho) * market + math.sqrt(1.0 - rho) * rating_e
+        downgraded = latent_rating < _threshold(rating_downgrade_probability(inputs))
+        rating_day = np.where(
+            downgraded, np.minimum(np.floor(rating_day_u * horizon).astype(np.int64), horizon - 1), NEVER
+        )
+        _, notches = downgrade_distribution(scenario.own_rating_rank)
+        cumulative = np.cumsum(notches)
+        cumulative = cumulative / cumulative[-1] if cumulative.size and cumulative[-1] > 0 else cumulative
+        rating_notches = np.minimum(np.searchsorted(cumulative, rating_notch_u, side="right"), max(notches.size - 1, 0))
+    return Draws(event_day=event_day, event_kind=kind, step_ok=step_ok, flow_noise=noise, rating_day=rating_day,
+                 rating_notches=rating_notches)  # fmt: skip

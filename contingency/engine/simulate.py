@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .inputs import RANK_C
 from .model import (
     CALL,
     CLOSE,
@@ -35,7 +36,9 @@ class PathOutcomes:
     without the plan's deliveries (liquidity - contingency delivered so far) is below the buffer, -1 for none.
     ``closing_step``: position (in plan order) of the step that closes the gap, -1 for none.
     ``activation_day``: day the plan activated, -1 for never. ``liquidity``: H x P, cash + open headroom at the
-    end of each day.
+    end of each day. ``own_rank``: H x P, the company's own rating rank at the end of each day (-1: unknown).
+    ``action_day`` / ``action_lost``: S x P, per source of lender actions (:attr:`.model.Model.sources`), the first
+    day it acted on the path (NEVER: never) and the liquidity it cost there (headroom lost plus what it demanded).
     ``breach_day``: first day in the policy window (days 0 .. ``policy_days`` - 1) whose end-of-day cash is below the
     buffer - 0.005, -1 for none. ``buffer_margin``: the lowest end-of-day cash minus the buffer over that window
     (>= -0.005 means the buffer is kept); the extra-liquidity search reads it.
@@ -54,6 +57,9 @@ class PathOutcomes:
     liquidity: np.ndarray
     breach_day: np.ndarray
     buffer_margin: np.ndarray
+    own_rank: np.ndarray
+    action_day: np.ndarray
+    action_lost: np.ndarray
 
 
 def _group(flat_lists: list[np.ndarray]) -> np.ndarray:
@@ -138,12 +144,37 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
     step_ok = np.ascontiguousarray(draws.step_ok.T)
     noise = draws.flow_noise
 
-    util = model.util_triggers
-    util_cols = np.array([u.col for u in util], dtype=np.int64)
-    util_level = np.array([u.level for u in util], dtype=np.float64)[:, None]
-    util_days = np.array([u.days for u in util], dtype=np.int32)[:, None]
-    util_count = np.zeros((len(util), n_paths), dtype=np.int32)
-    util_fired = np.zeros((len(util), n_paths), dtype=bool)
+    # Lenders' risk control: each trigger's state per path, the company's own rating, overdue days, draw and
+    # inflow windows, and the record of every lender action (first day and liquidity lost, per source).
+    trig = model.triggers
+    trig_fired = np.zeros((len(trig), n_paths), dtype=bool)
+    streak = {i: np.zeros(n_paths, dtype=np.int32) for i, tr in enumerate(trig) if tr.kind.startswith("utilisation")}
+    draw_ring = {i: np.zeros((tr.window, n_paths), dtype=np.int32) for i, tr in enumerate(trig)
+                 if tr.kind == "borrowing_frequency"}  # fmt: skip
+    draw_count = {i: np.zeros(n_paths, dtype=np.int32) for i in draw_ring}
+    for i in draw_ring:  # recorded draws before day 0 inside the window (day d sits in slot d mod window)
+        for d in trig[i].recorded:
+            if -trig[i].window <= d < 0:
+                draw_ring[i][d % trig[i].window] += 1
+                draw_count[i] += 1
+    inflow_ring = {i: np.zeros((tr.days, n_paths)) for i, tr in enumerate(trig) if tr.kind == "inflow_drop"}
+    inflow_sum = {i: np.zeros(n_paths) for i in inflow_ring}
+    forecast_cum = np.concatenate(([0.0], np.cumsum(model.inflows)))
+    freq_cols = sorted({trig[i].col for i in draw_ring})
+    drew = np.zeros((n_ch, n_paths), dtype=bool)  # a draw on the line today (borrowing-frequency triggers)
+    drew_f = drew.reshape(-1)
+    for i in draw_ring:
+        if 0 in trig[i].recorded:
+            drew[trig[i].col] = True  # a draw recorded on the as-of date counts as one of day 0
+    overdue = np.zeros(n_paths, dtype=np.int32)  # consecutive days with a shortfall, up to yesterday
+    spiralled = np.zeros(n_paths, dtype=bool)
+    own_rank = np.full(n_paths, model.own_rank0, dtype=np.int64)
+    rating_known = model.own_rank0 >= 0
+    rank_by_day = np.full((horizon, n_paths), model.own_rank0, dtype=np.int16)
+    n_src = len(model.sources)
+    act_day = np.full((n_src, n_paths), NEVER, dtype=np.int64)
+    act_lost = np.zeros((n_src, n_paths))
+    random_source = model.random_base + model.perm  # cheapest-first position -> source of its drawn actions
 
     demand_reg: dict[int, list[np.ndarray]] = {}
     reopen_reg: dict[int, list[np.ndarray]] = {}
@@ -231,12 +262,17 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
         drawable_f[flat] = 0.0
         set_avail(flat, None)
 
-    def apply(flat: np.ndarray, code: int | np.ndarray, reduce_by: float, freeze_days: int, day: int) -> None:
-        """Lender actions on distinct cells; ``code`` is one action or one per cell (the day's drawn actions)."""
+    def apply(
+        flat: np.ndarray, code: int | np.ndarray, reduce_by: float, freeze_days: int, day: int, src: np.ndarray
+    ) -> None:
+        """Lender actions on distinct cells; ``code`` is one action or one per cell (the day's drawn actions);
+        ``src`` the source of each cell's action, whose first day and the liquidity it cost are recorded: the
+        headroom lost plus what the action makes fall due (at once or after the notice)."""
         if flat.size == 0:
             return
         codes = np.full(flat.size, code, dtype=np.int8) if np.isscalar(code) else np.asarray(code)
         cols = flat // n_paths
+        headroom_before, drawn_before = avail_f[flat].copy(), drawn_f[flat].copy()
         is_close, is_call, is_reduce = codes == CLOSE, codes == CALL, codes == REDUCE
         is_freeze = (codes == FREEZE) & ~shut_f[flat]  # a shut line cannot be frozen
         closing, calling, freezing, reducing = flat[is_close | is_call], flat[is_call], flat[is_freeze], flat[is_reduce]
@@ -269,6 +305,10 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
         later = ~at_once & (is_call | owed)
         if later.any():
             register(flat[later], day + notice[cols[later]])
+        rows = flat % n_paths
+        demanded = np.where(whole | is_call, drawn_before, np.where(owed, excess, 0.0))
+        np.minimum.at(act_day, (src, rows), day)
+        np.add.at(act_lost, (src, rows), headroom_before - avail_f[flat] + demanded)
 
     def activate(paths_hit: np.ndarray, day: int) -> np.ndarray:
         """Activate the plan on these paths (bool mask) if not yet active; returns the newly activated mask."""
@@ -314,19 +354,27 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
                     drawn[c] += x
                     drawn_new[c] += x  # a reserved line: never drawable by step 4, so avail stays 0
                     engine_interest[:] += rate_day[c] * x
+                    drew[c] |= x > 0
                 elif step.pool >= 0:
                     gross = np.where(due, np.minimum(step.capacity, pool_left[step.pool]), 0.0)
                     pool_left[step.pool] -= gross
                     x = gross * (1.0 - step.haircut)
                 else:
                     x = np.where(due, net, 0.0)
-            np.add(cash, x, out=cash)
             np.add(used, x, out=used)
             np.add(cost, x * step.cost_rate, out=cost)
+            x = x * (1.0 - step.cost_rate) if step.cost_rate else x  # the step's cost is paid out of what it brings
+            np.add(cash, x, out=cash)
             without_tail[: k + 1] += x
             got = x if got is None else got + x
             flags["delivered"] = True
         return got
+
+    # Recorded history: lines that open later (not started yet, or a recorded freeze ends) and recorded demands.
+    for c in np.flatnonzero((model.frozen_until0 > 0) & (model.frozen_until0 < horizon)).tolist():
+        reopen_reg.setdefault(int(model.frozen_until0[c]), []).append(c * n_paths + rows_all)
+    for c in np.flatnonzero(model.demand0 < horizon).tolist():
+        register(c * n_paths + rows_all, np.full(n_paths, model.demand0[c], dtype=np.int64))
 
     plan_trigger = model.plan_trigger
     for t in range(horizon if until is None else min(until, horizon)):
@@ -380,47 +428,83 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
         shocked = np.zeros(n_paths, dtype=bool) if plan_trigger == PLAN_ON_SHOCK else None
         for spec in model.shocks_by_day.get(t, ()):
             apply((spec.cols[:, None] * n_paths + rows_all[None, :]).reshape(-1), spec.code, spec.reduce_by,
-                  spec.freeze_days, t)  # fmt: skip
+                  spec.freeze_days, t, np.repeat(spec.sources, n_paths))  # fmt: skip
             shocked_all = True
         if t in ev_by_day:
             flat, kinds = ev_by_day[t]
-            apply(flat, kinds, model.mc_reduce_by, model.mc_freeze_days, t)
+            apply(flat, kinds, model.mc_reduce_by, model.mc_freeze_days, t, random_source[flat // n_paths])
             if shocked is not None and draws.events_activate_plan:
                 shocked[flat % n_paths] = True
-        if t == 0:
-            for spec in model.own_triggers:
-                c = int(spec.cols[0])
-                rows = np.flatnonzero(~shut[c])
-                apply(c * n_paths + rows, spec.code, spec.reduce_by, spec.freeze_days, t)
+        if rating_known:
+            # The company's rating moves (company downgrade shocks, Monte Carlo migration, the overdue spiral),
+            # stopping at C; a defaulted D stays D.
+            notches = model.rating_events.get(t, 0)
+            if notches:
+                own_rank[:] = np.where(own_rank < RANK_C, np.minimum(own_rank + notches, RANK_C), own_rank)
+            if draws.rating_day is not None:
+                moved = draws.rating_day == t
+                if moved.any():
+                    own_rank[moved] = np.where(own_rank[moved] < RANK_C,
+                                               np.minimum(own_rank[moved] + draws.rating_notches[moved], RANK_C),
+                                               own_rank[moved])  # fmt: skip
+            spiral = (overdue > 0) & ~spiralled  # a missed payment: the company is rated C from the next day
+            if spiral.any():
+                spiralled |= spiral
+                own_rank[spiral] = np.maximum(own_rank[spiral], RANK_C)
+            rank_by_day[t] = own_rank
+        if trig:
+            # Every trigger is evaluated on the state after the day's shocks and drawn actions, then applied.
+            fire_rows: list[tuple[int, np.ndarray]] = []
+            for i, tr in enumerate(trig):
+                c = tr.col
+                if tr.kind == "own_rating_below":
+                    if not rating_known:
+                        continue
+                    fire = own_rank > tr.rank
+                elif tr.kind == "utilisation_above" or tr.kind == "utilisation_below":
+                    if tr.kind == "utilisation_above":
+                        held = drawn[c] > tr.level * limit[c]
+                    else:
+                        held = (drawn[c] < tr.level * limit[c]) & openm[c]  # an unused open line
+                    count = streak[i]
+                    count += 1
+                    count *= held
+                    fire = count >= tr.days
+                elif tr.kind == "any_overdue":
+                    fire = overdue > tr.grace
+                elif tr.kind == "borrowing_frequency":
+                    fire = draw_count[i] >= tr.count
+                else:  # inflow_drop: a full window of realised inflows below the share of their forecast
+                    if t < tr.days:
+                        continue
+                    forecast = forecast_cum[t] - forecast_cum[t - tr.days]
+                    if forecast <= 0:
+                        continue
+                    fire = inflow_sum[i] < tr.level * forecast - HALF_CENT
+                fire = fire & ~trig_fired[i] & ~shut[c]
+                if fire.any():
+                    fire_rows.append((i, np.flatnonzero(fire)))
+            # Fired triggers with the same action on different lines are applied together (the order among
+            # different lines changes nothing); a line's second trigger waits for the next batch.
+            batch: list[np.ndarray] = []
+            batch_src: list[np.ndarray] = []
+            batch_key: tuple[int, float, int] | None = None
+            batch_cols: set[int] = set()
+            for i, rows in fire_rows:
+                tr = trig[i]
+                trig_fired[i, rows] = True
                 if shocked is not None:
                     shocked[rows] = True
-        if util:
-            above = drawn[util_cols] > util_level * limit[util_cols]
-            above &= ~shut[util_cols]
-            util_count += 1
-            util_count *= above
-            fire = util_count >= util_days
-            fire &= ~util_fired
-            if fire.any():
-                util_fired |= fire
-                if shocked is not None:
-                    shocked |= fire.any(axis=0)
-                # Fired triggers with the same action on different lines are applied together (the order among
-                # different lines changes nothing); a line's second trigger waits for the next batch.
-                batch: list[np.ndarray] = []
-                batch_key: tuple[int, float, int] | None = None
-                batch_cols: set[int] = set()
-                for i in np.flatnonzero(fire.any(axis=1)).tolist():
-                    trig = util[i]
-                    key = (trig.code, trig.reduce_by, trig.freeze_days)
-                    if batch and (key != batch_key or trig.col in batch_cols):
-                        apply(np.concatenate(batch), *batch_key, t)  # type: ignore[misc]
-                        batch, batch_cols = [], set()
-                    batch.append(trig.col * n_paths + np.flatnonzero(fire[i]))
-                    batch_key = key
-                    batch_cols.add(trig.col)
-                if batch:
-                    apply(np.concatenate(batch), *batch_key, t)  # type: ignore[misc]
+                key = (tr.code, tr.reduce_by, tr.freeze_days)
+                if batch and (key != batch_key or tr.col in batch_cols):
+                    apply(np.concatenate(batch), *batch_key, t, np.concatenate(batch_src))  # type: ignore[misc]
+                    batch, batch_src, batch_cols = [], [], set()
+                batch.append(tr.col * n_paths + rows)
+                batch_src.append(np.full(rows.size, tr.source, dtype=np.int64))
+                batch_key = key
+                batch_cols.add(tr.col)
+            if batch:
+                apply(np.concatenate(batch), *batch_key, t, np.concatenate(batch_src))  # type: ignore[misc]
         if shocked is not None:
             if shocked_all:
                 shocked[:] = True
@@ -451,6 +535,7 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
                 take = np.minimum(remaining[todo], before)
                 drawn_f[cells] += take
                 drawn_new_f[cells] += take
+                drew_f[cells] |= take > 0
                 engine_interest[r] += rate_day[line] * take
                 remaining[todo] -= take
                 fresh = np.maximum(limit_f[cells] - drawn_f[cells], 0.0)  # drawable: it is the cheapest open line
@@ -494,6 +579,22 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
             first = liq
         gap_day[(gap_day < 0) & (first < buffer - HALF_CENT)] = t
 
+        # The day ends: overdue days, and the windows of draws and inflows the lenders' triggers look back on.
+        overdue += 1
+        overdue *= cash < -HALF_CENT
+        for i, ring in draw_ring.items():
+            slot = t % trig[i].window
+            draw_count[i] += drew[trig[i].col] - ring[slot]
+            ring[slot] = drew[trig[i].col]
+        if inflow_ring:
+            realised = model.inflows[t] if noise is None else model.inflows[t] * (1.0 + model.volatility * noise[t])
+            for i, ring in inflow_ring.items():
+                slot = t % trig[i].days
+                inflow_sum[i] += realised - ring[slot]
+                ring[slot] = realised
+        if freq_cols:
+            drew[freq_cols] = False
+
     has_gap = lowest[0] < buffer - HALF_CENT
     closes = lowest[1:] >= buffer - HALF_CENT
     closing = np.where(has_gap & closes.any(axis=0), np.argmax(closes, axis=0) if n_steps else -1, -1)
@@ -511,4 +612,7 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
         breach_day=breach_day,
         buffer_margin=margin,
         liquidity=liquidity,
+        own_rank=rank_by_day,
+        action_day=act_day,
+        action_lost=act_lost,
     )

@@ -1,10 +1,9 @@
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from ..choices import Role
-from ..models import Company, FxRate, Membership
+from ..models import Company, FxRate, Invitation, Membership
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -14,7 +13,8 @@ class CompanySerializer(serializers.ModelSerializer):
         model = Company
         fields = [
             "id", "slug", "name", "reporting_currency", "survival_horizon_days", "min_cash_buffer",
-            "target_survival_probability", "role", "updated_at",
+            "target_survival_probability", "credit_uncommitted_under_stress",
+            "domestic_notch_offset", "role", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["updated_at"]
         extra_kwargs = {
@@ -28,14 +28,32 @@ class CompanySerializer(serializers.ModelSerializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
-    username = serializers.SlugRelatedField(
-        source="user", slug_field="username", queryset=get_user_model().objects.all()
-    )
+    username = serializers.CharField(source="user.username", read_only=True)
     role = serializers.ChoiceField(choices=Role.choices)
 
     class Meta:
         model = Membership
         fields = ["username", "role", "notify_on_failed_drill"]
+        read_only_fields = ["notify_on_failed_drill"]
+
+
+class MemberInviteSerializer(serializers.Serializer):
+    """An admin's invitation; answered the same whether or not the username exists (no enumeration)."""
+
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
+    detail = serializers.CharField(read_only=True)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    company = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    company_name = serializers.CharField(source="company.name", read_only=True)
+    invited_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "company", "company_name", "role", "invited_by", "status", "created_at", "responded_at"]
+        read_only_fields = fields
 
 
 class TokenSerializer(serializers.Serializer):

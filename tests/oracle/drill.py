@@ -220,11 +220,10 @@ def schedule_rows(
     n = len(remaining)
     instalment = None
     if profile == "annuity":
-        discount, total = Decimal(1), Decimal(0)
-        for fraction in fractions:
-            discount /= 1 + rate * fraction
-            total += discount
-        instalment = cent(balance / total)
+        # The level (French) instalment at the periodic rate annual rate / payments a year, as the contract's
+        # schedule states it (DESIGN: 100,000 over 12 months at 6 % -> 8,606.64); interest stays day-count based.
+        periodic = rate / {"monthly": 12, "quarterly": 4, "semiannual": 2, "annual": 1}[frequency]
+        instalment = cent(balance / n if periodic == 0 else balance * periodic / (1 - (1 + periodic) ** -n))
     rows, outstanding = [], balance
     for index, (when, fraction) in enumerate(zip(remaining, fractions, strict=True)):
         interest = cent(outstanding * rate * fraction)
@@ -268,6 +267,9 @@ def flow_dates(start: date, end: date | None, frequency: str, first: date, last:
 # -- the prepared company -----------------------------------------------------------------------------------------
 
 
+AMORTISING_TYPES = ("bank_term_loan", "bond", "shareholder_loan", "leasing")  # D19
+
+
 class Line:
     """One channel's state during a path (all money in the reporting currency, float)."""
 
@@ -279,6 +281,7 @@ class Line:
         self.scf = spec["channel_type"] == SCF_TYPE
         self.notice = int(spec.get("notice_days") or 0)
         self.rolls = bool(spec.get("rolls_over"))
+        self.amortising = spec["channel_type"] in AMORTISING_TYPES and spec.get("repayment_profile") != "revolving"
         # filled in by Model
         self.limit0 = 0.0
         self.rec0 = 0.0
@@ -391,7 +394,7 @@ class Model:
     def money(self, amount: Decimal, currency: str) -> float:
         if currency not in self.fx:
             raise ValueError(f"no {currency} rate on or before {self.as_of}")
-        return float(amount * self.fx[currency])
+        return float(cent(amount * self.fx[currency]))  # D20: each converted amount to the cent, half up
 
     def day(self, when: date) -> int:
         return (when - self.as_of).days
@@ -625,6 +628,8 @@ class Path:
                     if not (line.rolls and line.is_open(t)):
                         cash -= principal
                         line.rec -= principal
+                        if line.amortising:  # D19: repaid principal of a term facility does not come back
+                            line.limit = max(line.limit - principal, 0.0)
                 cash -= line.fees.get(t, 0.0)
                 if t == line.mat_day and line.own > 0:
                     cash -= line.own

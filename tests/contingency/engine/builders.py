@@ -79,10 +79,9 @@ def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs
             principal[days] = drawn * rng.dirichlet(np.ones(days.size)) * rng.uniform(0.3, 1.0)
             interest[days] = rng.uniform(0, 3, days.size)
         triggers = []
-        if rng.random() < 0.3:
-            triggers.append(_random_trigger(rng, "own_rating_below"))
-        if rng.random() < 0.4:
-            triggers.append(_random_trigger(rng, "utilisation_above"))
+        for kind, chance in TRIGGER_CHANCES:
+            if rng.random() < chance:
+                triggers.append(_random_trigger(rng, kind, horizon))
         channels.append(
             line(
                 f"c{j}",
@@ -102,6 +101,12 @@ def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs
                 action_probability=float(rng.uniform(0, 1)) if rng.random() < 0.5 else None,
                 triggers=tuple(triggers),
                 revolving=None if rng.random() < 0.7 else bool(rng.random() < 0.5),
+                day_count=str(rng.choice(["ACT/360", "ACT/365F", "30/360"])),
+                start_day=int(rng.integers(1, horizon + 2)) if rng.random() < 0.2 else 0,
+                frozen_until_day=int(rng.integers(0, horizon + 2)) if rng.random() < 0.6 else None,
+                demand_day=int(rng.integers(0, horizon + 2)) if drawn > 0 and rng.random() < 0.25 else None,
+                fee_due=np.where(rng.random(horizon) < 0.1, rng.uniform(0, 2, horizon), 0.0),
+                recent_draw_days=tuple(int(d) for d in rng.integers(-10, 1, int(rng.integers(0, 4)))),
             )
         )
     pools = [
@@ -152,8 +157,12 @@ def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs
                 freeze_days=int(rng.integers(1, 6)) if action == "freeze" else None,
             )
         )
+    for _ in range(int(rng.integers(0, 3))):
+        shocks.append(ShockInput(target_type="company", action="downgrade", day=int(rng.integers(0, horizon + 2)),
+                                 notches=int(rng.integers(1, 6))))  # fmt: skip
     flows = rng.normal(-20, 40, horizon)
     flows[rng.random(horizon) < 0.5] = 0.0
+    inflows = np.where(rng.random(horizon) < 0.6, rng.uniform(0, 60, horizon), 0.0)
     discretionary = np.where(rng.random(horizon) < 0.5, rng.uniform(0, 30, horizon), 0.0)
     return DrillInputs(
         scenario=scenario(
@@ -161,10 +170,11 @@ def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs
             float(rng.uniform(-50, 400)),
             flows,
             discretionary_outflows=discretionary,
+            operating_inflows=inflows,
             min_cash_buffer=float(rng.choice([0.0, rng.uniform(0, 100)])),
             shocks=tuple(shocks),
-            own_rating_rank=int(rng.integers(3, 12)) if rng.random() < 0.7 else None,
-            own_downgrade_notches=int(rng.integers(0, 4)),
+            own_rating_rank=int(rng.integers(3, 22)) if rng.random() < 0.7 else None,
+            own_downgrade_notches=int(rng.integers(0, 12)),
             market_stress=float(rng.uniform(0, 2)),
             kind="monte_carlo" if monte_carlo else "deterministic",
             paths=int(rng.integers(5, 25)) if monte_carlo else 1,
@@ -173,6 +183,7 @@ def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs
             operating_volatility=float(rng.choice([0.0, 0.3])) if monte_carlo else 0.0,
             mc_reduce_by=float(rng.uniform(0.1, 0.9)),
             mc_freeze_days=int(rng.integers(1, 6)),
+            no_credit_uncommitted=bool(rng.random() < 0.2),
         ),
         channels=tuple(channels),
         pools=tuple(pools),
@@ -180,14 +191,27 @@ def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs
     )
 
 
-def _random_trigger(rng: np.random.Generator, kind: str) -> TriggerInput:
+TRIGGER_CHANCES = (
+    ("own_rating_below", 0.3),
+    ("utilisation_above", 0.3),
+    ("utilisation_below", 0.2),
+    ("any_overdue", 0.25),
+    ("borrowing_frequency", 0.25),
+    ("inflow_drop", 0.2),
+)
+
+
+def _random_trigger(rng: np.random.Generator, kind: str, horizon: int) -> TriggerInput:
     action = str(rng.choice(LENDER_ACTIONS))
     return TriggerInput(
         kind=kind,
         action=action,
-        rating_rank=int(rng.integers(3, 14)) if kind == "own_rating_below" else None,
-        level=float(rng.uniform(0.3, 1.0)) if kind == "utilisation_above" else None,
-        days=int(rng.integers(1, 4)) if kind == "utilisation_above" else None,
+        rating_rank=int(rng.integers(3, 21)) if kind == "own_rating_below" else None,
+        level=float(rng.uniform(0.3, 1.0)) if kind in ("utilisation_above", "utilisation_below", "inflow_drop") else None,
+        days=int(rng.integers(1, 6)) if kind in ("utilisation_above", "utilisation_below", "inflow_drop") else None,
+        count=int(rng.integers(1, 5)) if kind == "borrowing_frequency" else None,
+        window_days=int(rng.integers(1, 8)) if kind == "borrowing_frequency" else None,
+        grace_days=int(rng.integers(0, 3)) if kind == "any_overdue" else None,
         reduce_by=float(rng.uniform(0.1, 1.0)) if action == "reduce" else None,
         freeze_days=int(rng.integers(1, 6)) if action == "freeze" else None,
     )

@@ -72,10 +72,14 @@ def test_every_lender_closing_on_day_0_equals_the_all_closed_deterministic_drill
     assert mc.plan_activation_day["share"] == 1.0
 
 
-def survival_case(paths, seed=5, hazard_multiplier=1.0):
-    """One platform line carries the company; if its lender closes it on day 0 the company fails."""
-    platform = line("p", channel_type="small_loan_platform", limit=1_000, action_probability=0.3)
-    sc = scenario(30, 0, -10, kind="monte_carlo", paths=paths, seed=seed, block_size=4096,
+def survival_case(paths, seed=5, hazard_multiplier=1.0, horizon=365):
+    """One platform line carries the company; if its lender closes it on day 0 the company fails.
+
+    ``action_probability`` 0.3 is a chance per year (DESIGN.md): over a horizon of H days the line is closed with
+    probability 1 - 0.7 ** (H / 365), so the closed-form survival probability is 0.7 ** (H / 365).
+    """
+    platform = line("p", channel_type="small_loan_platform", limit=20 * horizon, action_probability=0.3)
+    sc = scenario(horizon, 0, -10, kind="monte_carlo", paths=paths, seed=seed, block_size=4096,
                   mc_action_kind="close", mc_action_day=0, hazard_multiplier=hazard_multiplier)  # fmt: skip
     return DrillInputs(sc, (platform,))
 
@@ -90,8 +94,16 @@ def test_survival_probability_converges_as_paths_grow():
     assert errors[2] < 0.01
 
 
+@pytest.mark.parametrize("horizon", [30, 73, 182])
+def test_action_probability_is_per_year_and_gives_the_closed_form_survival(horizon):
+    expected = 0.7 ** (horizon / 365)  # 30 days: 0.97111; 73 days: 0.93114; 182 days: 0.83702
+    n = 40_000
+    estimate = run(survival_case(n, horizon=horizon), with_channel_impact=False).survival_probability
+    assert abs(estimate - expected) < 4 * math.sqrt(expected * (1 - expected) / n), (estimate, expected)
+
+
 def test_hazard_multiplier_scales_the_probability_of_acting():
-    # p = 1 - (1 - 0.3) ** 2 = 0.51, so survival 0.49.
+    # Over a year p = 1 - (1 - 0.3) ** 2 = 0.51, so survival 0.49.
     assert run(survival_case(20_000, hazard_multiplier=2.0), with_channel_impact=False).survival_probability == (
         pytest.approx(0.49, abs=0.015)
     )

@@ -9,10 +9,12 @@ from contingency.engine.reference import simulate_paths_reference
 from contingency.engine.simulate import simulate_paths
 from tests.contingency.engine.builders import random_inputs, worked_example
 
-INTEGER_OUTCOMES = ("runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day", "breach_day")
+INTEGER_OUTCOMES = (
+    "runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day", "breach_day", "own_rank", "action_day",
+)  # fmt: skip
 MONEY_OUTCOMES = (
     "min_liquidity", "deepest_deficit", "contingency_used", "contingency_cost", "final_cash", "liquidity",
-    "buffer_margin",
+    "buffer_margin", "action_lost",
 )  # fmt: skip
 
 

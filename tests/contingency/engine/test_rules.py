@@ -163,14 +163,19 @@ def _downgrade_drill(rank, notches, plan=None):
     return drill(sc, channels, plan=plan)
 
 
-def test_own_downgrade_fires_the_triggers_it_crosses():
+def test_own_downgrade_fires_the_triggers_whose_rating_it_falls_below():
     plan = PlanInput(trigger="on_shock", steps=(StepInput(order=1, action="other", amount=0.0),))
     # BBB (9) down two notches to 11 crosses line a's trigger at 10, not line b's at 12: only b's 50 is left.
     result = _downgrade_drill(9, 2, plan)
     assert result.runway_days == 5
     assert result.plan_activation_day == 0
     assert _downgrade_drill(9, 0).runway_days == 15  # no downgrade: 150 of lines at 10 a day
-    assert _downgrade_drill(11, 1).runway_days == 15  # already worse than 10 before: nothing is crossed
+    # Already worse than 10 on day 0 (rank 11), the clause of line a is breached: its lender may act at once, and a
+    # careful drill assumes it does (DESIGN: numbers are never optimistic by accident). 12 is not worse than 12.
+    assert _downgrade_drill(11, 0).runway_days == 5
+    assert _downgrade_drill(11, 1).runway_days == 5
+    assert _downgrade_drill(11, 2).runway_days == 0  # 13 is worse than both: nothing is left to draw on day 0
+    assert _downgrade_drill(19, 5).runway_days == 0  # CC down five stops at C, still worse than both
 
 
 @pytest.mark.parametrize(("days", "runway"), [(None, 3), (1, 3), (2, 4), (9, 5)])

@@ -1,4 +1,4 @@
-"""Writes on the core: companies, memberships, API tokens, and the generic save every simple model shares."""
+"""Writes on the core: companies, memberships and invitations, API tokens, and the generic save of simple models."""
 
 from datetime import datetime, timedelta
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from .choices import Role
-from .models import Company, Membership
+from .models import Company, Invitation, Membership
 
 
 def tenant_object_save(*, obj: models.Model, company: Company, fields: dict) -> models.Model:
@@ -44,21 +44,69 @@ def company_update(*, company: Company, **fields) -> Company:
 
 
 @transaction.atomic
-def membership_set(*, company: Company, username: str, role: str) -> Membership:
-    """Add a user to the company or change their role."""
+def member_invite(*, company: Company, username: str, role: str, by) -> Invitation | None:
+    """Invite a user to the company with a role; they join when they accept (`invitation_accept`).
+
+    Says nothing about whether the username exists: an unknown name, or someone already in the company, is quietly
+    not invited (None), so the answer to the inviting admin is the same in every case. Inviting again while an
+    invitation is pending changes its role.
+    """
+    if role not in Role.values:
+        raise ValidationError({"role": f"Choose one of {', '.join(Role.values)}."})
     user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise ValidationError({"username": f"There is no user called {username!r}."})
-    membership, _ = Membership.objects.get_or_create(user=user, company=company, defaults={"role": role})
+    if user is None or Membership.objects.filter(company=company, user=user).exists():
+        return None
+    invitation, created = Invitation.objects.select_for_update().get_or_create(
+        company=company, user=user, status=Invitation.Status.PENDING, defaults={"role": role, "invited_by": by}
+    )
+    if not created:
+        invitation.role, invitation.invited_by = role, by
+        invitation.save(update_fields=["role", "invited_by"])
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, by) -> Membership:
+    """The invitee says yes: they become a member with the invited role."""
+    invitation = _pending_invitation_of(invitation, by)
+    membership, _ = Membership.objects.get_or_create(
+        user=by, company=invitation.company, defaults={"role": invitation.role}
+    )
+    invitation.status, invitation.responded_at = Invitation.Status.ACCEPTED, timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    return membership
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, by) -> Invitation:
+    invitation = _pending_invitation_of(invitation, by)
+    invitation.status, invitation.responded_at = Invitation.Status.DECLINED, timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    return invitation
+
+
+def _pending_invitation_of(invitation: Invitation, user) -> Invitation:
+    invitation = Invitation.objects.select_for_update().select_related("company").get(pk=invitation.pk)
+    if invitation.user_id != user.pk:
+        raise ValidationError({"invitation": "This invitation is addressed to someone else."})
+    if invitation.status != Invitation.Status.PENDING:
+        raise ValidationError({"invitation": f"This invitation was already {invitation.status}."})
+    return invitation
+
+
+@transaction.atomic
+def membership_role_set(*, membership: Membership, role: str) -> Membership:
+    """Change a member's role (an admin's decision); the company keeps at least one admin."""
     membership.role = role
     membership.full_clean()
     membership.save()
-    _keep_an_admin(company)
+    _keep_an_admin(membership.company)
     return membership
 
 
 @transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
+    """An admin removes a member, or a member leaves; the last admin can do neither."""
     company = membership.company
     membership.delete()
     _keep_an_admin(company)

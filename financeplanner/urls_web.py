@@ -8,6 +8,7 @@ from . import views
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("company/", views.ChooseCompanyView.as_view(), name="choose-company"),
+    path("invitations/", views.InvitationsView.as_view(), name="invitations"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -18,17 +18,17 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from . import charts
+from . import charts, services
 from .dashboard import dashboard_for
 from .forms import DateInput, add_service_errors
-from .models import Membership
+from .models import Invitation, Membership
 from .tenancy import SESSION_KEY
 from .web import CompanyViewMixin
 
@@ -194,3 +194,33 @@ class ChooseCompanyView(LoginRequiredMixin, TemplateView):
         ):
             return candidate
         return ""
+
+
+class InvitationsView(LoginRequiredMixin, TemplateView):
+    """The signed-in user's pending invitations to join companies, each to accept or decline."""
+
+    template_name = "financeplanner/invitations.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["invitations"] = Invitation.objects.filter(
+            user=self.request.user, status=Invitation.Status.PENDING
+        ).select_related("company", "invited_by")
+        return context
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        pk, answer = request.POST.get("invitation", ""), request.POST.get("answer")
+        invitation = get_object_or_404(
+            Invitation, pk=int(pk) if pk.isdigit() else 0, user=request.user, status=Invitation.Status.PENDING
+        )
+        if answer == "accept":
+            services.invitation_accept(invitation=invitation, by=request.user)
+            messages.success(request, _("You joined %(company)s.") % {"company": invitation.company.name})
+        elif answer == "decline":
+            services.invitation_decline(invitation=invitation, by=request.user)
+            messages.info(
+                request, _("You declined the invitation to %(company)s.") % {"company": invitation.company.name}
+            )
+        else:
+            messages.error(request, _("Accept or decline the invitation."))
+        return redirect("invitations")

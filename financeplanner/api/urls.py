@@ -13,6 +13,7 @@ from . import views
 
 router = DefaultRouter()
 router.register("companies", views.CompanyViewSet, basename="company")
+router.register("invitations", views.InvitationViewSet, basename="invitation")
 router.register("fx-rates", views.FxRateViewSet, basename="fxrate")
 router.register("counterparties", channels.CounterpartyViewSet, basename="counterparty")
 router.register("credit-assessments", channels.CreditAssessmentViewSet, basename="creditassessment")

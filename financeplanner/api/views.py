@@ -10,9 +10,16 @@ from rest_framework.views import APIView
 from .. import services
 from ..choices import Role
 from ..middleware import cool_off_seconds, lockout_message
-from ..models import Company, FxRate, Membership
+from ..models import Company, FxRate, Invitation, Membership
 from .base import CompanyScopedViewSet
-from .serializers import CompanySerializer, FxRateSerializer, MemberSerializer, TokenSerializer
+from .serializers import (
+    CompanySerializer,
+    FxRateSerializer,
+    InvitationSerializer,
+    MemberInviteSerializer,
+    MemberSerializer,
+    TokenSerializer,
+)
 
 
 def _token_response(token) -> Response:
@@ -84,32 +91,37 @@ class CompanyViewSet(
         return get_object_or_404(Membership, user=self.request.user, company__slug=slug)
 
     @extend_schema(methods=["get"], responses=MemberSerializer(many=True))
-    @extend_schema(methods=["post"], request=MemberSerializer, responses={201: MemberSerializer})
+    @extend_schema(methods=["post"], request=MemberInviteSerializer, responses={202: MemberInviteSerializer})
     @action(detail=True, methods=["get", "post"], url_path="members")
     def members(self, request, slug=None):
-        """List the members (any member) or add one / change a role (admin)."""
+        """List the members (any member), or invite a user (admin): they join when they accept the invitation.
+
+        The answer to an invitation is the same whether or not the username exists.
+        """
         membership = self._membership(slug)
         if request.method == "GET":
             members = Membership.objects.filter(company=membership.company).select_related("user")
             return Response(MemberSerializer(members, many=True).data)
         if not membership.has_role(Role.ADMIN):
             self.permission_denied(request, message="Only an admin manages members.")
-        serializer = MemberSerializer(data=request.data)
+        serializer = MemberInviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = services.membership_set(
-            company=membership.company,
-            username=serializer.validated_data["user"].username,
-            role=serializer.validated_data["role"],
+        username, role = serializer.validated_data["username"], serializer.validated_data["role"]
+        services.member_invite(company=membership.company, username=username, role=role, by=request.user)
+        detail = (
+            f"If {username!r} has an account and is not yet a member, they are invited as {role}; "
+            "they join when they accept."
         )
-        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+        return Response({"username": username, "role": role, "detail": detail}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(methods=["patch"], request=MemberSerializer, responses=MemberSerializer)
     @extend_schema(methods=["delete"], responses={204: None})
     @action(detail=True, methods=["patch", "delete"], url_path=r"members/(?P<username>[\w.@+-]+)")
     def member(self, request, slug=None, username=None):
-        """Change a member's role or remove them (admin)."""
+        """Change a member's role or remove them (admin); any member may remove themselves (leave)."""
         membership = self._membership(slug)
-        if not membership.has_role(Role.ADMIN):
+        leaving = request.method == "DELETE" and username == request.user.username
+        if not leaving and not membership.has_role(Role.ADMIN):
             self.permission_denied(request, message="Only an admin manages members.")
         target = get_object_or_404(Membership, company=membership.company, user__username=username)
         if request.method == "DELETE":
@@ -117,10 +129,39 @@ class CompanyViewSet(
             return Response(status=status.HTTP_204_NO_CONTENT)
         serializer = MemberSerializer(target, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        member = services.membership_set(
-            company=membership.company, username=username, role=serializer.validated_data.get("role", target.role)
+        member = services.membership_role_set(
+            membership=target, role=serializer.validated_data.get("role", target.role)
         )
         return Response(MemberSerializer(member).data)
+
+
+class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your pending invitations to join companies: accept one to become a member, or decline it."""
+
+    serializer_class = InvitationSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return Invitation.objects.filter(user=self.request.user, status=Invitation.Status.PENDING).select_related(
+            "company", "invited_by"
+        )
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Join the company with the invited role."""
+        invitation = self.get_object()
+        services.invitation_accept(invitation=invitation, by=request.user)
+        invitation.refresh_from_db()
+        return Response(InvitationSerializer(invitation).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        services.invitation_decline(invitation=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class FxRateViewSet(CompanyScopedViewSet):

@@ -183,9 +183,9 @@ def test_only_admins_manage_members(company, analyst, company_admin, viewer, api
         .status_code
         == 403
     )
-    response = api_as(company_admin).post(
-        "/api/v1/companies/acme/members/", {"username": "vera-viewer", "role": "analyst"}
+    response = api_as(company_admin).patch(
+        "/api/v1/companies/acme/members/vera-viewer/", {"role": "analyst"}, format="json"
     )
-    assert response.status_code == 201 and response.json()["role"] == "analyst"
+    assert response.status_code == 200 and response.json()["role"] == "analyst"
     assert api_as(company_admin).delete("/api/v1/companies/acme/members/ada-admin/").status_code == 400  # last admin
     assert api_as(company_admin).delete("/api/v1/companies/acme/members/vera-viewer/").status_code == 204

@@ -20,6 +20,7 @@ from .choices import (
     EventKind,
     LenderAction,
     Outlook,
+    RatingScale,
     TriggerKind,
 )
 from .models import Counterparty, FundingChannel
@@ -122,8 +123,15 @@ class TriggerForm(forms.Form):
     rating = forms.ChoiceField(
         label=FIELD_LABELS["rating"], choices=blank_choice(ratings.RATING_CHOICES), required=False
     )
+    scale = forms.ChoiceField(
+        label=_("Rating scale"), choices=RatingScale.choices, initial=RatingScale.MASTER, required=False,
+        help_text=_("Domestic: a Chinese agency grade, read with the company's notch offset"),
+    )  # fmt: skip
     level = ShareField(label=FIELD_LABELS["level"], required=False, help_text=_("0–1, e.g. 0.9"))
     days = forms.IntegerField(label=FIELD_LABELS["days"], min_value=0, required=False)
+    count = forms.IntegerField(label=_("Draws"), min_value=1, required=False, help_text=_("Borrowing frequency"))
+    window_days = forms.IntegerField(label=_("Window (days)"), min_value=1, required=False)
+    grace_days = forms.IntegerField(label=_("Grace days"), min_value=0, required=False, help_text=_("Cross-default"))
     action = forms.ChoiceField(label=FIELD_LABELS["action"], choices=LenderAction.choices, initial=LenderAction.CLOSE)
     reduce_by = ShareField(label=FIELD_LABELS["reduce_by"], required=False)
     freeze_days = forms.IntegerField(label=FIELD_LABELS["freeze_days"], min_value=1, required=False)
@@ -155,8 +163,12 @@ def trigger_initial(channel: FundingChannel) -> list[dict[str, Any]]:
         {
             "kind": trigger.kind,
             "rating": trigger.rating,
+            "scale": trigger.scale,
             "level": trigger.level,
             "days": trigger.days,
+            "count": trigger.count,
+            "window_days": trigger.window_days,
+            "grace_days": trigger.grace_days,
             "action": trigger.action,
             "reduce_by": trigger.reduce_by,
             "freeze_days": trigger.freeze_days,

@@ -29,7 +29,7 @@ from financeplanner.services import tenant_object_save
 from financeplanner.views import FilteredListMixin, ServiceFormMixin
 from financeplanner.web import CompanyViewMixin, can
 
-from . import ratings, selectors, services
+from . import ratings, selectors, services, watch
 from .choices import Outlook
 from .filtersets import CounterpartyFilterSet, FundingChannelFilterSet
 from .forms import (
@@ -97,6 +97,14 @@ class ChannelListView(FilteredListMixin, CompanyViewMixin, ListView):
         "-maturity": "-maturity_date",
     }
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # The closest trigger of each line on the page, from the one trigger watch of the company.
+        closest = watch.closest_by_channel(watch.trigger_watch(company=self.request.company))
+        for channel in context["channels"]:
+            channel.closest_trigger = closest.get(channel.pk)
+        return context
+
 
 class ChannelDetailView(CompanyViewMixin, DetailView):
     model = FundingChannel
@@ -118,6 +126,7 @@ class ChannelDetailView(CompanyViewMixin, DetailView):
         context["assessments"] = list(
             CreditAssessment.objects.for_company(company).filter(counterparty=channel.counterparty)[:10]
         )
+        context["watch"] = [row for row in watch.trigger_watch(company=company) if row.channel == channel.pk]
         context["history"] = history_for(
             channel,
             ChannelEvent.objects.filter(channel=channel),

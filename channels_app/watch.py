@@ -32,7 +32,7 @@ from django.utils import timezone
 from financeplanner.models import Company
 
 from . import ratings
-from .choices import OPEN_STATUSES, ChannelStatus, LedgerKind, RatingScale, TriggerKind
+from .choices import OPEN_STATUSES, ChannelStatus, LedgerKind, LenderAction, RatingScale, TriggerKind
 from .models import CreditAssessment, FundingChannel, LedgerEntry, LenderTrigger
 
 WATCHED_STATUSES = (*OPEN_STATUSES, ChannelStatus.FROZEN)
@@ -59,8 +59,21 @@ class WatchRow:
     fires_now: bool
     note: str = ""
 
+    @property
+    def whole_distance(self) -> int | None:
+        """The distance as a whole number, for the units that count (notches, draws, days)."""
+        return None if self.distance is None else int(self.distance)
+
+    @property
+    def kind_label(self) -> str:
+        return str(TriggerKind(self.kind).label)
+
+    @property
+    def action_label(self) -> str:
+        return str(LenderAction(self.action).label)
+
     def as_dict(self) -> dict:
-        row = asdict(self)
+        row = asdict(self)  # the fields only (the labels are for pages)
         row["distance"] = None if self.distance is None else format(self.distance, "f")
         return row
 

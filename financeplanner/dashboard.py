@@ -20,6 +20,7 @@ from channels_app import ratings
 from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, CreditAssessment
 from channels_app.selectors import FundingSummary, funding_summary, fx_rates, maturity_ladder, to_reporting
+from channels_app.watch import WatchRow, trigger_watch
 from contingency.choices import DrillStatus, PoolKind
 from contingency.models import Alert, DrillRun, LiquidityPool
 
@@ -35,6 +36,7 @@ BUCKET_LABELS = {
     None: _("> 365 days"),
 }
 OPEN_ALERTS_SHOWN = 10
+CLOSEST_TRIGGERS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Dashboard:
     open_alerts: list[Alert] = field(default_factory=list)
     open_alert_count: int = 0
     downgrades: list[RatingChange] = field(default_factory=list)
+    closest_triggers: list[WatchRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -113,6 +116,7 @@ def dashboard_for(company: Company, *, as_of: date | None = None) -> Dashboard:
         open_alerts=alerts[:OPEN_ALERTS_SHOWN],
         open_alert_count=len(alerts),
         downgrades=rating_downgrades(company),
+        closest_triggers=trigger_watch(company=company)[:CLOSEST_TRIGGERS_SHOWN],
         problems=problems,
     )
 

@@ -234,6 +234,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "StepActionEnum": "contingency.choices.StepAction",
     "PlanStatusEnum": "contingency.choices.PlanStatus",
     "DrillStatusEnum": "contingency.choices.DrillStatus",
+    "TriggerKindEnum": "channels_app.choices.TriggerKind",
 }
 # Alert e-mail in production: SMTP from the environment only, e.g. EMAIL_URL=smtp+tls://user:password@host:587
 if env("EMAIL_URL", default=""):

@@ -155,3 +155,18 @@ def test_only_admins_manage_webhooks(company, company_admin, treasurer, api_as, 
     assert client.get(f"/api/v1/webhooks/{pk}/deliveries/").status_code == 403
     assert client.delete(f"/api/v1/webhooks/{pk}/").status_code == 403
     assert WebhookDelivery.objects.count() == 0
+
+
+def test_https_is_checked_against_the_host_name(company, plain_http, servers):
+    plain_http.WEBHOOK_ALLOW_HTTP, plain_http.WEBHOOK_ALLOWED_HOSTS = False, ["127.0.0.1"]
+    target = servers()  # plain HTTP: no certificate for anybody
+    delivery = deliver(company, target.url.replace("http://", "https://"))
+    assert target.hits == 0
+    assert delivery.attempt_log[0]["error"] == "TLS failed"
+
+
+def test_plain_http_is_refused_at_delivery_in_production(company, plain_http, servers):
+    plain_http.WEBHOOK_ALLOW_HTTP, plain_http.WEBHOOK_ALLOWED_HOSTS = False, ["127.0.0.1"]
+    target = servers()
+    delivery = deliver(company, target.url)
+    assert target.hits == 0 and delivery.attempt_log[0]["error"] == "address not allowed"

@@ -195,7 +195,7 @@ class Gunicorn:
             "CELERY_BROKER_URL": "",
             "TRUSTED_PROXIES": "127.0.0.1",
             "AXES_FAILURE_LIMIT": "5",
-            "THROTTLE_LOGIN": "100/minute",
+            "THROTTLE_LOGIN": "8/minute",
             "PYTHONUNBUFFERED": "1",
         }
         self.process = subprocess.Popen(
@@ -268,13 +268,38 @@ class Gunicorn:
                 self.process.wait(timeout=10)
 
 
-@pytest.fixture
-def gunicorn(django_db_setup, settings):
+@pytest.fixture(scope="module")
+def gunicorn(django_db_setup):
+    from django.conf import settings
+
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.fail("This test needs the run's Redis: run it with CELERY_BROKER_URL (make test sets it).")
     server = Gunicorn(settings.CELERY_BROKER_URL)  # the run's private Redis db, on 127.0.0.1
     yield server
     server.stop()
+
+
+def in_pairs(gunicorn, attempts) -> list[int]:
+    """Send the (username, password, client) attempts two at a time, so that each worker takes one of each pair."""
+    codes = []
+    for pair in zip(attempts[::2], attempts[1::2], strict=True):
+        results = [None, None]
+
+        def attempt(slot, pair=pair, results=results):
+            username, password, client = pair[slot]
+            results[slot] = gunicorn.token(username, password, client, forged_hop=forged())[0]
+
+        threads = [threading.Thread(target=attempt, args=(slot,)) for slot in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        codes += results
+    return codes
+
+
+def random_address(prefix: str) -> str:
+    return f"{prefix}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -284,22 +309,9 @@ def test_failures_across_two_gunicorn_workers_count_together_in_redis(gunicorn):
     user = UserFactory(username=username)
     user.password = PBKDF2PasswordHasher().encode(PASSWORD, secrets.token_hex(8))
     user.save(update_fields=["password"])
-    attacker = f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
-    colleague = f"198.19.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+    attacker, colleague = random_address("198.18"), random_address("198.19")
 
-    codes = []
-    for _ in range(2):  # two pairs at once, so each worker takes one of each pair
-        pair = [None, None]
-
-        def attempt(slot, pair=pair):
-            pair[slot] = gunicorn.token(username, f"guess-{secrets.token_hex(3)}", attacker, forged_hop=forged())[0]
-
-        threads = [threading.Thread(target=attempt, args=(slot,)) for slot in (0, 1)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        codes += pair
+    codes = in_pairs(gunicorn, [(username, f"guess-{n}", attacker) for n in range(4)])
     assert codes == [400, 400, 400, 400]
     served_by = set(gunicorn.pids_that_served("/api/v1/auth/token/"))
     assert len(served_by) == 2, served_by  # both workers took failures: each counted on its own would be at 2
@@ -310,3 +322,15 @@ def test_failures_across_two_gunicorn_workers_count_together_in_redis(gunicorn):
     # The colleague, from their own address, is not locked out by the attacker.
     status, body = gunicorn.token(username, PASSWORD, colleague)
     assert status == 200 and b'"token"' in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attempts_per_address_across_two_gunicorn_workers_count_together(gunicorn):
+    sprayer = random_address("198.18")
+    before = len(gunicorn.pids_that_served("/api/v1/auth/token/"))
+    codes = in_pairs(gunicorn, [(f"user-{secrets.token_hex(3)}", "x", sprayer) for _ in range(8)])
+    assert codes == [400] * 8  # eight usernames, one failure each: no lockout, but the address's 8 a minute used
+    assert len(set(gunicorn.pids_that_served("/api/v1/auth/token/")[before:])) == 2
+    status, body = gunicorn.token("user-last", "x", sprayer)
+    assert status == 429 and b"Too many login attempts" in body
+    assert gunicorn.token("user-last", "x", random_address("198.19"))[0] == 400  # another address is not affected

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from .models import (
     Alert,
+    AlertRobot,
     CashFlowLine,
     ChecklistItem,
     ContingencyPlan,
@@ -77,3 +78,12 @@ class AlertAdmin(admin.ModelAdmin):
     list_display = ["indicator", "company", "severity", "value", "created_at", "acknowledged_at", "resolved_at"]
     list_select_related = ["company"]
     list_filter = ["severity", "indicator"]
+
+
+@admin.register(AlertRobot)
+class AlertRobotAdmin(admin.ModelAdmin):
+    """DingTalk / WeCom group robots of each company (their address and secret are credentials: not listed)."""
+
+    list_display = ["name", "company", "kind", "enabled", "updated_at"]
+    list_select_related = ["company"]
+    list_filter = ["kind", "enabled"]

@@ -410,3 +410,59 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.webhook} ({self.status})"
+
+
+class AlertRobot(TenantModel):
+    """A DingTalk or WeCom (企业微信) group robot: the company's alerts posted as markdown into the treasury team's
+    chat group, beside e-mail and signed webhooks (contingency.robots). The webhook address carries the robot's
+    access token (DingTalk) or key (WeCom): it is a credential, never shown back in full."""
+
+    class Kind(models.TextChoices):
+        DINGTALK = "dingtalk", _("DingTalk group robot")
+        WECOM = "wecom", _("WeCom (企业微信) group robot")
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    url = models.URLField(max_length=500, help_text=_("The robot's webhook address, with its access_token or key"))
+    secret = models.CharField(
+        max_length=200, blank=True,
+        help_text=_("DingTalk: the robot's signing secret (SEC…), if its security setting is 'sign'"),
+    )  # fmt: skip
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="alertrobot_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class RobotDelivery(models.Model):
+    """One alert event posted to one group robot: the message sent, and every attempt (retried with backoff)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Delivered")
+        FAILED = "failed", _("Given up")
+
+    robot = models.ForeignKey(AlertRobot, on_delete=models.CASCADE, related_name="deliveries")
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="robot_deliveries")
+    event = models.CharField(max_length=30)
+    body = models.TextField(help_text=_("The JSON message sent (the signature, for DingTalk, goes in the query)"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    attempt_log = models.JSONField(default=list, blank=True, help_text=_("[{at, status_code, error, ms}] per try"))
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    company_lookup = "robot__company"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "robot deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.robot} ({self.status})"

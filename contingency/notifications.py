@@ -1,4 +1,5 @@
-"""Telling people and systems about alerts: e-mail to the treasury team, signed webhooks to the company's systems.
+"""Telling people and systems about alerts: e-mail to the treasury team, signed webhooks to the company's systems,
+and DingTalk / WeCom group robots (contingency.robots).
 
 Nothing here runs inside a request. The evaluation records what to send (a WebhookDelivery row per webhook) and
 enqueues Celery tasks with `transaction.on_commit`; the tasks send, record every attempt and retry with exponential
@@ -107,6 +108,9 @@ def alert_events_notify(*, company: Company, events: list[AlertEvent]) -> None:
             transaction.on_commit(
                 lambda pk=item.alert.pk, event=item.event: send_alert_email_task.delay(pk, event), robust=True
             )
+    from . import robots  # DingTalk and WeCom group robots, from the same place (contingency.robots)
+
+    robots.alert_events_post(company=company, events=events)
 
 
 def webhook_delivery_create(*, webhook: Webhook, alert: Alert | None, event: str) -> WebhookDelivery:

@@ -1,4 +1,4 @@
-"""Celery tasks of the early warnings: evaluate (per company, and all companies from beat), e-mail, webhooks.
+"""Celery tasks of the early warnings: evaluate (per company, and all companies from beat), e-mail, webhooks, robots.
 
 Thin: take ids, load, call one service. Webhook and e-mail delivery retry with exponential backoff.
 """
@@ -39,6 +39,19 @@ def deliver_webhook_task(self, delivery_id: int) -> None:
     if self.request.is_eager or self.request.retries >= settings.WEBHOOK_MAX_RETRIES:
         # Without a broker there is nobody to retry later without blocking the caller: give up at once.
         notifications.webhook_give_up(delivery_id)
+        return
+    raise self.retry(countdown=notifications.retry_countdown(self.request.retries))
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
+def deliver_robot_task(self, delivery_id: int) -> None:
+    from . import robots
+
+    attempt = robots.robot_attempt(delivery_id)
+    if not attempt.retry:
+        return
+    if self.request.is_eager or self.request.retries >= settings.WEBHOOK_MAX_RETRIES:
+        robots.robot_give_up(delivery_id)
         return
     raise self.retry(countdown=notifications.retry_countdown(self.request.retries))
 

@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from channels_app.api import views as channels
 from channels_app.api import watch as trigger_watch
-from contingency.api import alerts, drills
+from contingency.api import alerts, drills, robots
 from contingency.api import views as contingency
 from financeplanner.api import apikeys, exports, imports
 
@@ -28,6 +28,7 @@ router.register("drill-schedules", drills.DrillScheduleViewSet, basename="drills
 router.register("alerts", alerts.AlertViewSet, basename="alert")
 router.register("warning-thresholds", alerts.WarningThresholdViewSet, basename="warningthreshold")
 router.register("webhooks", alerts.WebhookViewSet, basename="webhook")
+router.register("robots", robots.AlertRobotViewSet, basename="alertrobot")
 router.register("api-keys", apikeys.ApiKeyViewSet, basename="apikey")
 
 urlpatterns = [

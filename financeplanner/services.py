@@ -132,7 +132,8 @@ def api_token_expired(*, token: Token) -> bool:
 @transaction.atomic
 def api_token_issue(*, user) -> Token:
     """The user's token for a successful login: the current one while it is valid, else a fresh one."""
-    token = Token.objects.select_for_update().filter(user=user).first()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one issue or rotation at a time
+    token = Token.objects.filter(user=user).first()
     if token is not None and not api_token_expired(token=token):
         return token
     return api_token_rotate(user=user)
@@ -141,5 +142,6 @@ def api_token_issue(*, user) -> Token:
 @transaction.atomic
 def api_token_rotate(*, user) -> Token:
     """Replace the user's token with a new one; the old one stops working at once."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user)

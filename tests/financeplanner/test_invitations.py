@@ -102,3 +102,11 @@ def test_invitations_page_accepts_and_declines(client, company, company_admin, a
     assert client.post("/invitations/", {"invitation": "abc", "answer": "accept"}).status_code == 404
     intruder_invite = Invitation.objects.create(company=other, user=other_admin, role="viewer")
     assert client.post("/invitations/", {"invitation": intruder_invite.pk, "answer": "accept"}).status_code == 404
+
+
+def test_invitations_page_speaks_chinese(client, company, company_admin, api_as):
+    invitee = UserFactory(username="li-lei")
+    invite(api_as(company_admin), "li-lei", role="viewer")
+    client.force_login(invitee)
+    page = client.get("/invitations/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "以下公司的管理员邀请您加入其资金管理团队" in page and "接受" in page and "拒绝" in page

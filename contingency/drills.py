@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import socket
+from datetime import datetime
 
 from celery.schedules import crontab
 from django.conf import settings
@@ -20,7 +21,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from financeplanner.models import Company
 
-from . import engine, warnings
+from . import dispatch, engine, warnings
 from .choices import ChecklistOutcome, DrillStatus, ScenarioKind, StepAction
 from .engine.inputs import DrillInputs
 from .models import ChecklistItem, ContingencyPlan, DrillBlock, DrillRun, DrillSchedule, Scenario
@@ -41,14 +42,15 @@ def drill_start(
     seed: int | None = None,
     by=None,
     schedule: DrillSchedule | None = None,
+    schedule_tick=None,
     enqueue: bool = True,
 ) -> DrillRun:
     """Snapshot the company as it stands, store a queued run and hand it to a worker once committed.
 
-    `enqueue=False` leaves the run to the caller (the `run_drill` command simulates it in its own process).
+    Refused with QueueUnavailable (nothing stored) while the broker cannot be reached; a run whose message is lost
+    after that is enqueued again by the sweeper. `enqueue=False` leaves the run to the caller (the `run_drill`
+    command simulates it in its own process).
     """
-    from .tasks import run_drill_task
-
     if scenario.company_id != company.pk:
         raise ValidationError({"scenario": "Unknown scenario."})
     if plan is not None and plan.company_id != company.pk:
@@ -67,6 +69,7 @@ def drill_start(
             scenario=scenario,
             plan=plan,
             schedule=schedule,
+            schedule_tick=schedule_tick,
             paths=paths,
             seed=seed,
             snapshot=inputs.to_dict(),
@@ -77,7 +80,7 @@ def drill_start(
             checklist_create(run=run, plan=plan)
         if enqueue:
             # A worker must never look for a row that is not committed yet.
-            transaction.on_commit(lambda: run_drill_task.delay(run.pk))
+            transaction.on_commit(lambda: dispatch.enqueue_run(run))
     return run
 
 
@@ -117,14 +120,21 @@ def checklist_record(
 
 
 def claim(run_id: int) -> DrillRun | None:
-    """Claim a queued run, or resume one whose worker died. None when there is nothing left to do."""
-    claimed = DrillRun.objects.filter(pk=run_id, status=DrillStatus.QUEUED).update(
-        status=DrillStatus.RUNNING, started_at=timezone.now()
-    )
-    run = DrillRun.objects.select_related("company").filter(pk=run_id).first()
-    if run is None or (not claimed and run.status != DrillStatus.RUNNING):
+    """Claim a queued run, or resume one whose worker died. None when there is nothing left to do, or when the
+    run is big and its company already runs as many big runs as it may (it stays queued until one ends)."""
+    run = DrillRun.objects.filter(pk=run_id).only("company_id", "status", "blocks_total").first()
+    if run is None or run.status not in (DrillStatus.QUEUED, DrillStatus.RUNNING):
         return None
-    return run
+    if run.status == DrillStatus.QUEUED:
+        if dispatch.is_large(run) and not dispatch.large_slot_free(run):
+            return None
+        now = timezone.now()
+        claimed = DrillRun.objects.filter(pk=run_id, status=DrillStatus.QUEUED).update(
+            status=DrillStatus.RUNNING, started_at=now, updated_at=now
+        )
+        if not claimed:
+            return None
+    return DrillRun.objects.select_related("company").filter(pk=run_id, status=DrillStatus.RUNNING).first()
 
 
 def missing_blocks(run: DrillRun) -> list[int]:
@@ -132,21 +142,25 @@ def missing_blocks(run: DrillRun) -> list[int]:
     return [i for i in range(run.blocks_total) if i not in done]
 
 
-def block_execute(run_id: int, index: int) -> None:
-    """Simulate one block of paths and store it (idempotent: a block stored twice is stored once)."""
+def block_execute(run_id: int, index: int) -> bool:
+    """Simulate one block of paths and store it (idempotent: a block stored twice is stored once).
+
+    True when this call stored it."""
     run = DrillRun.objects.filter(pk=run_id, status=DrillStatus.RUNNING).first()
     if run is None or DrillBlock.objects.filter(run=run, index=index).exists():
-        return
+        return False
     result = engine.simulate_block(DrillInputs.from_dict(run.snapshot), index)
     try:
         with transaction.atomic():
             DrillBlock.objects.create(run=run, index=index, result=result.to_dict(), worker=_worker_name())
     except IntegrityError:
-        return  # another worker stored the same block first; the numbers are the same
+        return False  # another worker stored the same block first; the numbers are the same
     done = DrillBlock.objects.filter(run=run).count()
+    # updated_at is the run's heartbeat: the sweeper resumes a running run whose blocks stopped coming in.
     DrillRun.objects.filter(pk=run_id, status=DrillStatus.RUNNING).update(
-        progress=min(99, done * 100 // max(run.blocks_total, 1))
+        progress=min(99, done * 100 // max(run.blocks_total, 1)), updated_at=timezone.now()
     )
+    return True
 
 
 def drill_finish(run_id: int) -> bool:
@@ -258,11 +272,32 @@ def schedule_delete(*, schedule: DrillSchedule, by) -> None:
     schedule.delete()
 
 
-def scheduled_drill_start(schedule_id: int) -> DrillRun | None:
+def scheduled_drill_start(schedule_id: int, published_at: datetime | None = None) -> DrillRun | None:
+    """Start the schedule's run for the cron tick at or before `published_at` (when beat sent it; now by default).
+
+    One run per schedule and tick (a unique constraint): a redelivered or re-sent beat message starts nothing."""
     schedule = DrillSchedule.objects.select_related("company", "scenario", "plan").filter(pk=schedule_id).first()
     if schedule is None or not schedule.enabled:
         return None
-    return drill_start(company=schedule.company, scenario=schedule.scenario, plan=schedule.plan, schedule=schedule)
+    tick = dispatch.schedule_tick(schedule.cron, settings.CELERY_TIMEZONE, published_at or timezone.now())
+    if DrillRun.objects.filter(schedule=schedule, schedule_tick=tick).exists():
+        logger.info("Schedule %s: the run for %s exists already", schedule_id, tick.isoformat())
+        return None
+    try:
+        return drill_start(
+            company=schedule.company, scenario=schedule.scenario, plan=schedule.plan, schedule=schedule,
+            schedule_tick=tick,
+        )  # fmt: skip
+    except IntegrityError:
+        return None  # a concurrent delivery of the same tick stored it first
+
+
+VERDICT_TEXT = {
+    "met": "met",
+    "not_met": "NOT met",
+    "inconclusive": "inconclusive (the confidence interval contains the target)",
+    "not_tested": "not tested (the drill is shorter than the policy horizon)",
+}
 
 
 def summary_text(run: DrillRun) -> str:

@@ -167,12 +167,30 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
-# A message whose worker died unacknowledged goes back to the queue after the visibility timeout.
+# A message whose worker died unacknowledged goes back to the queue after the visibility timeout. It stays above
+# the longest countdown (webhook retries wait up to an hour), or Redis would hand those out twice; a killed drill
+# is not left to it: the drill sweeper below resumes it within DRILL_STALL_SECONDS + DRILL_SWEEP_SECONDS.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_SECONDS", default=3.0),
 }
+# Drill starts ask the broker first and answer 503 when it does not answer within this time.
+CELERY_BROKER_CHECK_SECONDS = env.float("CELERY_BROKER_CHECK_SECONDS", default=2.0)
+# Queues by size (contingency.dispatch): workers without -Q consume all three; the Procfile gives each its own.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "drills-small": {}, "drills-large": {}}
+CELERY_TASK_ROUTES = {
+    "contingency.tasks.run_block_task": {"queue": "drills-large"},
+    "contingency.tasks.scheduled_drill_task": {"queue": "drills-small"},
+}
+DRILL_BLOCK_WINDOW = env.int("DRILL_BLOCK_WINDOW", default=4)  # blocks of one big run in the queue at once
+DRILL_LARGE_RUNS_PER_COMPANY = env.int("DRILL_LARGE_RUNS_PER_COMPANY", default=1)
+DRILL_SWEEP_SECONDS = env.float("DRILL_SWEEP_SECONDS", default=30.0)
+DRILL_REQUEUE_SECONDS = env.int("DRILL_REQUEUE_SECONDS", default=60)  # a queued run untouched this long: again
+DRILL_STALL_SECONDS = env.int("DRILL_STALL_SECONDS", default=60)  # a running run with no block this long: resumed
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 DRILL_BLOCK_SIZE = env.int("DRILL_BLOCK_SIZE", default=2048)

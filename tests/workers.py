@@ -23,7 +23,16 @@ def test_database_url() -> str:
 class Worker:
     """One worker (main process plus its pool child), started in its own process group so it can be killed whole."""
 
-    def __init__(self, name: str, concurrency: int = 1, extra_env: dict | None = None):
+    def __init__(
+        self,
+        name: str,
+        concurrency: int = 1,
+        extra_env: dict | None = None,
+        queues: list[str] | None = None,
+        beat: bool = False,
+    ):
+        """`queues`: consume only these (default: all of CELERY_TASK_QUEUES); `beat`: embed beat, with the settings'
+        CELERY_BEAT_SCHEDULE in a throwaway file (the periodic tasks, e.g. the drill sweeper)."""
         self.name = name
         env = {
             **os.environ,
@@ -35,6 +44,8 @@ class Worker:
         self.log_path = ROOT / ".pytest-workers" / f"{name}.log"
         self.log_path.parent.mkdir(exist_ok=True)
         self.log = open(self.log_path, "w")  # noqa: SIM115 — closed in stop()
+        for stale in self.log_path.parent.glob(f"{name}.beat*"):
+            stale.unlink()
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -50,6 +61,16 @@ class Worker:
                 "--without-gossip",
                 "--without-mingle",
                 "--prefetch-multiplier=1",
+                *([f"--queues={','.join(queues)}"] if queues else []),
+                *(
+                    [
+                        "--beat",
+                        "--scheduler=celery.beat:PersistentScheduler",
+                        f"--schedule={self.log_path.with_suffix('.beat')}",
+                    ]
+                    if beat
+                    else []
+                ),
             ],  # fmt: skip
             cwd=ROOT,
             env=env,

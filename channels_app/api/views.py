@@ -6,7 +6,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from financeplanner.api.base import CompanyContextMixin, CompanyScopedViewSet
+from financeplanner.api.schema import IDEMPOTENCY_KEY, IDEMPOTENT_RESPONSES
 from financeplanner.choices import Role
+from financeplanner.idempotency import idempotent
 from financeplanner.permissions import HasCompanyRole
 
 from .. import schedules, selectors, services
@@ -72,23 +74,35 @@ class FundingChannelViewSet(CompanyScopedViewSet):
             channel=serializer.instance, by=self.request.user, **serializer.validated_data
         )
 
-    @extend_schema(request=MoneyMovementSerializer, responses={201: LedgerEntrySerializer})
+    @extend_schema(
+        request=MoneyMovementSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: LedgerEntrySerializer, **IDEMPOTENT_RESPONSES},
+    )
     @action(detail=True, methods=["post"])
     def draw(self, request, pk=None):
         """Draw on the line: refused (400, with the reason) above the headroom or when the line is not open."""
         return self._move_money(services.channel_draw)
 
-    @extend_schema(request=MoneyMovementSerializer, responses={201: LedgerEntrySerializer})
+    @extend_schema(
+        request=MoneyMovementSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: LedgerEntrySerializer, **IDEMPOTENT_RESPONSES},
+    )
     @action(detail=True, methods=["post"])
     def repay(self, request, pk=None):
         return self._move_money(services.channel_repay)
 
     def _move_money(self, service):
         channel = self.get_object()
-        movement = MoneyMovementSerializer(data=self.request.data)
-        movement.is_valid(raise_exception=True)
-        entry = service(channel=channel, by=self.request.user, **movement.validated_data)
-        return Response(LedgerEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+        def move() -> Response:
+            movement = MoneyMovementSerializer(data=self.request.data)
+            movement.is_valid(raise_exception=True)
+            entry = service(channel=channel, by=self.request.user, **movement.validated_data)
+            return Response(LedgerEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(self.request, self.request.company, move)
 
     @extend_schema(methods=["get"], responses={200: ChannelEventSerializer(many=True)}, description="Lender events.")
     @extend_schema(
@@ -101,8 +115,8 @@ class FundingChannelViewSet(CompanyScopedViewSet):
     def events(self, request, pk=None):
         channel = self.get_object()
         if request.method == "GET":
-            events = channel.events.select_related("created_by")
-            return Response(ChannelEventSerializer(events, many=True).data)
+            page = self.paginate_queryset(channel.events.select_related("created_by"))
+            return self.get_paginated_response(ChannelEventSerializer(page, many=True).data)
         if not request.membership.has_role(Role.TREASURER):
             self.permission_denied(request, message="Only a treasurer records lender actions.")
         serializer = ChannelEventSerializer(data=request.data)
@@ -116,7 +130,7 @@ class FundingChannelViewSet(CompanyScopedViewSet):
         """The repayment and interest schedule of what is drawn now, from today (or `?as_of=`) to maturity."""
         channel = self.get_object()
         rows = selectors.channel_schedule(channel=channel, as_of=request.query_params.get("as_of"))
-        return Response(ScheduleRowSerializer(rows, many=True).data)
+        return self.get_paginated_response(ScheduleRowSerializer(self.paginate_queryset(rows), many=True).data)
 
 
 class LedgerEntryViewSet(CompanyScopedViewSet):

@@ -1,13 +1,17 @@
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from financeplanner.api.base import CompanyScopedMixin, CompanyScopedRelatedField, CompanyScopedViewSet
+from financeplanner.api.schema import IDEMPOTENCY_KEY, IDEMPOTENT_RESPONSES, ErrorDetail
 from financeplanner.choices import Role
+from financeplanner.idempotency import idempotent
 
 from .. import drills
+from ..dispatch import QueueUnavailable
 from ..filtersets import DrillRunFilterSet
 from ..models import ChecklistItem, ContingencyPlan, DrillRun, DrillSchedule, Scenario
 
@@ -50,6 +54,12 @@ class DrillScheduleSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
 
 
+class QueueUnavailableError(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "queue_unavailable"
+    wait = 30  # Retry-After
+
+
 class DrillRunViewSet(
     CompanyScopedMixin,
     mixins.CreateModelMixin,
@@ -64,15 +74,26 @@ class DrillRunViewSet(
     filterset_class = DrillRunFilterSet
     ordering_fields = ["created_at", "finished_at"]
 
-    def perform_create(self, serializer):
-        serializer.instance = drills.drill_start(
-            company=self.request.company, by=self.request.user, **serializer.validated_data
-        )
-
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            202: DrillRunSerializer,
+            **IDEMPOTENT_RESPONSES,
+            503: OpenApiResponse(ErrorDetail, description="The task queue is unreachable: nothing was started."),
+        },
+    )
     def create(self, request, *args, **kwargs):
-        response = super().create(request, *args, **kwargs)
-        response.status_code = status.HTTP_202_ACCEPTED
-        return response
+        """Start a drill (analyst+): 202, queued; a worker claims it, reports progress and stores the results."""
+        return idempotent(request, request.company, lambda: self._start(request))
+
+    def _start(self, request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            run = drills.drill_start(company=request.company, by=request.user, **serializer.validated_data)
+        except QueueUnavailable as exc:
+            raise QueueUnavailableError(exc.messages[0]) from exc
+        return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=ChecklistItemSerializer, responses=ChecklistItemSerializer)
     @action(detail=True, methods=["patch"], url_path=r"checklist/(?P<item_id>\d+)")

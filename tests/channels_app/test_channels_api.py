@@ -153,7 +153,7 @@ def test_freeze_then_unfreeze_history(channel, treasurer, api_as):
     client = api_as(treasurer)
     client.post(f"/api/v1/channels/{channel.pk}/events/", {"kind": "freeze", "date": "2026-02-01", "reason": "overdue"})
     client.post(f"/api/v1/channels/{channel.pk}/events/", {"kind": "unfreeze", "date": "2026-02-10", "reason": "paid"})
-    history = client.get(f"/api/v1/channels/{channel.pk}/events/").json()
+    history = client.get(f"/api/v1/channels/{channel.pk}/events/").json()["results"]
     assert [(e["kind"], e["old_status"], e["new_status"]) for e in history] == [
         ("unfreeze", "frozen", "active"),
         ("freeze", "active", "frozen"),

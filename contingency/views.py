@@ -643,6 +643,13 @@ class DrillCompareView(CompanyViewMixin, generic.TemplateView):
             context["runs"] = runs
             context["a"], context["b"] = runs
             context["rows"] = compare_rows(*(drill_report(run) for run in runs))
+            # What differs in their inputs (stored snapshots), so equal or unequal results are explained.
+            from .compare_inputs import input_differences
+
+            pools = LiquidityPool.objects.for_company(company).values_list("pk", "name")
+            context["input_differences"] = input_differences(
+                runs[0].snapshot, runs[1].snapshot, pool_names={str(pk): name for pk, name in pools}
+            )
         return context
 
 

@@ -743,7 +743,8 @@ INDICATOR_LABELS = {
     "own_rating_trigger": gettext_lazy("Our rating against lenders' triggers"),
     "platform_utilisation": gettext_lazy("Platform line utilisation against its trigger"),
     "runway": gettext_lazy("Runway of the latest drill"),
-    "failed_drill": gettext_lazy("Failed scheduled drill"),
+    "failed_drill": gettext_lazy("Failed drill"),
+    "lender_action": gettext_lazy("Lender action recorded"),
 }
 
 

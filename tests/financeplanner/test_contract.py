@@ -38,6 +38,7 @@ OTHER_PATHS = [
     "/api/v1/channels/{id}/events/",
     "/api/v1/schedules/preview/",
     "/api/v1/exports/{dataset}/",
+    "/api/v1/trigger-watch/",
 ]
 
 
@@ -92,6 +93,13 @@ def test_every_contract_field_is_published(schema, path):
 @pytest.mark.parametrize("path", OTHER_PATHS)
 def test_every_contract_path_is_published(schema, path):
     assert path in schema["paths"]
+
+
+def test_trigger_watch_rows_publish_the_contract_fields(schema):
+    content = schema["paths"]["/api/v1/trigger-watch/"]["get"]["responses"]["200"]["content"]["application/json"]
+    row = _properties(schema, content["schema"]["items"])
+    fields = ["channel", "trigger", "kind", "action", "threshold", "current", "distance", "unit", "fires_now"]
+    assert [f for f in fields if f not in row] == []
 
 
 def test_error_responses_are_documented(schema):

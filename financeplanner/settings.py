@@ -131,6 +131,10 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # JSON bodies for the JSON API: upload views add MultiPartParser themselves. (The browsable API's raw-data form
+    # posts JSON; its HTML form is not offered.)
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "financeplanner.api.schema.ErrorDocumentingAutoSchema",
@@ -157,6 +161,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Enum member names a generated client can use (values differing only by case get distinct names).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "financeplanner.api.schema.enum_varnames",
+    ],
 }
 
 # Celery: Redis in production and in the test suite; without a broker tasks run inline (first run).
@@ -234,6 +243,11 @@ CELERY_BEAT_SCHEDULE = {
     "evaluate-early-warnings": {
         "task": "contingency.tasks_warnings.evaluate_all_companies_task",
         "schedule": float(WARNINGS_EVALUATION_SECONDS),
+    },
+    "sweep-drills": {
+        "task": "contingency.tasks.sweep_drills_task",
+        "schedule": DRILL_SWEEP_SECONDS,
+        "options": {"expires": DRILL_SWEEP_SECONDS},
     },
 }
 ALERT_EMAIL_ROLES = env.list("ALERT_EMAIL_ROLES", default=["admin", "treasurer"])

@@ -25,6 +25,7 @@ from . import dispatch, engine, warnings
 from .choices import ChecklistOutcome, DrillStatus, ScenarioKind, StepAction
 from .engine.inputs import DrillInputs
 from .models import ChecklistItem, ContingencyPlan, DrillBlock, DrillRun, DrillSchedule, Scenario
+from .report import DrillReport, report_of
 from .snapshot import build_inputs
 
 logger = logging.getLogger(__name__)
@@ -164,14 +165,18 @@ def block_execute(run_id: int, index: int) -> bool:
 
 
 def drill_finish(run_id: int) -> bool:
-    """Combine the blocks into the results, once every block is in. True when this call finished the run."""
+    """Combine the blocks into the results, once every block is in. True when this call finished the run.
+
+    The blocks were simulated anywhere; combining them also settles the extra liquidity needed (D16): each block
+    stored its breaching paths' search brackets, and only the paths that decide the figure are re-simulated here.
+    """
     run = DrillRun.objects.select_related("company", "scenario", "schedule").filter(pk=run_id).first()
     if run is None or run.status != DrillStatus.RUNNING or missing_blocks(run):
         return False
     inputs = DrillInputs.from_dict(run.snapshot)
     blocks = [engine.BlockResult.from_dict(b) for b in run.blocks.order_by("index").values_list("result", flat=True)]
     result = json.loads(json.dumps(engine.combine(blocks, inputs).to_dict(), default=float))
-    passed = passes_policy(run.company, result)
+    passed = passes_policy(result)
     finished = DrillRun.objects.filter(pk=run_id, status=DrillStatus.RUNNING).update(
         status=DrillStatus.SUCCEEDED, progress=100, results=result, passed_policy=passed, finished_at=timezone.now()
     )
@@ -200,12 +205,10 @@ def drill_run_here(run: DrillRun) -> None:
     drill_finish(run.pk)
 
 
-def passes_policy(company: Company, result: dict) -> bool:
-    """The company's policy: survive its horizon (one path), or with its target probability (Monte Carlo)."""
-    if "survival_probability" in result and result.get("paths", 1) > 1:
-        return result["survival_probability"] >= float(company.target_survival_probability)
-    runway = result.get("runway_days")
-    return runway is None or runway >= company.survival_horizon_days
+def passes_policy(result: dict) -> bool:
+    """True only when the engine's verdict is ``met`` (DESIGN "The policy verdict"; the company's horizon, buffer and
+    target entered the snapshot): not_met, inconclusive and not_tested all leave it False."""
+    return DrillReport.from_results(result).passed is True
 
 
 def _worker_name() -> str:
@@ -302,21 +305,47 @@ VERDICT_TEXT = {
 
 def summary_text(run: DrillRun) -> str:
     """A readable summary of a finished run, for the command line and e-mails."""
-    r = run.results or {}
+    r = report_of(run)
+    p = r.policy
     lines = [f"Drill #{run.pk}: {run.scenario.name}" + (f" with plan {run.plan.name}" if run.plan else "")]
-    lines.append(f"  horizon {r.get('horizon_days')} days, {r.get('paths')} path(s), seed {r.get('seed')}")
-    if r.get("paths", 1) == 1:
-        runway = r.get("runway_days")
+    lines.append(f"  horizon {r.horizon_days} days, {r.paths} path(s), seed {r.seed}")
+    if not r.many:
         lines.append(
-            "  survives the horizon" if runway is None else f"  runway {runway} days (shortfall on day {runway})"
+            "  survives the horizon" if r.runway is None else f"  runway {r.runway} days (shortfall on day {r.runway})"
         )
     else:
-        lines.append(f"  survival probability {r.get('survival_probability'):.2%}, runway {r.get('runway_days')}")
+        target = f"{p.target_survival_probability:.0%}" if p.target_survival_probability is not None else "target"
+        runway = "survives the horizon" if r.runway is None else f"{r.runway} days"
+        lines.append(
+            f"  survival probability {r.survival_probability or 0:.2%}; runway at {target} confidence {runway}"
+            + (f" ({r.shortfall_paths} paths fall short)" if r.shortfall_paths else "")
+        )
     lines += [
-        f"  minimum liquidity {r.get('min_liquidity'):,.2f} on day {r.get('min_liquidity_day')}",
-        f"  liquidity at risk 95% {r.get('liquidity_at_risk_95'):,.2f}, 99% {r.get('liquidity_at_risk_99'):,.2f}",
-        f"  extra liquidity needed {r.get('extra_liquidity_needed'):,.2f}",
-        f"  contingency used {r.get('contingency_used'):,.2f}",
-        f"  policy: {'met' if run.passed_policy else 'NOT met'}",
+        f"  minimum liquidity {_amount(r.min_liquidity)} on day {r.min_liquidity_day}",
+        f"  liquidity at risk 95% {_amount(r.liquidity_at_risk_95)}, 99% {_amount(r.liquidity_at_risk_99)}",
+        f"  extra liquidity needed {_amount(r.extra_liquidity_needed)}",
+        f"  contingency used {_amount(r.contingency_used)}",
+        f"  policy: {VERDICT_TEXT.get(p.verdict or '', 'not judged')}" + _policy_detail(r),
     ]
     return "\n".join(lines)
+
+
+def _amount(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.2f}"
+
+
+def _policy_detail(r: DrillReport) -> str:
+    p = r.policy
+    parts = []
+    if p.horizon_days is not None:
+        parts.append(f"{p.horizon_days}-day policy horizon")
+    if r.many and p.probability is not None and p.ci_low is not None and p.ci_high is not None:
+        parts.append(
+            f"{p.probability:.2%} of paths keep the buffer, SE {p.standard_error or 0:.2%},"
+            f" 95% CI {p.ci_low:.2%}-{p.ci_high:.2%}"
+        )
+    if p.paths_to_decide:
+        parts.append(f"about {p.paths_to_decide:,} paths would decide it")
+    if p.buffer_breach_day is not None:
+        parts.append(("median " if r.many else "") + f"first buffer breach on day {p.buffer_breach_day}")
+    return f" ({'; '.join(parts)})" if parts else ""

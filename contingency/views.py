@@ -2,7 +2,7 @@
 
 Thin by design: every view resolves the company through `CompanyViewMixin` (another company's row is a 404, a
 write below the required role a 403), parses a form, calls one service and renders. `drill_report` at the bottom
-shapes a run's stored results for the report and the comparison, reading every key defensively.
+shapes a run's results, read once through the typed `contingency.report.DrillReport`, for the report and the comparison.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, QuerySet
-from django.db.models.fields.json import KeyTransform
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -74,6 +74,7 @@ from .models import (
     PlanStep,
     Scenario,
 )
+from .report import DrillReport, report_of
 from .snapshot import operating_flows
 
 PAGE_SIZE = 50
@@ -219,7 +220,7 @@ class CashFlowListView(CompanyListView):
         company = self.request.company
         today = timezone.localdate()
         try:
-            flows, discretionary = operating_flows(company, today, FORECAST_DAYS, fx_rates(company, today))
+            flows, discretionary, _fees = operating_flows(company, today, FORECAST_DAYS, fx_rates(company, today))
         except ValidationError as exc:
             context["forecast_error"] = " ".join(exc.messages)
             return context
@@ -289,7 +290,8 @@ class PlanDetailView(CompanyDetailView):
             DrillRun.objects.for_company(self.request.company)
             .filter(plan=self.object)
             .select_related("scenario")
-            .defer("snapshot", "results")[:10]
+            .defer("snapshot", "results")
+            .annotate(verdict=VERDICT)[:10]
         )
         return super().get_context_data(recent_runs=runs, **kwargs)
 
@@ -440,7 +442,8 @@ class ScenarioDetailView(CompanyDetailView):
             DrillRun.objects.for_company(company)
             .filter(scenario=self.object)
             .select_related("plan")
-            .defer("snapshot", "results")[:10]
+            .defer("snapshot", "results")
+            .annotate(verdict=VERDICT)[:10]
         )
         return super().get_context_data(shocks=shocks, recent_runs=runs, **kwargs)
 
@@ -472,6 +475,10 @@ class ScenarioFormView(FormsetEditView):
 # -- drills -----------------------------------------------------------------------------------------------------
 
 
+#: A run's verdict read inside the database (lists defer the results JSON).
+VERDICT = KeyTextTransform("verdict", KeyTransform("policy", "results"))
+
+
 def runs_for_list(queryset: QuerySet) -> QuerySet:
     """Runs with the few result figures a list shows, read inside the database instead of loading the JSON."""
     return (
@@ -479,6 +486,7 @@ def runs_for_list(queryset: QuerySet) -> QuerySet:
         .defer("snapshot", "results", "error")
         .annotate(
             runway=KeyTransform("runway_days", "results"),
+            verdict=VERDICT,
             survival_probability=KeyTransform("survival_probability", "results"),
             min_liquidity=KeyTransform("min_liquidity", "results"),
         )
@@ -642,7 +650,10 @@ class DrillCompareView(CompanyViewMixin, generic.TemplateView):
             runs = [get_object_or_404(queryset, pk=value) for value in ids]
             context["runs"] = runs
             context["a"], context["b"] = runs
-            context["rows"] = compare_rows(*(drill_report(run) for run in runs))
+            reports = [drill_report(run) for run in runs]
+            context["verdicts"] = [report["verdict"] for report in reports]
+            context["passed"] = [run.passed_policy for run in runs]
+            context["rows"] = compare_rows(*reports)
             # What differs in their inputs (stored snapshots), so equal or unequal results are explained.
             from .compare_inputs import input_differences
 
@@ -875,65 +886,67 @@ def fan_chart(run: DrillRun, fan: dict, as_of) -> str:
 
 
 def drill_report(run: DrillRun) -> dict[str, Any]:
-    """Everything the report shows, read defensively: the engine's result keys may grow, older runs lack some."""
-    results: dict[str, Any] = run.results or {}
+    """Everything the report shows: the typed results (``contingency.report``) and what the snapshot adds."""
+    report = report_of(run)
     snapshot: dict[str, Any] = run.snapshot or {}
     scenario_input: dict[str, Any] = snapshot.get("scenario") or {}
-    paths = results.get("paths") or run.paths
-    many = paths > 1
-    as_of = run.scenario.as_of
+    many = report.many
+    as_of = run.as_of  # the snapshot's day 0 (a scenario without as_of runs as of the run date)
     plan_steps = {
         step.get("order"): {**step, "action": _label(StepAction, step.get("action"))}
         for step in ((snapshot.get("plan") or {}).get("steps") or [])
     }
 
     def on_day(day):
-        return as_of + timedelta(days=day) if isinstance(day, int) else None
+        return as_of + timedelta(days=day) if isinstance(day, int) and as_of else None
 
-    closing = results.get("closing_step")
     closing_rows: list[dict] = []
-    if many and isinstance(closing, dict):
-        for order, count in (closing.get("closed_by_step") or {}).items():
+    if many:
+        for order, count in (report.closing.get("closed_by_step") or {}).items():
             step = plan_steps.get(int(order)) if str(order).isdigit() else None
             closing_rows.append({"order": order, "action": (step or {}).get("action"), "paths": count})
     channels = snapshot.get("channels") or []
     channel_names = {channel.get("key"): channel.get("name") for channel in channels}
     pools = snapshot.get("pools") or []
-    fan = results.get("fan") or {}
-    horizon = results.get("horizon_days") or scenario_input.get("horizon_days")
-    report = {
+    policy = report.policy
+    return {
         "run": run,
-        "results": results,
+        "typed": report,
+        "policy": policy,
+        "verdict": report.verdict,
         "many": many,
-        "paths": paths,
-        "horizon_days": horizon,
-        "survived": results.get("survived"),
-        "survival_probability": results.get("survival_probability"),
-        "runway": results.get("runway_days"),
-        "runway_date": on_day(results.get("runway_days")),
-        "gap": results.get("gap_day"),
-        "gap_date": on_day(results.get("gap_day")),
-        "closing_step": closing if not many else None,
-        "closing_step_detail": plan_steps.get(closing) if not many and closing is not None else None,
+        "paths": report.paths,
+        "horizon_days": report.horizon_days or scenario_input.get("horizon_days"),
+        "survived": report.survived,
+        "survival_probability": report.survival_probability,
+        "runway": report.runway,
+        "runway_date": on_day(report.runway),
+        "runway_percentiles": report.runway_percentiles,
+        "shortfall_paths": report.shortfall_paths,
+        "breach_date": on_day(policy.buffer_breach_day),
+        "gap": report.gap if many else report.gap_day,
+        "gap_date": on_day(report.gap_day),
+        "closing_step": report.closing_step if not many else None,
+        "closing_step_detail": plan_steps.get(report.closing_step) if report.closing_step is not None else None,
         "closing_rows": closing_rows,
-        "closing_summary": closing if many and isinstance(closing, dict) else None,
-        "activation": results.get("plan_activation_day"),
-        "min_liquidity": results.get("min_liquidity"),
-        "min_liquidity_day": results.get("min_liquidity_day"),
-        "min_liquidity_date": on_day(results.get("min_liquidity_day")),
-        "lar95": results.get("liquidity_at_risk_95"),
-        "lar99": results.get("liquidity_at_risk_99"),
-        "extra_liquidity_needed": results.get("extra_liquidity_needed"),
-        "deepest_deficit": results.get("deepest_deficit"),
-        "contingency_used": results.get("contingency_used"),
-        "contingency_cost": results.get("contingency_cost"),
-        "channel_impact": [row for row in (results.get("channel_impact") or []) if isinstance(row, dict)],
-        "fan_chart": fan_chart(run, fan, as_of) if fan else "",
+        "closing_summary": report.closing if many and report.closing else None,
+        "activation": (report.activation or None) if many else report.plan_activation_day,
+        "min_liquidity": report.min_liquidity,
+        "min_liquidity_day": report.min_liquidity_day,
+        "min_liquidity_date": on_day(report.min_liquidity_day),
+        "lar95": report.liquidity_at_risk_95,
+        "lar99": report.liquidity_at_risk_99,
+        "extra_liquidity_needed": report.extra_liquidity_needed,
+        "deepest_deficit": report.deepest_deficit,
+        "contingency_used": report.contingency_used,
+        "contingency_cost": report.contingency_cost,
+        "channel_impact": report.channel_impact,
+        "fan_chart": fan_chart(run, report.fan, as_of) if report.fan else "",
         "snapshot": {
             "opening_cash": scenario_input.get("opening_cash"),
             "min_cash_buffer": scenario_input.get("min_cash_buffer"),
             "kind": scenario_input.get("kind"),
-            "seed": results.get("seed", run.seed),
+            "seed": report.seed if report.seed is not None else run.seed,
             "own_downgrade_notches": scenario_input.get("own_downgrade_notches"),
             "market_stress": scenario_input.get("market_stress"),
             "hazard_multiplier": scenario_input.get("hazard_multiplier"),
@@ -957,7 +970,6 @@ def drill_report(run: DrillRun) -> dict[str, Any]:
             - sum(scenario_input.get("discretionary_outflows") or []),
         },
     }
-    return report
 
 
 def _shock_target(shock: dict, channel_names: dict) -> str:
@@ -976,8 +988,11 @@ def _label(choices, value) -> str:
 
 COMPARED = [
     ("survival_probability", "percent"),
-    ("runway", "days"),
-    ("gap", "days"),
+    ("policy_probability", "percent"),
+    ("ci", "interval"),
+    ("runway", "runway"),
+    ("shortfall_paths", "count"),
+    ("breach_day", "day"),
     ("min_liquidity", "money"),
     ("lar95", "money"),
     ("lar99", "money"),
@@ -988,11 +1003,18 @@ COMPARED = [
 
 
 def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per figure: both values and, where both are plain numbers, the difference b − a."""
+    """One row per figure (from two ``drill_report`` dicts): both values and, for plain numbers, the difference b − a.
+
+    The runway is each report's headline (Monte Carlo: the quantile at the policy's confidence), shown with the paths
+    that fall short, so a run where paths fall short never reads "survives" without saying how many do not.
+    """
     labels = {
-        "survival_probability": _("Survival probability"),
+        "survival_probability": _("Survival probability (no shortfall)"),
+        "policy_probability": _("Paths keeping the buffer over the policy horizon"),
+        "ci": _("95% confidence interval"),
         "runway": _("Runway (days)"),
-        "gap": _("Gap opens (day)"),
+        "shortfall_paths": _("Paths that fall short"),
+        "breach_day": _("First buffer breach (day)"),
         "min_liquidity": _("Minimum liquidity"),
         "lar95": _("Liquidity at risk 95%"),
         "lar99": _("Liquidity at risk 99%"),
@@ -1000,16 +1022,35 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
         "contingency_used": _("Contingency used"),
         "contingency_cost": _("Contingency cost"),
     }
+
+    def figure(report: dict[str, Any], key: str) -> Any:
+        typed: DrillReport = report["typed"]
+        policy = typed.policy
+        if key == "policy_probability":
+            return policy.probability
+        if key == "ci":
+            if policy.ci_low is None or policy.ci_high is None:
+                return None
+            return {"low": policy.ci_low, "high": policy.ci_high, "se": policy.standard_error}
+        if key == "runway":
+            return {
+                "days": typed.runway,
+                "many": typed.many,
+                "horizon": typed.horizon_days,
+                "confidence": policy.target_survival_probability,
+                "short": typed.shortfall_paths,
+            }
+        if key == "breach_day":
+            return policy.buffer_breach_day
+        return report.get(key)
+
     rows = []
     for key, kind in COMPARED:
-        left, right = _plain_figure(a.get(key)), _plain_figure(b.get(key))
-        delta = right - left if isinstance(left, int | float) and isinstance(right, int | float) else None
+        left, right = figure(a, key), figure(b, key)
+        if key == "runway":
+            both = isinstance(left["days"], int) and isinstance(right["days"], int)
+            delta = right["days"] - left["days"] if both else None
+        else:
+            delta = right - left if isinstance(left, int | float) and isinstance(right, int | float) else None
         rows.append({"label": labels[key], "kind": kind, "values": [left, right], "delta": delta})
     return rows
-
-
-def _plain_figure(value):
-    """A Monte Carlo runway or gap is a summary dict; compare its median."""
-    if isinstance(value, dict):
-        return value.get("p50")
-    return value

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When, Window
@@ -23,6 +22,7 @@ from channels_app.selectors import FundingSummary, funding_summary, fx_rates, ma
 from channels_app.watch import WatchRow, trigger_watch
 from contingency.choices import DrillStatus, PoolKind
 from contingency.models import Alert, DrillRun, LiquidityPool
+from contingency.report import DrillReport, report_of
 
 from .models import Company
 
@@ -50,16 +50,14 @@ class Liquidity:
 
 @dataclass(frozen=True)
 class DrillOutcome:
-    """The latest succeeded drill of one scenario, reduced to what the dashboard shows."""
+    """The latest succeeded drill of one scenario and its typed results (``contingency.report``).
+
+    The runway shown is the report's headline: one path's runway, or for Monte Carlo the quantile at the policy's
+    confidence (``runway_days.at_target``) — the same figure as on the drill report.
+    """
 
     run: DrillRun
-    horizon_days: int | None
-    paths: int
-    survived: bool | None
-    survival_probability: float | None
-    runway_days: int | None  # one path: first shortfall day; many paths: the median (p50)
-    runway_p5: int | None  # many paths only: the 5th percentile
-    extra_liquidity_needed: float | None
+    report: DrillReport
 
 
 @dataclass(frozen=True)
@@ -159,23 +157,7 @@ def latest_drills(company: Company) -> list[DrillOutcome]:
 
 
 def drill_outcome(run: DrillRun) -> DrillOutcome:
-    results: dict[str, Any] = run.results or {}
-    runway = results.get("runway_days")
-    if isinstance(runway, dict):
-        runway_days, runway_p5 = runway.get("p50"), runway.get("p5")
-    else:
-        runway_days, runway_p5 = runway, None
-    probability = results.get("survival_probability")
-    return DrillOutcome(
-        run=run,
-        horizon_days=results.get("horizon_days"),
-        paths=results.get("paths") or run.paths,
-        survived=results.get("survived"),
-        survival_probability=float(probability) if probability is not None else None,
-        runway_days=runway_days,
-        runway_p5=runway_p5,
-        extra_liquidity_needed=results.get("extra_liquidity_needed"),
-    )
+    return DrillOutcome(run=run, report=report_of(run))
 
 
 def open_alerts(company: Company) -> list[Alert]:

@@ -431,7 +431,7 @@ DRILL_COLUMNS = (
     Column("progress", INTEGER, "0–100."),
     Column("paths", INTEGER),
     Column("seed", INTEGER),
-    Column("passed_policy", BOOLEAN, "Whether the result met the company's liquidity policy."),
+    Column("passed_policy", BOOLEAN, "True only when the policy verdict is met."),
     Column("created_at", DATETIME),
     Column("started_at", DATETIME),
     Column("finished_at", DATETIME),
@@ -450,6 +450,20 @@ DRILL_COLUMNS = (
     Column("contingency_used", DECIMAL),
     Column("results", STRING, "The complete results object, as JSON text."),
     Column("updated_at", DATETIME),
+    Column(
+        "verdict", STRING, "Policy verdict: met, not_met, inconclusive, not_tested (empty: judged before verdicts)."
+    ),
+    Column("policy_horizon_days", INTEGER, "The policy horizon the verdict was judged on (days)."),
+    Column(
+        "runway_days_at_target",
+        INTEGER,
+        "Monte Carlo headline runway: the (1 - target) quantile of per-path runway; empty = survives the horizon.",
+    ),
+    Column("policy_probability", NUMBER, "Share of paths keeping the minimum buffer over the policy horizon, 0–1."),
+    Column("standard_error", NUMBER, "Monte Carlo: standard error of that share."),
+    Column("ci_low", NUMBER, "Monte Carlo: 95 % Wilson interval of that share, lower end."),
+    Column("ci_high", NUMBER, "Monte Carlo: upper end."),
+    Column("buffer_breach_day", INTEGER, "First day cash is below the buffer (Monte Carlo: median over such paths)."),
 )
 
 
@@ -462,36 +476,28 @@ def _money(value: Any) -> Decimal | None:
         return None
 
 
-def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def drill_rows(request: ExportRequest) -> Iterator[tuple]:
     from contingency.models import DrillRun
+    from contingency.report import report_of
 
     # Status changes may be written with .update(); started/finished times move with them.
     runs = DrillRun.objects.for_company(request.company).annotate(
         changed_at=Greatest("updated_at", Coalesce("finished_at", "updated_at"), Coalesce("started_at", "updated_at"))
     )
     for run in _since(runs, request, "changed_at").select_related("scenario").order_by("id").iterator():
-        results = run.results if isinstance(run.results, dict) else {}
-        runway = results.get("runway_days")
-        percentiles = runway if isinstance(runway, dict) else {}
-        survived = results.get("survived")
+        r = report_of(run)
+        p = r.policy
         yield (
             run.pk, run.scenario_id, run.scenario.name, run.plan_id, run.schedule_id, run.status, run.progress,
             run.paths, run.seed, run.passed_policy, run.created_at, run.started_at, run.finished_at,
-            _int(results.get("horizon_days")), survived if isinstance(survived, bool) else None,
-            _number(results.get("survival_probability")), _int(runway),
-            _int(percentiles.get("p1")), _int(percentiles.get("p5")), _int(percentiles.get("p50")),
-            _money(results.get("min_liquidity")), _int(results.get("min_liquidity_day")),
-            _money(results.get("liquidity_at_risk_95")), _money(results.get("liquidity_at_risk_99")),
-            _money(results.get("extra_liquidity_needed")), _money(results.get("contingency_used")),
+            r.horizon_days, r.survived, r.survival_probability, None if r.many else r.runway,
+            r.runway_percentiles.get("p1"), r.runway_percentiles.get("p5"), r.runway_percentiles.get("p50"),
+            _money(r.min_liquidity), r.min_liquidity_day,
+            _money(r.liquidity_at_risk_95), _money(r.liquidity_at_risk_99),
+            _money(r.extra_liquidity_needed), _money(r.contingency_used),
             json.dumps(run.results, sort_keys=True, default=str) if run.results is not None else None, run.changed_at,
+            p.verdict, p.horizon_days, r.runway if r.many else None, p.probability, p.standard_error, p.ci_low,
+            p.ci_high, p.buffer_breach_day,
         )  # fmt: skip
 
 
@@ -622,12 +628,6 @@ class _Echo:
         return value
 
 
-def csv_chunks(columns: tuple[Column, ...], rows: Iterable[tuple]) -> Iterator[str]:
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
-    yield writer.writerow([c.name for c in columns])
-    booleans = [i for i, c in enumerate(columns) if c.kind == BOOLEAN]
-    for row in rows:
-        values = [_text(v) for v in row]
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC_KINDS = (INTEGER, DECIMAL, NUMBER)
@@ -645,16 +645,22 @@ def _text_columns(columns: tuple[Column, ...]) -> list[int]:
     return [i for i, c in enumerate(columns) if c.kind not in NUMERIC_KINDS]
 
 
+def csv_chunks(columns: tuple[Column, ...], rows: Iterable[tuple]) -> Iterator[str]:
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    yield writer.writerow([c.name for c in columns])
+    booleans = [i for i, c in enumerate(columns) if c.kind == BOOLEAN]
+    texts = _text_columns(columns)
+    for row in rows:
+        values = [_text(v) for v in row]
+        for i in texts:
+            if isinstance(row[i], str):
+                values[i] = neutralise_formula(values[i])
         for i in booleans:
             if values[i] is not None:
                 values[i] = "true" if values[i] else "false"
         yield writer.writerow(["" if v is None else v for v in values])
-    texts = _text_columns(columns)
 
 
-        for i in texts:
-            if isinstance(row[i], str):
-                values[i] = neutralise_formula(values[i])
 def json_chunks(columns: tuple[Column, ...], rows: Iterable[tuple]) -> Iterator[str]:
     names = [c.name for c in columns]
     yield "["
@@ -669,29 +675,29 @@ def _cell(value: Any, text: bool) -> Any:
     if isinstance(value, dt.datetime):
         # Excel has no time zones: write UTC wall time (the column says so in the schema).
         return value.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(value, str):
+        # XML 1.0 cannot carry most control characters (openpyxl refuses them): they are dropped.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return neutralise_formula(value) if text else value
     return value
 
 
 def xlsx_chunks(
     columns: tuple[Column, ...], rows: Iterable[tuple], title: str, chunk: int = 64 * 1024
 ) -> Iterator[bytes]:
-    if isinstance(value, str):
-        # XML 1.0 cannot carry most control characters (openpyxl refuses them): they are dropped.
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        return neutralise_formula(value) if text else value
     """A write-only workbook: openpyxl streams rows to a temporary file, which we then send in chunks."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append([c.name for c in columns])
+    texts = [c.kind not in NUMERIC_KINDS for c in columns]
     for row in rows:
         sheet.append([_cell(v, text) for v, text in zip(row, texts, strict=True)])
     with tempfile.TemporaryFile() as buffer:
         workbook.save(buffer)
         buffer.seek(0)
         while block := buffer.read(chunk):
-    texts = [c.kind not in NUMERIC_KINDS for c in columns]
             yield block
 
 

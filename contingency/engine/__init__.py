@@ -11,17 +11,21 @@ Store ``inputs.to_dict()`` as the run's snapshot; ``DrillInputs.from_dict(snapsh
 
 Running::
 
-    run(inputs, *, workers=1, with_channel_impact=True, progress=None) -> DrillResult
-        Whole drill in this process (or ``workers`` processes); memory stays flat as paths grow.
+    run(inputs, *, workers=1, with_channel_impact=True, with_extra_liquidity=True, progress=None) -> DrillResult
+        Whole drill in this process (or ``workers`` processes); memory stays flat as paths grow (plus about 40 bytes
+        per path that breaches the buffer, for the extra-liquidity search). ``with_extra_liquidity=False`` skips
+        that search (``extra_liquidity_needed`` is then None).
     block_layout(inputs) -> list[(block_index, n_paths)]
         The fixed cut of the paths into blocks of ``scenario.block_size`` (default 5000; deterministic drill: one
         block). The numbers depend on the seed and the block size, never on where or in which order blocks run.
-    simulate_block(inputs, block_index, n_paths_in_block=None) -> BlockResult
+    simulate_block(inputs, block_index, n_paths_in_block=None, *, with_extra_liquidity=True) -> BlockResult
         One block, anywhere (e.g. one Celery task per block). ``BlockResult.to_dict()`` is JSON for the database,
-        ``BlockResult.from_dict()`` reads it back.
+        ``BlockResult.from_dict()`` reads it back. It carries its breaching paths' extra-liquidity brackets.
     combine(block_results, inputs, *, with_channel_impact=True) -> DrillResult
         Folds every block (BlockResult objects or their dicts, any order, streamed one at a time). The result is
         bit-identical to ``run(inputs)`` whatever the split or order; a missing or repeated block is a ValueError.
+        It settles ``extra_liquidity_needed`` by re-simulating, from their blocks' seeds, only the few breaching
+        paths whose need can still decide it (:mod:`contingency.engine.extra`).
     channel_impact(inputs) -> list[dict]
         Which channel's loss hurts most (each channel closed on day 0, deterministic reruns in one batch; the
         closure itself does not activate an on_shock plan, so the ranking shows each channel's own weight).
@@ -32,16 +36,41 @@ Running::
 
     horizon_days, paths, seed, kind, block_size, target_survival_probability,
     survived                 bool for one path, None for Monte Carlo
-    survival_probability     share of paths with no shortfall (1.0 / 0.0 for one path)
+    survival_probability     share of paths with no shortfall (cash below 0) over the whole horizon (1.0 / 0.0 for
+                             one path). Not the policy's figure: that is policy.probability (the buffer, P days).
     runway_days              one path: first shortfall day or None (survives the horizon).
-                             Monte Carlo: {"p1", "p5", "p50": the 1/5/50 % quantile of the per-path runway, None
-                             when that quantile survives the horizon; "mean_if_shortfall": mean runway of the paths
-                             that fall short (None if none); "shortfall_paths": count}
+                             Monte Carlo: {"at_target": THE HEADLINE, the (1 - target_survival_probability) quantile
+                             of the per-path runway (the 1 % quantile for a 99 % target; exact rank
+                             ceil((1 - target) x n) of the sorted runways, a surviving path counting as the horizon),
+                             None when that quantile survives the horizon (D17); "p1", "p5", "p50": the 1/5/50 %
+                             quantiles likewise; "mean_if_shortfall": mean runway of the paths that fall short (None if
+                             none); "shortfall_paths": count}
+    policy                   the verdict against the company's policy (DESIGN "The policy verdict", D13-D15):
+                             {"verdict": "met" | "not_met" | "inconclusive" | "not_tested",
+                              "horizon_days": P (scenario.policy_horizon_days, the company's survival horizon),
+                              "days_judged": min(H, P) (days 0 .. min(H, P) - 1 are judged),
+                              "target_survival_probability",
+                              "probability": share of paths with no buffer breach in the days judged (a breach: end-of-
+                                  day cash, after step 4's draws and step 5, below min_cash_buffer - 0.005),
+                              "breach_paths": paths with a breach,
+                              "standard_error": sqrt(p (1 - p) / n) (None for one path),
+                              "ci_low", "ci_high": the 95 % Wilson score interval of p (None for one path),
+                              "buffer_breach_day": one path: its first breach day or None; Monte Carlo: the median
+                                  first breach day of the paths with a breach (None if none),
+                              "paths_to_decide": inconclusive only: the smallest n at which the 95 % interval would
+                                  leave the target out if p stayed the same, floor(z^2 t (1 - t) / (p - t)^2) + 1}
+                             not_tested when H < P; otherwise one path: met iff no breach; Monte Carlo: met if ci_low
+                             >= target, not_met if ci_high < target, else inconclusive.
     min_liquidity, min_liquidity_day   lowest liquidity (cash + open headroom) and its day; Monte Carlo: worst path
     liquidity_at_risk_95 / _99          5 % / 1 % quantile of per-path minimum liquidity
-    extra_liquidity_needed   day-0 cash to add so that survival reaches target_survival_probability: the target
-                             quantile of per-path deepest deficit (0 if already met; one path: its deficit).
-                             Exact for these rules, except that more cash can delay a below_threshold plan.
+    extra_liquidity_needed   the smallest day-0 cash x >= 0, to the cent, such that the same paths (same seed, same
+                             draws) re-run with opening cash + x meet the policy over the days judged: one path, no
+                             buffer breach; Monte Carlo, policy.probability >= target (the point estimate) (D16).
+                             Found per breaching path by a bracketed search that simulates every candidate (extra cash
+                             displaces draws on lines that may be lost later, so it is not the deficit); Monte Carlo
+                             takes the k-th smallest need, k = ceil(target x n) - paths kept. 0 when already met;
+                             None when the search was skipped. Assumes more cash never breaks a kept buffer (a
+                             below_threshold plan that activates later could).
     deepest_deficit          largest negative cash (one path; Monte Carlo: worst path)
     contingency_used, contingency_cost  delivered by the plan and its cost (Monte Carlo: mean over paths)
     gap_day                  first day liquidity *without the plan's deliveries* (liquidity minus what the plan

@@ -199,15 +199,15 @@ def order_statistic(
 
 def refine_batch(
     model: Model,
-    parts: list[tuple[Draws, np.ndarray, np.ndarray, Brackets]],
+    parts: list[tuple[Draws, np.ndarray, Brackets]],
     policy_days: int,
     amounts: int,
     window: tuple[int, int],
 ) -> None:
-    """One round of :func:`narrow` over paths of several blocks at once: parts (block draws, path indices, positions
-    in the brackets, brackets); the brackets are updated in place."""
+    """One round of :func:`narrow` over paths of several blocks at once: parts (the draws of exactly those paths,
+    their positions in the brackets, the brackets); the brackets are updated in place."""
     names = ("lo", "f_lo", "lo2", "f_lo2", "hi")
-    draws = [subset(d, rows) for d, rows, _, _ in parts]
+    draws = [d for d, _, _ in parts]
     joined = Draws(
         event_day=np.concatenate([d.event_day for d in draws]),
         event_kind=np.concatenate([d.event_kind for d in draws]),
@@ -215,10 +215,10 @@ def refine_batch(
         flow_noise=None if draws[0].flow_noise is None else np.concatenate([d.flow_noise for d in draws], axis=1),
         events_activate_plan=draws[0].events_activate_plan,
     )
-    state = Brackets(*(np.concatenate([getattr(b, n)[pos] for _, _, pos, b in parts]) for n in names))
+    state = Brackets(*(np.concatenate([getattr(b, n)[pos] for _, pos, b in parts]) for n in names))
     narrow(model, joined, np.arange(joined.n_paths), state, policy_days, rounds=1, amounts=amounts, window=window)
     start = 0
-    for _, rows, positions, brackets in parts:
+    for d, positions, brackets in parts:
         for name in names:
-            getattr(brackets, name)[positions] = getattr(state, name)[start : start + rows.size]
-        start += rows.size
+            getattr(brackets, name)[positions] = getattr(state, name)[start : start + d.n_paths]
+        start += d.n_paths

@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from .extra import BLOCK_ROUNDS, Brackets, block_brackets, refine_batch
+import numpy as np
+
+from .extra import BLOCK_ROUNDS, Brackets, block_brackets, refine_batch, subset
 from .impact import channel_impact
 from .inputs import DrillInputs
 from .model import Model, prepare
@@ -62,12 +64,21 @@ def _settle(accumulator: DrillAccumulator, inputs: DrillInputs, model: Model | N
     policy_days = inputs.scenario.policy_days
     prepared: list[Model] = [model] if model is not None else []
 
+    # The draws of the paths being refined, per block: regenerated from the block's seed once, cut down to those
+    # paths at once (the set only shrinks from round to round), so memory holds a few paths, not whole blocks.
+    cached: dict[int, tuple[Any, Any]] = {}
+
+    def draws_of(index: int, rows: Any) -> Any:
+        known = cached.get(index)
+        if known is None or not np.isin(rows, known[0]).all():
+            known = (rows, subset(draw_block(inputs, index, layout[index]), rows))
+            cached[index] = known
+        return subset(known[1], np.searchsorted(known[0], rows))
+
     def refine(parts: list[tuple[int, Any, Any, Brackets]], amounts: int, window: tuple[int, int]) -> None:
         if not prepared:
             prepared.append(prepare(inputs))
-        batch = [
-            (draw_block(inputs, index, layout[index]), rows, pos, brackets) for index, rows, pos, brackets in parts
-        ]
+        batch = [(draws_of(index, rows), pos, brackets) for index, rows, pos, brackets in parts]
         refine_batch(prepared[0], batch, policy_days, amounts, window)
 
     accumulator.settle_extra(inputs.scenario.target_survival_probability, refine)

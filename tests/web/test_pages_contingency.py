@@ -459,7 +459,9 @@ def test_the_report_shows_the_verdict_runway_gap_and_closing_step(client, viewer
     assert run.results["runway_days"] == 14  # the worked example of DESIGN.md, with a 60-day horizon
     signed_in(client, viewer)
     html = client.get(reverse("contingency:drill-detail", args=[run.pk])).content.decode()
-    assert "The liquidity policy is NOT met" in html
+    # A 60-day drill under the company's 90-day policy horizon does not test the policy (D13).
+    assert run.company.survival_horizon_days == 90 and run.results["policy"]["verdict"] == "not_tested"
+    assert "Not tested: the drill is shorter than the policy horizon" in html
     assert "14 days" in html and "the first shortfall is on day 14" in html
     assert f"The gap opens on day {run.results['gap_day']}" in html
     assert "Step 1 of the plan closes it" in html or "No step of the plan closes it" in html
@@ -665,7 +667,7 @@ def test_the_drill_report_speaks_chinese(client, viewer, book):
     signed_in(client, viewer)
     client.cookies["django_language"] = "zh-hans"
     html = client.get(reverse("contingency:drill-detail", args=[book["run"].pk])).content.decode()
-    assert "未满足流动性政策" in html and "实地演练清单" in html and "生存期" in html
-    assert "The liquidity policy is NOT met" not in html
+    assert "未检验：演练期短于政策期限" in html and "实地演练清单" in html and "生存期" in html
+    assert "Not tested: the drill is shorter than the policy horizon" not in html
     plans = client.get(reverse("contingency:plan-list")).content.decode()
     assert "应急预案" in plans and "已批准" in plans

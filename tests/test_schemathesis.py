@@ -1,5 +1,5 @@
 """Property-based API testing with schemathesis: every operation of the OpenAPI schema, called in-process through the
-WSGI app on the test database as the admin of a seeded company, gives no server error and no response that breaks
+WSGI app on the test database as the admin and as the viewer of a seeded company, gives no server error and no response that breaks
 the schema (status code, content type, headers, body).
 
 Bounded to stay well under 3 minutes: schema-valid data, the explicit-examples and fuzzing phases with 15 examples per
@@ -37,9 +37,10 @@ CHECKS = [
 MAX_EXAMPLES = 15
 
 
-@pytest.fixture
-def seeded(db):
-    """A company with one of everything, and its admin's API token (DESIGN's demo, built with the factories)."""
+@pytest.fixture(params=["admin", "viewer"])
+def seeded(db, request):
+    """A company with one of everything, and the API token of its admin or of its viewer (who may read only: every
+    write must then be a documented 403, never a 500)."""
     from datetime import date
     from decimal import Decimal
 
@@ -72,6 +73,9 @@ def seeded(db):
     PlanStepFactory(plan=plan)
     ScenarioFactory(company=company)
     Alert.objects.create(company=company, indicator="hhi_lender", severity="amber", message="concentrated")
+    if request.param == "viewer":
+        user = UserFactory(username="fuzzer-viewer")
+        MembershipFactory(company=company, user=user, role="viewer")
     token, _ = Token.objects.get_or_create(user=user)
     return {"Authorization": f"Token {token.key}"}
 

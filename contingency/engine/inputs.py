@@ -437,8 +437,8 @@ class ShockInput:
     ``target_type``/``target``: a channel key, a channel type, a counterparty key, ``all`` or ``all_platforms``
     (target ignored for the last two). ``action``: close, freeze (``freeze_days``), reduce (``reduce_by``, share
     of the limit 0-1) or call. ``target_type`` ``company`` with ``action`` ``downgrade`` moves the company's own
-    rating ``notches`` worse on that day (stopping at C), before that day's rating triggers are checked; it hits
-    no channel and does not by itself activate an ``on_shock`` plan (the lender actions it fires do).
+    rating ``notches`` worse on that day (stopping at C), before that day's rating triggers are checked; like any
+    scenario shock it activates an ``on_shock`` plan that day (when the company's rating is known).
     """
 
     target_type: str

@@ -105,6 +105,7 @@ class Model:
     random_base: int  # source id of channel (input index) i's drawn actions: random_base + i
     own_rank0: int  # the company's own rating rank on day 0 (-1: unknown, rating triggers never fire)
     rating_events: dict[int, int]  # day -> notches of downgrade (day-0 downgrade and company shocks)
+    rating_shock_days: frozenset[int]
     inflows: np.ndarray  # forecast operating inflows per day
     plan_trigger: int
     threshold: float
@@ -189,6 +190,7 @@ def prepare(inputs: DrillInputs) -> Model:
     sources: list[Source] = []
     shocks: dict[int, list[ActionSpec]] = {}
     rating_events: dict[int, int] = {}
+    rating_shock_days: set[int] = set()  # days a company downgrade shock hits a rated company (an on_shock plan acts)
     if scenario.own_downgrade_notches:
         rating_events[0] = scenario.own_downgrade_notches
     for shock in scenario.shocks:
@@ -196,6 +198,8 @@ def prepare(inputs: DrillInputs) -> Model:
             continue
         if shock.is_downgrade:
             rating_events[shock.day] = rating_events.get(shock.day, 0) + int(shock.notches or 0)
+            if scenario.own_rating_rank is not None:
+                rating_shock_days.add(shock.day)
             continue
         hit = sorted((int(position[i]), i) for i, c in enumerate(channels) if shock.matches(c))
         if not hit:
@@ -266,6 +270,7 @@ def prepare(inputs: DrillInputs) -> Model:
         random_base=random_base,
         own_rank0=-1 if scenario.own_rating_rank is None else int(scenario.own_rating_rank),
         rating_events=rating_events,
+        rating_shock_days=frozenset(rating_shock_days),
         inflows=scenario.operating_inflows,
         plan_trigger=plan_trigger,
         threshold=plan.threshold if plan is not None else 0.0,

@@ -305,6 +305,8 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict[str, Any]:  # n
             )
             if draws.rating_day is not None and int(draws.rating_day[p]) == t:
                 notches += int(draws.rating_notches[p])
+            if any(shock.is_downgrade and shock.day == t for shock in scenario.shocks):
+                shocked = True  # a scenario shock on the rated company
             if notches and rank < RANK_C:
                 rank = min(rank + notches, RANK_C)
             if overdue > 0 and not spiralled:

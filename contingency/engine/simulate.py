@@ -439,6 +439,8 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
             # The company's rating moves (company downgrade shocks, Monte Carlo migration, the overdue spiral),
             # stopping at C; a defaulted D stays D.
             notches = model.rating_events.get(t, 0)
+            if t in model.rating_shock_days:
+                shocked_all = True  # a scenario shock on the company: an on_shock plan answers it
             if notches:
                 own_rank[:] = np.where(own_rank < RANK_C, np.minimum(own_rank + notches, RANK_C), own_rank)
             if draws.rating_day is not None:

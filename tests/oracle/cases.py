@@ -1,6 +1,6 @@
 """Small companies as plain dicts, for the oracle's hand tests and the differential test's single-rule probes.
 
-Each probe isolates one rule of DESIGN.md / DECISIONS.md, so a disagreement between the app and the oracle on a probe
+Each probe isolates one rule of DESIGN.md / docs/drill-rules.md, so a disagreement between the app and the oracle on a probe
 names the rule. The expected numbers are the oracle's; the hand-computed ones are asserted in test_oracle_hand.py.
 """
 

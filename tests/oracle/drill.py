@@ -1,8 +1,8 @@
-"""An independent oracle of the deterministic drill: DESIGN.md's rules and the lead's decisions D1-D18, day by day.
+"""An independent oracle of the deterministic drill: DESIGN.md's rules and the decisions D1-D31, day by day.
 
-Written from /work/shared/DESIGN.md ("Drill semantics, exactly", "The policy verdict", "Lender risk control", the
-worked example) and /work/notes/DECISIONS.md only -- never from the engine, its inputs, its snapshot or the schedule
-and selector code -- so that it can catch errors where database rows become engine inputs. Plain Python: schedule
+Written from DESIGN.md ("Drill semantics, exactly", "The policy verdict", "Lender risk control", the worked example)
+and docs/drill-rules.md (the decisions D1-D31 where DESIGN is silent) only -- never from the engine, its inputs, its
+snapshot or the schedule and selector code -- so that it can catch errors where database rows become engine inputs. Plain Python: schedule
 rows, fees, pools and FX are computed in Decimal and rounded to the cent where the rules say so; the day loop runs in
 float (a cent of tolerance is plenty for a few hundred days).
 
@@ -294,6 +294,7 @@ class Line:
         self.fees: dict[int, float] = {}
         self.demands0: list[tuple[int, float]] = []
         self.recorded_draw_days: list[int] = []
+        self.reserved = False  # D25: the channel behind a backup-line pool a plan step uses
 
     def reset(self) -> None:
         self.limit = self.limit0
@@ -313,7 +314,8 @@ class Line:
         return self.start_day <= t < self.mat_day and not self.closed and not self.cancelled and t >= self.frozen_until
 
     def headroom(self, t: int) -> float:
-        return max(self.limit - self.drawn(), 0.0) if self.is_open(t) else 0.0
+        """Headroom that counts as liquidity and that step 4 may draw: none on a reserved backup line (D25)."""
+        return max(self.limit - self.drawn(), 0.0) if self.is_open(t) and not self.reserved else 0.0
 
 
 class Model:
@@ -369,6 +371,10 @@ class Model:
                 lead = step.get("lead_time_days")
                 if lead is None:
                     lead = pool["days_to_cash"] if pool else 0
+                if pool is not None and pool.get("channel") and pool["channel"] in self.by_key:
+                    self.by_key[pool["channel"]].reserved = True  # D25
+                if dec(step.get("success_probability", 1)) <= 0:
+                    continue  # a deterministic drill counts a step as working when it can work at all
                 self.steps.append((step, pool, int(lead)))
         # CONSERVATIVE: a shock activates an on_shock plan only when it hits something (a channel, or a rated company)
         hitting = [
@@ -452,6 +458,8 @@ class Model:
                 excess, excess_date = Decimal(0), None
                 if event.get("new_limit") is not None:
                     limit = dec(event["new_limit"])
+        if excess > 0:  # what may stay drawn after a recorded demand (a called line: nothing)
+            limit = min(limit, max(drawn - excess, Decimal(0)))
         line.limit0 = self.money(limit, currency)
         line.rec0 = self.money(drawn, currency)
         line.closed0 = closed
@@ -533,28 +541,39 @@ class Path:
         liquidity, cash_eod = [0.0] * H, [0.0] * H
         runway = None
         shortfall_streak = 0
+        spiralled = False
         activation = m.first_shock_day if m.plan and m.plan["trigger"] == "on_shock" else None
         threshold = float(dec(m.plan["threshold"])) if m.plan and m.plan["trigger"] == "below_threshold" else None
         pool_left = {key: dec(pool["amount"]) for key, pool in m.pools.items()}
         delivered_steps: set[int] = set()
-        cut_capacity = 0.0  # what a cut_discretionary step may still save
+        cuts: list[list[float]] = []  # cut_discretionary steps in force, in plan order: [capacity left, cost rate]
         used = cost = 0.0
+        cut_given = [0.0] * m.H  # discretionary outflow given back per day
 
         def pay_demand(line: Line, amount: float) -> float:
-            amount = min(amount, line.drawn())
-            from_rec = min(amount, line.rec)
-            line.rec -= from_rec
-            line.own -= amount - from_rec
+            """D29: everything drawn above the limit when a demand falls due (a later demand of the same line is
+            thereby settled early, against the limit then in force); the drill's own draws are repaid first."""
+            return repay(line, max(line.drawn() - line.limit, 0.0))
+
+        def repay(line: Line, amount: float) -> float:
+            from_own = min(amount, line.own)
+            line.own -= from_own
+            line.rec -= amount - from_own
             return amount
 
         def act(line: Line, action: str, t: int, reduce_by=None, freeze_days=None) -> float:
             """A lender action on day t; returns the cash that leaves today."""
             notice = 0 if line.scf else line.notice
+            snapped = 0.0
             if action == "close":
                 line.closed = True
+                if line.scf:  # D27: a withdrawn programme snaps back at once
+                    snapped = repay(line, line.drawn())
             elif action == "freeze":
                 if not line.closed:
                     line.frozen_until = max(line.frozen_until, t + int(freeze_days))
+                    if line.scf:
+                        snapped = repay(line, line.drawn())
             elif action == "reduce":
                 line.limit *= 1 - float(dec(reduce_by))
                 excess = line.drawn() - line.limit
@@ -562,11 +581,12 @@ class Path:
                     line.demands.append((t + notice, excess))
             elif action == "call":
                 line.closed = True
+                line.limit = 0.0  # everything drawn is demanded
                 if line.drawn() > 1e-9:
                     line.demands.append((t + notice, line.drawn()))
             else:
                 raise ValueError(f"unknown lender action {action!r}")
-            paid = 0.0
+            paid = snapped
             keep = []
             for due, amount in line.demands:
                 if due <= t:
@@ -577,53 +597,66 @@ class Path:
             return paid
 
         def deliver(t: int) -> None:
-            nonlocal cash, used, cost, cut_capacity
+            nonlocal cash, used, cost
             for index, (step, pool, lead) in enumerate(m.steps):
                 if index in delivered_steps or activation is None or activation + lead != t:
                     continue
                 delivered_steps.add(index)
+                rate = float(dec(step.get("cost_rate") or 0))
                 if step["action"] == "cut_discretionary" and pool is None:
-                    # in force on its delivery day: today's discretionary outflows are given back, then later days'
-                    cut_capacity += float(dec(step["amount"])) if step.get("amount") is not None else math.inf
-                    saved = min(cut_capacity, -m.discretionary_out[t])
-                    cut_capacity -= saved
-                    cash += saved
-                    used += saved
+                    # in force from its delivery day: that day's discretionary outflows are given back, then later
+                    # days', up to its amount (each cut step its own capacity and cost, in plan order)
+                    cuts.append([float(dec(step["amount"])) if step.get("amount") is not None else math.inf, rate, index])
+                    cuts.sort(key=lambda cut: cut[2])  # plan order
                     continue
-                if pool is not None:
-                    if pool["kind"] == "backup_line" and pool.get("channel"):
-                        line = m.by_key.get(pool["channel"])
-                        if line is None or not line.is_open(t):
-                            continue
+                haircut = 1 - float(dec(pool.get("haircut", 0))) if pool is not None else 1.0
+                if pool is not None and pool.get("channel"):
+                    # D25: a backup line is drawn on its channel, capped by its headroom, nothing when it is not open
+                    line = m.by_key.get(pool["channel"])
+                    if line is None or not line.is_open(t):
+                        continue
+                    face = dec(step["amount"]) if step.get("amount") is not None else dec(pool["amount"])
+                    value = min(m.money(face, pool["currency"]) * haircut, max(line.limit - line.drawn(), 0.0))
+                    line.own += value
+                elif pool is not None:
                     face = pool_left[pool["key"]]
                     if step.get("amount") is not None:
                         face = min(face, dec(step["amount"]))
                     pool_left[pool["key"]] -= face
-                    value = m.money(cent(face * (1 - dec(pool.get("haircut", 0)))), pool["currency"])
+                    value = m.money(face, pool["currency"]) * haircut  # D20: converted to the cent, then the haircut
                 else:
                     value = float(dec(step["amount"] or 0))
-                fee = value * float(dec(step.get("cost_rate") or 0))
+                fee = value * rate
                 cash += value - fee
                 used += value
                 cost += fee
+            cut_today(t)
+
+        def cut_today(t: int) -> None:
+            """The cuts in force give back what is left of day t's discretionary outflows, in plan order."""
+            nonlocal cash, used, cost
+            left = -m.discretionary_out[t] - cut_given[t]
+            for cut in cuts:
+                saved = min(cut[0], left)
+                if saved <= 0:
+                    continue
+                cut[0] -= saved
+                left -= saved
+                cut_given[t] += saved
+                cash += saved - saved * cut[1]
+                used += saved
+                cost += saved * cut[1]
 
         for t in range(H):
             # 1. operating flows and debt service
-            flow = m.flows[t]
-            if cut_capacity > 0 and m.discretionary_out[t] < 0:
-                saved = min(cut_capacity, -m.discretionary_out[t])
-                cut_capacity -= saved
-                flow += saved
-                used += saved
-            cash += flow
+            cash += m.flows[t]
             for line in m.lines:
                 if line.own > 0:
                     cash -= line.own * line.rate / line.basis
                 row = line.rows.get(t)
                 if row is not None:
                     interest, principal = row
-                    if line.rec > 1e-9:
-                        cash -= interest
+                    cash -= interest  # D28: as scheduled, even after an early demand (no credit for interest saved)
                     principal = min(principal, line.rec)
                     if not (line.rolls and line.is_open(t)):
                         cash -= principal
@@ -631,9 +664,8 @@ class Path:
                         if line.amortising:  # D19: repaid principal of a term facility does not come back
                             line.limit = max(line.limit - principal, 0.0)
                 cash -= line.fees.get(t, 0.0)
-                if t == line.mat_day and line.own > 0:
-                    cash -= line.own
-                    line.own = 0.0
+                if t == line.mat_day and line.drawn() > 0:
+                    cash -= repay(line, line.drawn())  # D31: at maturity everything still drawn falls due
                 keep = []
                 for due, amount in line.demands:
                     if due <= t:
@@ -650,13 +682,23 @@ class Path:
                     continue
                 for line in m.targets(shock):
                     cash -= act(line, shock["action"], t, shock.get("reduce_by"), shock.get("freeze_days"))
+            if rank is not None and shortfall_streak > 0 and not spiralled:
+                spiralled = True  # D23: the day after the first shortfall the company is rated C
+                rank = max(rank, RANK_C)
             for line in m.lines:
+                shut = line.closed or line.cancelled or t >= line.mat_day
                 for index, trigger in enumerate(line.spec.get("triggers", [])):
                     if index in line.fired:
+                        continue
+                    if shut:  # D30: a trigger acts only on a line that is not shut (closed, called, matured, D7)
+                        if trigger["kind"].startswith("utilisation"):
+                            self._fires(line, index, trigger, t, rank, shortfall_streak)  # the streak still counts
                         continue
                     if self._fires(line, index, trigger, t, rank, shortfall_streak):
                         line.fired.add(index)
                         cash -= act(line, trigger["action"], t, trigger.get("reduce_by"), trigger.get("freeze_days"))
+                        if m.plan and m.plan["trigger"] == "on_shock" and (activation is None or activation > t):
+                            activation = t  # D24: a lender acting on its trigger is a shock the plan answers
 
             # 3. plan steps whose lead time has elapsed
             deliver(t)
@@ -715,8 +757,8 @@ class Path:
                 hit = False
             elif kind == "utilisation_above":
                 hit = line.drawn() > level * line.limit + 1e-9
-            else:
-                hit = line.drawn() < level * line.limit - 1e-9
+            else:  # D26: an unused line, counted only while it is open
+                hit = line.is_open(t) and line.drawn() < level * line.limit - 1e-9
             line.streak[index] = line.streak.get(index, 0) + 1 if hit else 0
             return line.streak[index] >= max(int(trigger.get("days") or 1), 1)
         if kind == "any_overdue":

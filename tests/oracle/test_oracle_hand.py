@@ -1,4 +1,4 @@
-"""The oracle against numbers worked out by hand from DESIGN.md and DECISIONS.md (no database, no engine)."""
+"""The oracle against numbers worked out by hand from DESIGN.md and docs/drill-rules.md (no database, no engine)."""
 
 from datetime import date, timedelta
 from decimal import Decimal

@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "PlanStatusEnum": "contingency.choices.PlanStatus",
     "DrillStatusEnum": "contingency.choices.DrillStatus",
     "TriggerKindEnum": "channels_app.choices.TriggerKind",
+    "InvitationStatusEnum": "financeplanner.models.Invitation.Status",
+    "DeliveryStatusEnum": "contingency.models.WebhookDelivery.Status",
 }
 # Alert e-mail in production: SMTP from the environment only, e.g. EMAIL_URL=smtp+tls://user:password@host:587
 if env("EMAIL_URL", default=""):

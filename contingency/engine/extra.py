@@ -25,7 +25,7 @@ to the cent in its block. The answer is exact and the same whatever the split ov
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -42,20 +42,36 @@ BLOCK_AMOUNTS = 3
 #: The finishing refinement tries about this many paths x amounts per round, 4 to REFINE_AMOUNTS amounts per path
 #: (few paths left: more amounts, fewer rounds).
 REFINE_BATCH = 2400
+#: The most paths x amounts the refinement simulates in one batch (memory), whatever the drill's size.
+MAX_BATCH = 8000
 REFINE_AMOUNTS = 1024
 #: "No passing amount known yet" (cents, 1e16 in money; also the answer if none is ever found, never seen).
 CEILING_CENTS = 10**18
 
 
+#: Per-path random inputs laid out day-major (days x paths); every other array field of Draws is path-major.
+_DAY_MAJOR = frozenset({"flow_noise"})
+
+
 def subset(draws: Draws, rows: np.ndarray) -> Draws:
-    """The draws of some paths only (same lender actions, step outcomes and noise on those paths)."""
-    return Draws(
-        event_day=draws.event_day[rows],
-        event_kind=draws.event_kind[rows],
-        step_ok=draws.step_ok[rows],
-        flow_noise=None if draws.flow_noise is None else draws.flow_noise[:, rows],
-        events_activate_plan=draws.events_activate_plan,
-    )
+    """The draws of some paths only (the same lender actions, step outcomes, noise and rating migration on them)."""
+    changes = {}
+    for f in fields(draws):
+        value = getattr(draws, f.name)
+        if isinstance(value, np.ndarray):
+            changes[f.name] = value[:, rows] if f.name in _DAY_MAJOR else value[rows]
+    return replace(draws, **changes)
+
+
+def join(parts: list[Draws]) -> Draws:
+    """The draws of several path sets, one after another (the inverse of :func:`subset`)."""
+    changes = {}
+    for f in fields(parts[0]):
+        value = getattr(parts[0], f.name)
+        if isinstance(value, np.ndarray):
+            axis = 1 if f.name in _DAY_MAJOR else 0
+            changes[f.name] = np.concatenate([getattr(p, f.name) for p in parts], axis=axis)
+    return replace(parts[0], **changes)
 
 
 @dataclass
@@ -207,16 +223,17 @@ def refine_batch(
     """One round of :func:`narrow` over paths of several blocks at once: parts (the draws of exactly those paths,
     their positions in the brackets, the brackets); the brackets are updated in place."""
     names = ("lo", "f_lo", "lo2", "f_lo2", "hi")
-    draws = [d for d, _, _ in parts]
-    joined = Draws(
-        event_day=np.concatenate([d.event_day for d in draws]),
-        event_kind=np.concatenate([d.event_kind for d in draws]),
-        step_ok=np.concatenate([d.step_ok for d in draws]),
-        flow_noise=None if draws[0].flow_noise is None else np.concatenate([d.flow_noise for d in draws], axis=1),
-        events_activate_plan=draws[0].events_activate_plan,
-    )
+    joined = join([d for d, _, _ in parts])
     state = Brackets(*(np.concatenate([getattr(b, n)[pos] for _, pos, b in parts]) for n in names))
-    narrow(model, joined, np.arange(joined.n_paths), state, policy_days, rounds=1, amounts=amounts, window=window)
+    # At most MAX_BATCH simulated paths at a time, so memory does not grow with the drill's paths (each path's
+    # amounts depend only on its own bracket, the window and ``amounts``: the chunks change nothing else).
+    step = max(1, MAX_BATCH // amounts)
+    for first in range(0, joined.n_paths, step):
+        rows = np.arange(first, min(first + step, joined.n_paths))
+        part = Brackets(*(getattr(state, n)[rows] for n in names))
+        narrow(model, joined, rows, part, policy_days, rounds=1, amounts=amounts, window=window)
+        for n in names:
+            getattr(state, n)[rows] = getattr(part, n)
     start = 0
     for d, positions, brackets in parts:
         for name in names:

@@ -29,7 +29,12 @@ from contingency.engine import (
     run,
     simulate_block,
 )
+from contingency.engine.extra import subset
 from contingency.engine.inputs import DrillInputs as Inputs
+from contingency.engine.inputs import TriggerInput
+from contingency.engine.model import prepare
+from contingency.engine.randomness import NEVER, draw_block
+from contingency.engine.simulate import simulate_paths
 from contingency.models import DrillRun
 from tests.contingency.drill_fixtures import worked_example
 from tests.factories import CashFlowLineFactory, FundingChannelFactory, LiquidityPoolFactory
@@ -264,7 +269,7 @@ def test_a_monte_carlo_drill_shorter_than_the_policy_is_not_tested():
 
 
 def lines_lost_to_lenders(kind: str | None, *, notice: int = 0, volatility: float = 0.0, buffer: float = 0.0,
-                          plan: bool = False, paths: int = 600) -> DrillInputs:  # fmt: skip
+                          plan: bool = False, paths: int = 600, rating: bool = False) -> DrillInputs:  # fmt: skip
     """Four platform and bank lines, half drawn, that lenders close, call or cut at random; the company draws on them
     to pay 40,000 a day, so extra day-0 cash displaces draws on lines that may be lost later."""
     channels = tuple(
@@ -280,7 +285,9 @@ def lines_lost_to_lenders(kind: str | None, *, notice: int = 0, volatility: floa
             notice_days=notice,
             action_probability=0.6,
             rolls_over=True,
-        )  # fmt: skip
+            # Lenders that close the line once our own rating (B-) migrates to CCC+ or worse.
+            triggers=(TriggerInput(kind="own_rating_below", rating_rank=15, action="close"),) if rating else (),
+        )
         for i, t in enumerate(("small_loan_platform", "revolving_credit", "small_loan_platform", "other"))
     )
     horizon = 90
@@ -289,7 +296,7 @@ def lines_lost_to_lenders(kind: str | None, *, notice: int = 0, volatility: floa
     sc = ScenarioInput(horizon_days=horizon, opening_cash=500_000, operating_flows=np.full(horizon, -40_000.0),
                        min_cash_buffer=buffer, kind="monte_carlo", paths=paths, seed=11, block_size=200,
                        target_survival_probability=0.9, mc_action_kind=kind, operating_volatility=volatility,
-                       policy_horizon_days=60)  # fmt: skip
+                       policy_horizon_days=60, own_rating_rank=15 if rating else None)  # fmt: skip
     return DrillInputs(
         sc, channels, pools if plan else (), PlanInput(trigger="on_shock", steps=steps) if plan else None
     )
@@ -302,8 +309,9 @@ def lines_lost_to_lenders(kind: str | None, *, notice: int = 0, volatility: floa
         {"kind": "call", "notice": 7},
         {"kind": "reduce", "buffer": 100_000.0, "volatility": 0.3},
         {"kind": None, "plan": True, "volatility": 0.2, "buffer": 50_000.0},
+        {"kind": None, "rating": True, "volatility": 0.1},
     ],
-    ids=["closed", "called-with-notice", "cut-with-buffer-and-noise", "any-action-with-a-plan"],
+    ids=["closed", "called-with-notice", "cut-with-buffer-and-noise", "any-action-with-a-plan", "rating-migration"],
 )
 def test_adding_the_extra_liquidity_meets_the_target_on_the_same_seed_and_one_percent_less_does_not(design):
     inputs = lines_lost_to_lenders(**design)
@@ -319,6 +327,21 @@ def test_adding_the_extra_liquidity_meets_the_target_on_the_same_seed_and_one_pe
     assert kept(extra) >= target
     assert kept(extra * 0.99) < target
     assert kept(extra - 0.01) < target  # the smallest amount, to the cent
+
+
+def test_re_simulating_some_paths_reproduces_those_paths_exactly():
+    # The search re-runs only breaching paths: their lender actions, step outcomes, noise and rating migration
+    # must be the very same as in the block (a subset that dropped one of them would search other paths).
+    inputs = lines_lost_to_lenders(None, plan=True, volatility=0.2, rating=True)
+    draws = draw_block(inputs, 1, 200)
+    assert draws.rating_day is not None and (draws.rating_day < NEVER).any()
+    model = prepare(inputs)
+    whole = simulate_paths(model, draws, policy_days=60)
+    rows = np.flatnonzero(draws.rating_day < NEVER)[:6]
+    rows = np.concatenate([rows, [0, 7, 199]])
+    part = simulate_paths(model, subset(draws, rows), policy_days=60)
+    for name in ("runway", "breach_day", "buffer_margin", "min_liquidity", "contingency_used", "final_cash"):
+        np.testing.assert_array_equal(getattr(part, name), getattr(whole, name)[rows], err_msg=name)
 
 
 def test_blocks_simulated_apart_combine_to_the_same_extra_liquidity():

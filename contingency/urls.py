@@ -36,4 +36,5 @@ urlpatterns = [
     path("alerts/", views.AlertListView.as_view(), name="alert-list"),
     path("alerts/<int:pk>/acknowledge/", views.AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
     path("import/", views.ImportView.as_view(), name="import"),
+    path("import/jobs/<int:pk>/", views.ImportJobView.as_view(), name="import-job"),
 ]

@@ -812,15 +812,19 @@ class ImportView(CompanyViewMixin, generic.FormView):
         return super().get_context_data(datasets=datasets, **kwargs)
 
     def post(self, request, *args, **kwargs):
+        if "commit" in request.POST and "job" in request.POST:
+            return self.commit_job(request)
         if "commit" in request.POST:
             return self.commit(request)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        from financeplanner.importing import import_rows
+        from financeplanner.importing import async_bytes, import_rows
 
         upload = form.cleaned_data["file"]
         dataset = form.cleaned_data["dataset"]
+        if upload.size > async_bytes():
+            return self.start_job(form, upload, dataset)
         token = uuid.uuid4().hex
         path = import_dir() / token
         with path.open("wb") as out:
@@ -841,6 +845,50 @@ class ImportView(CompanyViewMixin, generic.FormView):
         return self.render_to_response(
             self.get_context_data(form=form, report=report, token=token, filename=upload.name, dataset=dataset)
         )
+
+    def start_job(self, form, upload, dataset):
+        """A big file is checked by a worker, outside this process: the job's page shows its progress."""
+        from financeplanner.importing import (
+            MAX_BYTES,
+            ImportFileError,
+            ImportQueueUnavailable,
+            import_job_create,
+            precheck,
+        )
+
+        content = upload.read(MAX_BYTES + 1)
+        try:
+            precheck(content, upload.name)
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+            return self.form_invalid(form)
+        try:
+            job = import_job_create(
+                company=self.request.company, dataset=dataset, content=content, filename=upload.name,
+                by=self.request.user, commit=False,
+            )  # fmt: skip
+        except ImportQueueUnavailable as exc:
+            form.add_error(None, str(exc))
+            return self.form_invalid(form)
+        return redirect("contingency:import-job", pk=job.pk)
+
+    def commit_job(self, request):
+        from financeplanner.importing import ImportQueueUnavailable, import_job_commit
+        from financeplanner.models import ImportJob
+
+        job_id = request.POST.get("job", "")
+        if not job_id.isdigit():
+            raise Http404
+        # Only the user who uploaded the file commits its check, and only within their company.
+        checked = get_object_or_404(
+            ImportJob.objects.for_company(request.company).defer("file"), pk=job_id, created_by=request.user
+        )
+        try:
+            job = import_job_commit(job=checked, by=request.user)
+        except (ValidationError, ImportQueueUnavailable) as exc:
+            messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+            return redirect("contingency:import")
+        return redirect("contingency:import-job", pk=job.pk)
 
     def commit(self, request):
         from financeplanner.importing import import_rows
@@ -873,6 +921,29 @@ class ImportView(CompanyViewMixin, generic.FormView):
                 form=form, report=report, token="", filename=pending["filename"], dataset=pending["dataset"]
             )
         )
+
+
+class ImportJobView(CompanyDetailView):
+    """A background import: its progress, polled by htmx every second, then its report (and the commit button)."""
+
+    template_name = "contingency/import_job.html"
+    required_role = Role.ANALYST
+
+    def get_queryset(self):
+        from financeplanner.models import ImportJob
+
+        return ImportJob.objects.for_company(self.request.company).defer("file")
+
+    def get(self, request, *args, **kwargs):
+        from financeplanner.choices import ImportJobStatus
+
+        self.object = self.get_object()
+        finished = self.object.status in (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED)
+        if request.htmx:
+            if finished:
+                return HttpResponseClientRedirect(request.path)
+            self.template_name = "contingency/partials/import_job_progress.html"
+        return self.render_to_response(self.get_context_data(object=self.object, finished=finished))
 
 
 # -- drill results, shaped for the report -----------------------------------------------------------------------

@@ -13,3 +13,12 @@ class Role(models.TextChoices):
     @classmethod
     def rank(cls, role: str) -> int:
         return [choice.value for choice in cls].index(role)
+
+
+class ImportJobStatus(models.TextChoices):
+    """Where a background import stands. `failed`: nothing was imported (the report names the rows, or `error`)."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")

@@ -21,7 +21,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import IO, Any, TypedDict
 from xml.parsers import expat
@@ -32,6 +32,8 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, models, transaction
+from django.db.models import F
+from django.utils import timezone
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string
@@ -43,7 +45,8 @@ from channels_app.models import Counterparty
 from channels_app.services import channel_create
 from contingency.api.serializers import CashFlowLineSerializer
 from contingency.models import CashFlowLine
-from financeplanner.models import Company
+from financeplanner.choices import ImportJobStatus
+from financeplanner.models import Company, ImportJob
 from financeplanner.services import tenant_object_save
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -108,6 +111,18 @@ class ImportReport:
         hidden = self._error_count - MAX_ERRORS
         if hidden > 0:
             self.errors.append({"row": None, "column": None, "message": f"…and {hidden} more errors not shown."})
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as the API shows it (ImportReportSerializer's fields), for an ImportJob's JSON."""
+        return {
+            "dataset": self.dataset,
+            "total_rows": self.total_rows,
+            "valid_rows": self.valid_rows,
+            "errors": list(self.errors),
+            "preview": list(self.preview),
+            "committed": self.committed,
+            "created": self.created,
+        }
 
 
 # -- the datasets -----------------------------------------------------------------------------------------------
@@ -244,17 +259,8 @@ def read_table(file: IO[bytes], filename: str) -> pd.DataFrame:
     Row 1 is the header. Blank rows are left out, and later rows keep the numbers the user sees.
     Raises ImportFileError with a message for the user when the file as a whole cannot be read.
     """
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if extension not in FORMATS:
-        raise ImportFileError(
-            f"{filename or 'The file'} is not a spreadsheet we can read: upload an .xlsx workbook or a .csv file"
-            " (save older .xls workbooks as .xlsx first)."
-        )
     content = file.read(MAX_BYTES + 1)
-    if not content:
-        raise ImportFileError("The file is empty.")
-    if len(content) > MAX_BYTES:
-        raise ImportFileError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it into smaller files.")
+    extension = precheck(content, filename)
     rows = _xlsx_rows(content) if extension == "xlsx" else _csv_rows(content)
     if not rows or rows[0][0] != 1:
         raise ImportFileError(HEADER_MISSING)
@@ -272,6 +278,28 @@ def read_table(file: IO[bytes], filename: str) -> pd.DataFrame:
             letter = get_column_letter(position + 1)
             raise ImportFileError(f"Column {letter} holds data but has no name in row 1, the header.")
     return table.loc[:, named]
+
+
+def precheck(content: bytes, filename: str) -> str:
+    """The checks that need no parsing: type, size and (.xlsx) the unpacked sizes from the zip directory. Cheap, so
+    a file a worker is to parse is refused at once. Returns the extension; raises ImportFileError."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in FORMATS:
+        raise ImportFileError(
+            f"{filename or 'The file'} is not a spreadsheet we can read: upload an .xlsx workbook or a .csv file"
+            " (save older .xls workbooks as .xlsx first)."
+        )
+    if not content:
+        raise ImportFileError("The file is empty.")
+    if len(content) > MAX_BYTES:
+        raise ImportFileError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it into smaller files.")
+    if extension == "xlsx":
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                _check_parts(archive)
+        except zipfile.BadZipFile:
+            raise ImportFileError("The file is not a valid .xlsx workbook.") from None
+    return extension
 
 
 def _column_name(cell: str) -> str:
@@ -394,11 +422,7 @@ def _too_slow() -> str:
 
 
 def _xlsx_rows(content: bytes) -> list[tuple[int, list[str]]]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            _check_parts(archive)
-    except zipfile.BadZipFile:
-        raise ImportFileError("The file is not a valid .xlsx workbook.") from None
+    """Rows of a workbook that passed precheck()."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not read
@@ -514,10 +538,22 @@ def _decimal_text(text: str) -> str:
 # -- importing --------------------------------------------------------------------------------------------------
 
 
-def import_rows(*, company: Company, dataset: str, file: IO[bytes], filename: str, by, commit: bool) -> ImportReport:
+def import_rows(
+    *,
+    company: Company,
+    dataset: str,
+    file: IO[bytes],
+    filename: str,
+    by,
+    commit: bool,
+    progress: Callable[[int], None] | None = None,
+    seal: Callable[[ImportReport], bool] | None = None,
+) -> ImportReport:
     """Validate every row of the file; with `commit`, create them all — or, if any row fails, none.
 
     Never raises for bad input: file-level, header and row problems all end up in `report.errors`.
+    `progress(percent)` hears how far reading and checking have come (a background job shows it); `seal(report)`
+    runs inside the commit's transaction once every row is saved and may refuse it (False: nothing is written).
     """
     spec = get_dataset(dataset)
     report = ImportReport(dataset=spec.name)
@@ -527,15 +563,18 @@ def import_rows(*, company: Company, dataset: str, file: IO[bytes], filename: st
         report.add_error(None, None, str(exc))
         report.finish()
         return report
+    if progress:
+        progress(READ_PERCENT)
     report.total_rows = len(table)
     report.preview = [_preview(row_number, cells) for row_number, cells in _rows(table.head(PREVIEW_ROWS))]
     if _check_header(spec, list(table.columns), report):
         if report.total_rows == 0:
             report.add_error(None, None, "The file has a header but no data rows.")
         else:
-            valid = _validate(spec, company, table, report)
+            checked_percent = CHECKED_PERCENT if commit else 100
+            valid = _validate(spec, company, table, report, _scaled(progress, READ_PERCENT, checked_percent))
             if commit and not report.errors:
-                _commit(spec, company, by, valid, report)
+                _commit(spec, company, by, valid, report, seal)
     report.finish()
     return report
 
@@ -566,8 +605,31 @@ def _check_header(spec: Dataset, columns: list[str], report: ImportReport) -> bo
     return not report.errors
 
 
+READ_PERCENT = 10  # a job's progress once the file is read; checking the rows takes it to CHECKED_PERCENT or 100
+CHECKED_PERCENT = 60  # then the commit's one transaction: invisible to others until it ends, at 100
+
+
+def _scaled(progress: Callable[[int], None] | None, start: int, end: int) -> Callable[[int, int], None] | None:
+    """`done of total` rows as a percent between start and end, told only when the percent changes."""
+    if progress is None:
+        return None
+    told = [start]
+
+    def tell(done: int, total: int) -> None:
+        percent = start + (end - start) * done // max(total, 1)
+        if percent != told[0]:
+            told[0] = percent
+            progress(percent)
+
+    return tell
+
+
 def _validate(
-    spec: Dataset, company: Company, table: pd.DataFrame, report: ImportReport
+    spec: Dataset,
+    company: Company,
+    table: pd.DataFrame,
+    report: ImportReport,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[tuple[int, dict[str, Any]]]:
     """Run every row through the API's serializer; return the rows that passed, with their validated data."""
     # One serializer validates every row: `run_validation` is what `is_valid()` runs, without building the ~30
@@ -586,7 +648,9 @@ def _validate(
     order = {name: position for position, name in enumerate(spec.column_names())}
     first_row_of_name: dict[str, int] = {}
     valid: list[tuple[int, dict[str, Any]]] = []
-    for row_number, cells in _rows(table):
+    for done, (row_number, cells) in enumerate(_rows(table)):
+        if progress:
+            progress(done, len(table))
         row_errors: dict[str | None, list[str]] = {}
         data: dict[str, Any] = {}
         for column, text in cells.items():
@@ -634,7 +698,14 @@ def _validate(
     return valid
 
 
-def _commit(spec: Dataset, company: Company, by, valid: list[tuple[int, dict[str, Any]]], report: ImportReport) -> None:
+def _commit(
+    spec: Dataset,
+    company: Company,
+    by,
+    valid: list[tuple[int, dict[str, Any]]],
+    report: ImportReport,
+    seal: Callable[[ImportReport], bool] | None = None,
+) -> None:
     """Save every row through the API's service in one transaction: all of them, or — if the service refuses any
     row (a check only the model makes, a name a colleague took meanwhile) — none, with that row in the report."""
     with transaction.atomic():
@@ -656,8 +727,11 @@ def _commit(spec: Dataset, company: Company, by, valid: list[tuple[int, dict[str
         if report.errors:
             transaction.set_rollback(True)
             return
-    report.committed = True
-    report.created = len(valid)
+        report.committed = True
+        report.created = len(valid)
+        if seal is not None and not seal(report):
+            report.committed, report.created = False, 0
+            transaction.set_rollback(True)
 
 
 def _messages(detail: Any) -> list[str]:
@@ -677,6 +751,130 @@ def _django_messages(exc: DjangoValidationError) -> list[tuple[str | None, list[
 def _shown(text: str) -> str:
     """A user's value inside a message: quoted, and cut short so a 10,000-character cell does not flood the report."""
     return repr(text if len(text) <= 60 else text[:60] + "…")
+
+
+# -- background jobs --------------------------------------------------------------------------------------------
+
+ASYNC_BYTES = 1024 * 1024  # settings.IMPORT_ASYNC_BYTES overrides it: a bigger file is parsed by a worker
+JOB_STALL_SECONDS = 300  # settings.IMPORT_JOB_STALL_SECONDS: a running job untouched this long may be claimed again
+QUEUE_UNREACHABLE = "The task queue is unreachable right now, so the import was not started. Try again shortly."
+JOB_FAULT = "The import stopped on an unexpected fault; nothing was imported. Try again or contact support."
+
+
+class ImportQueueUnavailable(Exception):
+    """The job could not be handed to a worker: it is marked failed and nothing was imported."""
+
+
+def async_bytes() -> int:
+    return int(getattr(settings, "IMPORT_ASYNC_BYTES", ASYNC_BYTES))
+
+
+def import_job_create(*, company: Company, dataset: str, content: bytes, filename: str, by, commit: bool) -> ImportJob:
+    """Store the upload as a queued job and hand it to a worker (call it outside a transaction: the worker must see
+    the row). Raises ImportQueueUnavailable, with the job marked failed, when the broker does not take it."""
+    get_dataset(dataset)
+    job = ImportJob.objects.create(
+        company=company, created_by=by, dataset=dataset, filename=filename[:255], file=content, dry_run=not commit
+    )
+    transaction.on_commit(lambda: _enqueue(job.pk))
+    job.refresh_from_db(fields=["status", "error"])
+    if job.status == ImportJobStatus.FAILED and job.error == QUEUE_UNREACHABLE:
+        raise ImportQueueUnavailable(QUEUE_UNREACHABLE)
+    return job
+
+
+def import_job_commit(*, job: ImportJob, by) -> ImportJob:
+    """Commit the very file a dry-run job checked: a new job on the same bytes; the checked job lets go of them."""
+    with transaction.atomic():
+        checked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        content = bytes(checked.file or b"")
+        if not (checked.dry_run and checked.status == ImportJobStatus.SUCCEEDED and content):
+            raise DjangoValidationError("That check has expired or was already imported; upload the file again.")
+        ImportJob.objects.filter(pk=checked.pk).update(file=b"", updated_at=timezone.now())
+    return import_job_create(
+        company=checked.company, dataset=checked.dataset, content=content, filename=checked.filename, by=by, commit=True
+    )
+
+
+def _enqueue(job_id: int) -> None:
+    from kombu.exceptions import OperationalError
+
+    from .tasks import import_job_task
+
+    try:
+        import_job_task.apply_async((job_id,), retry=False)
+    except (OperationalError, ConnectionError, OSError):
+        now = timezone.now()
+        ImportJob.objects.filter(pk=job_id, status=ImportJobStatus.QUEUED).update(
+            status=ImportJobStatus.FAILED, error=QUEUE_UNREACHABLE, file=b"", finished_at=now, updated_at=now
+        )
+
+
+def import_job_claim(job_id: int) -> ImportJob | None:
+    """Claim a queued job, or one whose worker died (running, untouched for JOB_STALL_SECONDS); None otherwise.
+
+    Each claim numbers itself (`attempt`); only the latest claim can finish the job (see import_job_run)."""
+    now = timezone.now()
+    claim = {"status": ImportJobStatus.RUNNING, "attempt": F("attempt") + 1, "updated_at": now}
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJobStatus.QUEUED).update(**claim, started_at=now)
+    if not claimed:
+        stall = float(getattr(settings, "IMPORT_JOB_STALL_SECONDS", JOB_STALL_SECONDS))
+        claimed = ImportJob.objects.filter(
+            pk=job_id, status=ImportJobStatus.RUNNING, updated_at__lt=now - timedelta(seconds=stall)
+        ).update(**claim)
+    if not claimed:
+        return None
+    return ImportJob.objects.select_related("company", "created_by").get(pk=job_id)
+
+
+def import_job_run(job_id: int) -> None:
+    """Run a claimed job through import_rows, telling its progress; a duplicate or retried task does nothing.
+
+    A commit and the job's `succeeded` are written in one transaction, and only by the latest claim: two workers
+    on one job can never both commit its rows."""
+    job = import_job_claim(job_id)
+    if job is None:
+        return
+    mine = ImportJob.objects.filter(pk=job.pk, status=ImportJobStatus.RUNNING, attempt=job.attempt)
+
+    def progress(percent: int) -> None:
+        mine.update(progress=percent, updated_at=timezone.now())
+
+    try:
+        report = import_rows(
+            company=job.company,
+            dataset=job.dataset,
+            file=io.BytesIO(bytes(job.file)),
+            filename=job.filename,
+            by=job.created_by,
+            commit=not job.dry_run,
+            progress=progress,
+            seal=lambda report: _job_finish(mine, report, job.dry_run),
+        )
+    except Exception:
+        now = timezone.now()
+        mine.update(status=ImportJobStatus.FAILED, error=JOB_FAULT, file=b"", finished_at=now, updated_at=now)
+        raise
+    if not report.committed:
+        _job_finish(mine, report, job.dry_run)
+
+
+def _job_finish(mine: models.QuerySet, report: ImportReport, dry_run: bool) -> bool:
+    passed = not report.errors
+    error = "" if passed else "The file has problems, listed in the report; nothing was imported."
+    now = timezone.now()
+    return bool(
+        mine.update(
+            status=ImportJobStatus.SUCCEEDED if passed else ImportJobStatus.FAILED,
+            progress=100,
+            report=report.as_dict(),
+            error=error,
+            # A dry run that passed keeps the file for its commit; otherwise the bytes are no longer needed.
+            **({} if passed and dry_run else {"file": b""}),
+            finished_at=now,
+            updated_at=now,
+        )
+    )
 
 
 # -- templates --------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Role
+from .choices import ImportJobStatus, Role
 from .currencies import CURRENCY_CHOICES
 from .tenancy import TenantModel, TenantQuerySet
 
@@ -225,3 +225,37 @@ class IdempotencyKey(TenantModel):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ImportJob(TenantModel):
+    """A spreadsheet import parsed by a worker instead of the web process: a big file's dry run or commit.
+
+    The uploaded bytes are kept in the row (at most importing.MAX_BYTES) until the job has finished with them, so
+    any worker can read them without a shared disk; a dry run that passed keeps them until its commit is started.
+    `attempt` numbers the claims: only the latest claim may finish the job, so a redelivered task cannot commit
+    the rows twice.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    dataset = models.CharField(max_length=20, help_text=_("What the file holds: counterparties, channels, cash-flows"))
+    filename = models.CharField(max_length=255)
+    file = models.BinaryField(editable=False, help_text=_("The uploaded file; emptied once the job no longer needs it"))
+    dry_run = models.BooleanField(default=True, help_text=_("Only check every row; write nothing"))
+    status = models.CharField(max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    report = models.JSONField(null=True, blank=True, help_text=_("The import report once the job has finished"))
+    error = models.TextField(blank=True, help_text=_("Why nothing was imported, in one sentence"))
+    attempt = models.PositiveSmallIntegerField(default=0, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="importjob_progress_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} import of {self.filename} ({self.status})"

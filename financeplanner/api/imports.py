@@ -1,9 +1,13 @@
-"""Spreadsheet import over the API: upload, dry-run or commit, and download a template to fill in."""
+"""Spreadsheet import over the API: upload, dry-run or commit, and download a template to fill in.
+
+A file above importing.async_bytes() (1 MB), or any file with `?async=1`, is parsed by a worker: the answer is a
+202 with an import job to poll at import-jobs/{id}/.
+"""
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -13,9 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from financeplanner import importing
+from financeplanner.models import ImportJob
 from financeplanner.permissions import HasCompanyRole
 
-from .base import CompanyContextMixin
+from .base import CompanyContextMixin, CompanyScopedMixin
 
 DATASET_PARAMETER = OpenApiParameter(
     "dataset", str, OpenApiParameter.PATH, enum=list(importing.DATASETS), description="What the file holds."
@@ -52,6 +57,21 @@ class ImportReportSerializer(serializers.Serializer):
     created = serializers.IntegerField()
 
 
+class ImportJobSerializer(serializers.ModelSerializer):
+    report = ImportReportSerializer(
+        allow_null=True, read_only=True, help_text="The import report once the job has finished; null before"
+    )
+    url = serializers.HyperlinkedIdentityField(view_name="importjob-detail")
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id", "url", "dataset", "filename", "dry_run", "status", "progress", "report", "error",
+            "created_at", "started_at", "finished_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
 def _dataset(name: str) -> str:
     if name not in importing.DATASETS:
         raise Http404(f"No import for {name!r}; choose one of {', '.join(importing.DATASETS)}.")
@@ -74,16 +94,30 @@ class ImportView(CompanyContextMixin, APIView):
 
     @extend_schema(
         operation_id="imports_create",
-        parameters=[DATASET_PARAMETER],
+        parameters=[
+            DATASET_PARAMETER,
+            OpenApiParameter(
+                "async",
+                str,
+                OpenApiParameter.QUERY,
+                enum=["0", "1"],
+                description="1: parse the file in the background whatever its size (answer 202 with a job)",
+            ),
+        ],
         request={"multipart/form-data": ImportUploadSerializer},
         responses={
             200: OpenApiResponse(ImportReportSerializer, description="Dry run: every row is valid; nothing written."),
             201: OpenApiResponse(ImportReportSerializer, description="Committed: every row was created."),
+            202: OpenApiResponse(
+                ImportJobSerializer,
+                description="A big file (above 1 MB) or `async=1`: a worker checks (and commits) it; poll the job.",
+            ),
             400: OpenApiResponse(
                 ImportReportSerializer,
                 description="Some row is invalid (each error names its row and column), or the file or the form "
                 "cannot be read. Nothing was written.",
             ),
+            503: OpenApiResponse(ImportReportSerializer, description="The task queue is unreachable: nothing stored."),
         },
         description="Upload `file` (.xlsx or .csv, up to 5 MB, 10,000 rows, 100 columns and 400,000 filled cells; an "
         ".xlsx may unpack to at most 16 MB per worksheet, 16 MB of shared strings and 40 MB in all; text cells "
@@ -110,6 +144,12 @@ class ImportView(CompanyContextMixin, APIView):
                     refused.add_error(None, field, str(message))
             return Response(ImportReportSerializer(refused).data, status=status.HTTP_400_BAD_REQUEST)
         file = upload.validated_data["file"]
+        background = request.query_params.get("async", "0")
+        if background not in ("0", "1"):
+            refused.add_error(None, "async", "Use async=1 for a background import, or 0 (the default).")
+            return Response(ImportReportSerializer(refused).data, status=status.HTTP_400_BAD_REQUEST)
+        if background == "1" or (file.size or 0) > importing.async_bytes():
+            return self._start_job(request, dataset, file, upload.validated_data["commit"], refused)
         report = importing.import_rows(
             company=request.company,
             dataset=dataset,
@@ -123,6 +163,41 @@ class ImportView(CompanyContextMixin, APIView):
         else:
             code = status.HTTP_201_CREATED if report.committed else status.HTTP_200_OK
         return Response(ImportReportSerializer(report).data, status=code)
+
+    def _start_job(
+        self, request: Request, dataset: str, file, commit: bool, refused: importing.ImportReport
+    ) -> Response:
+        content = file.read(importing.MAX_BYTES + 1)
+        try:
+            importing.precheck(content, file.name or "")
+        except importing.ImportFileError as exc:
+            refused.add_error(None, None, str(exc))
+            return Response(ImportReportSerializer(refused).data, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            job = importing.import_job_create(
+                company=request.company,
+                dataset=dataset,
+                content=content,
+                filename=file.name or "",
+                by=request.user,
+                commit=commit,
+            )
+        except importing.ImportQueueUnavailable as exc:
+            refused.add_error(None, None, str(exc))
+            return Response(
+                ImportReportSerializer(refused).data,
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "30"},
+            )
+        data = ImportJobSerializer(job, context={"request": request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+
+
+class ImportJobViewSet(CompanyScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Background imports of your company, newest first: poll one for its progress and, once finished, its report."""
+
+    queryset = ImportJob.objects.defer("file")
+    serializer_class = ImportJobSerializer
 
 
 class FormatNamesTheFileType(DefaultContentNegotiation):

@@ -30,6 +30,7 @@ router.register("warning-thresholds", alerts.WarningThresholdViewSet, basename="
 router.register("webhooks", alerts.WebhookViewSet, basename="webhook")
 router.register("robots", robots.AlertRobotViewSet, basename="alertrobot")
 router.register("api-keys", apikeys.ApiKeyViewSet, basename="apikey")
+router.register("import-jobs", imports.ImportJobViewSet, basename="importjob")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

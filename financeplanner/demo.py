@@ -1,5 +1,10 @@
 """The demo company: a CNY manufacturer with banks, a revolver, SCF, two online platforms, a standby line and a plan.
 
+The lenders' risk control tells a story on the trigger watch: QuickLoan's line is 85 % drawn against its 90 %
+utilisation trigger (5 pp away), MicroCredit freezes after 6 draws in 30 days (3 recorded: 3 draws away), Term loan A
+carries a cross-default clause (any overdue beyond 3 grace days: called), and the revolver is cut when our rating
+falls below A — which the scenario "Our rating cut three notches" does on day 10 (AA- → A-).
+
 Idempotent: running it again leaves one demo company, unchanged.
 """
 
@@ -84,11 +89,13 @@ def seed_demo(*, today: date | None = None) -> Company:
         return ch
 
     channel("Term loan A", icbc, "bank_term_loan", "30000000", "0.0385", 3, "annuity", "30000000",
-            committed=True, payment_frequency="quarterly", notice_days=30)  # fmt: skip
+            committed=True, payment_frequency="quarterly", notice_days=30,
+            triggers=[{"kind": "any_overdue", "grace_days": 3, "action": "call"}])  # fmt: skip
     channel("Term loan B", ccb, "bank_term_loan", "20000000", "0.0410", 5, "linear", "20000000",
             committed=True, payment_frequency="semiannual", notice_days=30)  # fmt: skip
     channel("Revolving facility", merchants, "revolving_credit", "25000000", "0.0420", 3, "revolving",
-                       "20000000", committed=True, rolls_over=True, notice_days=10)  # fmt: skip
+            "20000000", committed=True, rolls_over=True, notice_days=10,
+            triggers=[{"kind": "own_rating_below", "rating": "A", "action": "reduce", "reduce_by": D("0.4")}])  # fmt: skip
     channel("Supplier finance programme", scf, "supply_chain_finance", "15000000", "0.0550", 2, "bullet",
             "13000000", rolls_over=True, action_probability=D("0.08"))  # fmt: skip
     quick = channel("QuickLoan credit line", quickloan, "small_loan_platform", "3000000", "0.0980", 1, "annuity",
@@ -96,9 +103,17 @@ def seed_demo(*, today: date | None = None) -> Company:
                     triggers=[{"kind": "own_rating_below", "rating": "A-", "action": "close"},
                               {"kind": "utilisation_above", "level": D("0.9"), "days": 30, "action": "reduce",
                                "reduce_by": D("0.5")}])  # fmt: skip
-    channel("MicroCredit working-capital line", webank, "small_loan_platform", "2000000", "0.1150", 1, "annuity",
-            "1500000", rolls_over=True, payment_frequency="monthly",
-            triggers=[{"kind": "own_rating_below", "rating": "BBB+", "action": "freeze", "freeze_days": 30}])  # fmt: skip
+    micro = channel("MicroCredit working-capital line", webank, "small_loan_platform", "2000000", "0.1150", 1,
+                    "annuity", "1500000", rolls_over=True, payment_frequency="monthly",
+                    triggers=[{"kind": "own_rating_below", "rating": "BBB+", "action": "freeze", "freeze_days": 30},
+                              {"kind": "borrowing_frequency", "count": 6, "window_days": 30, "action": "freeze",
+                               "freeze_days": 15}])  # fmt: skip
+    # Recent borrowing: QuickLoan topped up to 85 % of its limit; three small draws on MicroCredit this month.
+    channel_services.channel_draw(channel=quick, amount=D("550000"), date=today - timedelta(days=3),
+                                  reference="top-up", by=user)  # fmt: skip
+    for days_ago in (25, 12, 4):
+        channel_services.channel_draw(channel=micro, amount=D("100000"), date=today - timedelta(days=days_ago),
+                                      reference="working capital", by=user)  # fmt: skip
 
     standby = channel("Committed standby facility", ccb, "revolving_credit", "10000000", "0.0360", 3, "revolving",
                       None, committed=True, notice_days=30)  # fmt: skip
@@ -163,5 +178,10 @@ def seed_demo(*, today: date | None = None) -> Company:
         description="Credit tightens across the market and our rating is cut two notches.",
         shocks=[{"target_type": "channel_type", "target": "supply_chain_finance", "action": "reduce", "day": 5,
                  "reduce_by": D("0.5")}],
+    )  # fmt: skip
+    plan_services.scenario_save(
+        company=company, by=user, name="Our rating cut three notches", as_of=today, horizon_days=90,
+        description="An agency cuts our rating three notches on day 10: the lenders' rating triggers fire.",
+        shocks=[{"target_type": "company", "target": "", "action": "downgrade", "notches": 3, "day": 10}],
     )  # fmt: skip
     return company

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -50,5 +51,27 @@ def test_seed_demo_is_idempotent_and_realistic():
     assert channels.filter(channel_type="bank_term_loan").count() == 2
     assert ContingencyPlan.objects.for_company(first).get().status == "approved"
     assert set(Scenario.objects.for_company(first).values_list("name", flat=True)) == {
-        "One platform closes", "All platforms close", "Market-wide tightening",
+        "One platform closes", "All platforms close", "Market-wide tightening", "Our rating cut three notches",
     }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_demo_tells_the_lender_risk_control_story():
+    from channels_app.watch import trigger_watch
+    from contingency.models import Shock
+
+    company = seed_demo()
+    rows = {(r.channel_name, r.kind): r for r in trigger_watch(company=company)}
+    # 2,550,000 of 3,000,000 drawn (85 %) against the 90 % trigger: 5 percentage points.
+    quick = rows[("QuickLoan credit line", "utilisation_above")]
+    assert (quick.current, quick.distance, quick.fires_now) == ("0.8500", Decimal("5.00"), False)
+    # Three draws this month against "6 in 30 days": 3 more draws freeze the line.
+    micro = rows[("MicroCredit working-capital line", "borrowing_frequency")]
+    assert (micro.current, micro.distance) == ("3", Decimal(3))
+    # The cross-default clause on the bank loan: an overdue beyond 3 grace days, i.e. on its 4th day.
+    overdue = rows[("Term loan A", "any_overdue")]
+    assert (overdue.distance, overdue.action) == (Decimal(4), "call")
+    # Our AA- (Chinese agency grade, symbol for symbol) is three downgrades from the revolver's "below A".
+    assert rows[("Revolving facility", "own_rating_below")].distance == Decimal(3)
+    shock = Shock.objects.get(scenario__company=company, scenario__name="Our rating cut three notches")
+    assert (shock.target_type, shock.action, shock.notches, shock.day) == ("company", "downgrade", 3, 10)

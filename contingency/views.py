@@ -1123,5 +1123,8 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
             delta = right["days"] - left["days"] if both else None
         else:
             delta = right - left if isinstance(left, int | float) and isinstance(right, int | float) else None
-        rows.append({"label": labels[key], "kind": kind, "values": [left, right], "delta": delta})
+        delta_kind = "count" if kind in ("runway", "day") else kind  # a difference of days is a number of days
+        rows.append(
+            {"label": labels[key], "kind": kind, "values": [left, right], "delta": delta, "delta_kind": delta_kind}
+        )
     return rows

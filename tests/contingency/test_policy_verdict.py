@@ -397,3 +397,34 @@ def test_the_monte_carlo_runway_headline_is_the_quantile_at_the_policy_confidenc
     at_edge = run(one_platform(0.01, paths=1000, seed=2, target=edge), with_channel_impact=False,
                   with_extra_liquidity=False)  # fmt: skip
     assert at_edge.runway_days["at_target"] == 0
+
+
+def test_compare_shows_the_verdict_and_the_paths_that_fall_short_never_a_bare_survives(client, company, analyst):
+    from django.urls import reverse
+
+    from tests.contingency.drill_fixtures import monte_carlo_scenario
+
+    example = worked_example(company)  # 30-day policy, 99 % target
+    runs = []
+    for seed in (1, 2):
+        mc = monte_carlo_scenario(company, paths=300, seed=seed, name=f"MC {seed}", horizon_days=40)
+        started = drills.drill_start(company=company, scenario=mc, plan=example["plan"], by=analyst, enqueue=False)
+        drills.drill_run_here(drills.claim(started.pk))
+        runs.append(DrillRun.objects.get(pk=started.pk))
+    for finished in runs:
+        runway = finished.results["runway_days"]
+        # Lenders cut the line on some paths: they fall short, so the 1 % quantile is a day, not "survives".
+        assert runway["shortfall_paths"] > 3 and runway["at_target"] is not None
+    client.force_login(analyst)
+    html = client.get(reverse("contingency:drill-compare"), {"a": runs[0].pk, "b": runs[1].pk}).content.decode()
+    verdict_row = html[html.index('id="compare-verdict"') :].split("</tr>")[0]
+    verdicts = [finished.results["policy"]["verdict"] for finished in runs]
+    assert all(v in ("not_met", "inconclusive") for v in verdicts)
+    label = {"not_met": "Not met", "inconclusive": "Inconclusive"}
+    assert all(label[v] in verdict_row for v in verdicts)
+    runway_row = html[html.index("Runway (days)") :].split("</tr>")[0]
+    assert "survives" not in runway_row
+    assert f">{runs[0].results['runway_days']['at_target']} <small" in runway_row
+    assert "at 99.0% confidence" in runway_row  # the 1 % quantile: the policy's 99 % target
+    short_row = html[html.index("Paths that fall short") :].split("</tr>")[0]
+    assert str(runs[0].results["runway_days"]["shortfall_paths"]) in short_row

@@ -1,7 +1,8 @@
 """`GET /api/v1/trigger-watch/`: how close every lender trigger of the company's lines is to firing."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -43,7 +44,16 @@ class TriggerWatchView(CompanyContextMixin, APIView):
 
     permission_classes = [HasCompanyRole]
 
-    @extend_schema(tags=["trigger-watch"], responses=TriggerWatchRowSerializer(many=True))
+    @extend_schema(
+        tags=["trigger-watch"],
+        parameters=[OpenApiParameter("channel", int, description="Only the triggers of this channel (its id).")],
+        responses=TriggerWatchRowSerializer(many=True),
+    )
     def get(self, request):
+        channel = request.query_params.get("channel")
+        if channel is not None and not (channel.isascii() and channel.isdigit()):
+            raise ValidationError({"channel": "A channel id (a whole number)."})
         rows = watch.trigger_watch(company=request.company)
+        if channel is not None:
+            rows = [row for row in rows if row.channel == int(channel)]
         return Response(TriggerWatchRowSerializer([row.as_dict() for row in rows], many=True).data)

@@ -190,3 +190,14 @@ def test_the_notches_away_alert_counts_the_downgrades_that_fire(company):
     alert = Alert.objects.get(company=company, indicator="own_rating_trigger", resolved_at__isnull=True)
     assert (alert.value, alert.severity) == (D(0), "red")
     assert "has fired" in alert.message
+
+
+def test_the_watch_of_one_channel_and_a_bad_channel_parameter(book, viewer, api_as):
+    client = api_as(viewer)
+    bank = book["bank_overdue"].channel
+    rows = client.get("/api/v1/trigger-watch/", {"channel": bank.pk}).json()
+    assert sorted(r["trigger"] for r in rows) == sorted(
+        book[name].pk for name in ("bank_overdue", "bank_domestic", "bank_unused", "bank_inflow")
+    )
+    refused = client.get("/api/v1/trigger-watch/", {"channel": "x1"})
+    assert refused.status_code == 400 and "channel" in refused.json()

@@ -55,7 +55,7 @@ def test_the_audit_trail_is_visible_in_admin(company, admin_client):
 
 
 def test_approval_is_a_treasurers_and_editing_returns_the_plan_to_draft(company, analyst, treasurer, api_as):
-    pool = LiquidityPoolFactory(company=company)
+    pool = LiquidityPoolFactory(company=company, kind="money_market_fund")  # a cash pool is opening cash, not a step
     body = {"name": "P", "trigger": "on_shock",
             "steps": [{"order": 1, "action": "liquidate_pool", "pool": pool.pk, "lead_time_days": 2}]}  # fmt: skip
     plan = api_as(analyst).post("/api/v1/plans/", body, format="json").json()

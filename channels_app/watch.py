@@ -174,6 +174,27 @@ def trigger_watch(*, company: Company, today: date | None = None) -> list[WatchR
     return sorted(rows, key=lambda r: (not r.fires_now, r.distance is None, r.distance or 0, r.channel_name, r.trigger))
 
 
+UNITS = {
+    TriggerKind.OWN_RATING_BELOW: NOTCHES,
+    TriggerKind.UTILISATION_ABOVE: PERCENTAGE_POINTS,
+    TriggerKind.UTILISATION_BELOW: PERCENTAGE_POINTS,
+    TriggerKind.BORROWING_FREQUENCY: DRAWS,
+    TriggerKind.ANY_OVERDUE: DAYS,
+    TriggerKind.INFLOW_DROP: SHARE,
+}
+NEEDED = {
+    TriggerKind.OWN_RATING_BELOW: ("rating",),
+    TriggerKind.UTILISATION_ABOVE: ("level",),
+    TriggerKind.UTILISATION_BELOW: ("level",),
+    TriggerKind.BORROWING_FREQUENCY: ("count", "window_days"),
+    TriggerKind.INFLOW_DROP: ("level",),
+}
+
+
+def _missing_parameter(trigger: LenderTrigger) -> str:
+    return next((name for name in NEEDED.get(trigger.kind, ()) if getattr(trigger, name) in (None, "")), "")
+
+
 def _row(
     trigger: LenderTrigger, *, today: date, own: CreditAssessment | None, offset: int, ledger: _Ledger
 ) -> WatchRow:
@@ -188,6 +209,10 @@ def _row(
         "scale": trigger.scale if trigger.kind == TriggerKind.OWN_RATING_BELOW else "",
     }
     kind = trigger.kind
+    missing = _missing_parameter(trigger)
+    if missing:  # recorded before the app asked for every parameter: nothing to measure against
+        return WatchRow(**base, threshold=None, current=None, distance=None, unit=UNITS[kind], fires_now=False,
+                        note=f"The trigger has no {missing} recorded.")  # fmt: skip
     if kind == TriggerKind.OWN_RATING_BELOW:
         if own is None:
             return WatchRow(**base, threshold=trigger.rating, current=None, distance=None, unit=NOTCHES,

@@ -201,3 +201,15 @@ def test_the_watch_of_one_channel_and_a_bad_channel_parameter(book, viewer, api_
     )
     refused = client.get("/api/v1/trigger-watch/", {"channel": "x1"})
     assert refused.status_code == 400 and "channel" in refused.json()
+
+
+def test_a_trigger_recorded_without_its_parameters_is_shown_not_measured(company, viewer, api_as):
+    # Rows stored before the app asked for every parameter (the model's clean() now refuses them).
+    channel = FundingChannelFactory(company=company)
+    trigger(channel, kind="borrowing_frequency", action="close")
+    trigger(channel, kind="utilisation_above", action="close")
+    rows = api_as(viewer).get("/api/v1/trigger-watch/").json()
+    assert [(r["unit"], r["distance"], r["fires_now"], r["note"]) for r in rows] == [
+        ("draws", None, False, "The trigger has no count recorded."),
+        ("pp", None, False, "The trigger has no level recorded."),
+    ]

@@ -143,7 +143,11 @@ def narrow(
         split = np.concatenate([lw + (g - lw) * below_share, g + (hg - g) * above_share], axis=1)
         approach = lw + (g - lw) * approach_share
         more = np.where(hg < CEILING_CENTS, split, approach).astype(np.int64)
-        cand = np.clip(np.concatenate([g, g - 1, more], axis=1), lw + 1, hg - 1)
+        # While no passing amount is known, also double and octuple the highest failing one: extra cash can be
+        # absorbed (displaced draws repaid to a lender that cuts the line) so that the margin barely moves, and
+        # the extrapolation alone would creep; the doubling finds an upper bound in a few rounds.
+        ahead = np.where(hg < CEILING_CENTS, g, np.concatenate([lw * 2 + 100, lw * 8 + 10_000], axis=1))
+        cand = np.clip(np.concatenate([g, g - 1, more, ahead], axis=1), lw + 1, hg - 1)
 
         paths = np.repeat(rows[active], cand.shape[1])
         trial = simulate_paths(

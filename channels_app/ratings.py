@@ -6,9 +6,10 @@ own-downgrade shock all read the same scale.
 **Master scale.** AAA, AA+, AA, AA-, A+, A, A-, BBB+, BBB, BBB-, BB+, BB, BB-, B+, B, B-, CCC+, CCC, CCC-, CC, C, D;
 `rank` 0 (AAA) … 21 (D), higher is worse. S&P and Fitch use these symbols; Moody's maps notch for notch (Aaa → AAA,
 Aa1 → AA+, … Caa3 → CCC-, Ca → CC, C → C); the Chinese agencies' long-term scale (CCXI/Chengxin, Dagong, Lianhe,
-Pengyuan, Golden Credit, Shanghai Brilliance, …) uses S&P's symbols and maps symbol for symbol. Be aware that a
-Chinese *domestic* grade is not a global-scale grade (a domestic AAA is typically A or BBB globally); mapping the
-symbol as it stands is the convention here, and a treasurer who wants a global view should record the global rating.
+Pengyuan, Golden Credit, Shanghai Brilliance, …) uses S&P's symbols, but a Chinese *domestic* grade is not a
+global-scale grade: it maps to the master scale a documented number of notches lower (`master_rank`, the company's
+`domestic_notch_offset`, 6 by default after BIS Working Paper 648, which finds 6–7 notches on jointly rated firms:
+domestic AA is master BBB, domestic AAA is A-).
 
 **One-year PD.** Whole-letter anchors are the long-run average one-year default rates of S&P Global Ratings'
 annual global corporate default and rating transition study (as quoted in DESIGN.md): AAA 0.00 %, AA 0.02 %,
@@ -171,8 +172,11 @@ def _agency_key(agency: str) -> str:
 _AGENCIES = {_agency_key(alias): agency for agency, aliases in _AGENCY_ALIASES.items() for alias in aliases}
 
 
-def to_master(agency: str, grade: str) -> str:
-    """The master-scale symbol for an agency's grade (`agency`: sp, moodys, fitch, cn, master or a name/alias)."""
+def to_master(agency: str, grade: str, domestic_offset: int = 0) -> str:
+    """The master-scale symbol for an agency's grade (`agency`: sp, moodys, fitch, cn, master or a name/alias).
+
+    A Chinese agency's grade is a domestic grade: it maps `domestic_offset` notches down the master scale (the
+    company's offset, BIS Working Paper 648's 6-7 notches by default; 0 reads the symbol as it stands)."""
     family = _AGENCIES.get(_agency_key(str(agency)))
     if family is None:
         raise ValueError(f"Unknown rating agency {agency!r}: use S&P, Moody's, Fitch or a Chinese agency")
@@ -185,6 +189,8 @@ def to_master(agency: str, grade: str) -> str:
         mapped = _SP_FITCH.get(text.upper())
     if mapped is None:
         raise ValueError(f"Unknown {agency} grade {grade!r}")
+    if family == _CN and domestic_offset:
+        return rating_at(master_rank(mapped, "domestic", domestic_offset))
     return mapped
 
 

@@ -228,7 +228,7 @@ def assessment_create(
     _check_counterparty(company, counterparty)
     if agency_grade and agency != "master":
         try:
-            rating = ratings.to_master(agency, agency_grade)
+            rating = ratings.to_master(agency, agency_grade, company.domestic_notch_offset)
         except ValueError as exc:
             raise ValidationError({"agency_grade": str(exc)}) from exc
     if not rating:

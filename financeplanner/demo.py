@@ -70,10 +70,10 @@ def seed_demo(*, today: date | None = None) -> Company:
     scf = counterparty("Core-Buyer SCF Platform", "scf_provider", "BBB+")
     quickloan = counterparty("QuickLoan Online", "platform", "BB")
     webank = counterparty("MicroCredit Net", "platform", "BB-")
-    # Our own rating: lenders' risk control watches it.
+    # Our own rating: lenders' risk control watches it. Domestic AAA from a Chinese agency is master A- (6 notches).
     channel_services.assessment_create(
         company=company, by=user, counterparty=None, as_of=today - timedelta(days=60), source="rating_agency",
-        agency="cn", agency_grade="AA-",
+        agency="cn", agency_grade="AAA",
     )  # fmt: skip
 
     start = today - timedelta(days=180)
@@ -95,17 +95,17 @@ def seed_demo(*, today: date | None = None) -> Company:
             committed=True, payment_frequency="semiannual", notice_days=30)  # fmt: skip
     channel("Revolving facility", merchants, "revolving_credit", "25000000", "0.0420", 3, "revolving",
             "20000000", committed=True, rolls_over=True, notice_days=10,
-            triggers=[{"kind": "own_rating_below", "rating": "A", "action": "reduce", "reduce_by": D("0.4")}])  # fmt: skip
+            triggers=[{"kind": "own_rating_below", "rating": "BBB", "action": "reduce", "reduce_by": D("0.4")}])  # fmt: skip
     channel("Supplier finance programme", scf, "supply_chain_finance", "15000000", "0.0550", 2, "bullet",
             "13000000", rolls_over=True, action_probability=D("0.08"))  # fmt: skip
     quick = channel("QuickLoan credit line", quickloan, "small_loan_platform", "3000000", "0.0980", 1, "annuity",
                     "2000000", rolls_over=True, payment_frequency="monthly",
-                    triggers=[{"kind": "own_rating_below", "rating": "A-", "action": "close"},
+                    triggers=[{"kind": "own_rating_below", "rating": "BBB-", "action": "close"},
                               {"kind": "utilisation_above", "level": D("0.9"), "days": 30, "action": "reduce",
                                "reduce_by": D("0.5")}])  # fmt: skip
     micro = channel("MicroCredit working-capital line", webank, "small_loan_platform", "2000000", "0.1150", 1,
                     "annuity", "1500000", rolls_over=True, payment_frequency="monthly",
-                    triggers=[{"kind": "own_rating_below", "rating": "BBB+", "action": "freeze", "freeze_days": 30},
+                    triggers=[{"kind": "own_rating_below", "rating": "BB+", "action": "freeze", "freeze_days": 30},
                               {"kind": "borrowing_frequency", "count": 6, "window_days": 30, "action": "freeze",
                                "freeze_days": 15}])  # fmt: skip
     # Recent borrowing: QuickLoan topped up to 85 % of its limit; three small draws on MicroCredit this month.

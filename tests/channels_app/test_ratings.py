@@ -133,7 +133,14 @@ def test_selective_and_restricted_default_are_default() -> None:
 @pytest.mark.parametrize(
     "agency", ["cn", "CCXI", "Chengxin", "Dagong", "China Lianhe", "Pengyuan", "中诚信", "联合资信"]
 )
-def test_chinese_agency_grades_map_symbol_for_symbol(agency: str) -> None:
+def test_chinese_agency_grades_are_domestic_and_map_down_by_the_notch_offset(agency: str) -> None:
+    # Six notches (BIS Working Paper 648): AAA AA+ AA AA- A+ A | A- ...; domestic AAA is master A-, AA is BBB.
+    assert to_master(agency, "AAA", 6) == "A-"
+    assert to_master(agency, "AA", 6) == "BBB"
+    assert to_master(agency, "AA-", 7) == "BB+"
+    assert to_master(agency, "B", 6) == "C"  # the shift stops at C
+    assert to_master(agency, "D", 6) == "D"
+    # With no offset the symbol reads as it stands.
     assert to_master(agency, "AAA") == "AAA"
     assert to_master(agency, "AA+") == "AA+"
     assert to_master(agency, "A-") == "A-"

@@ -192,3 +192,12 @@ def test_a_company_downgrade_shock_needs_its_notches(acme, analyst, api_as):
     assert "notches" in json.dumps(response.json())
     body["shocks"][0]["notches"] = 3
     assert api_as(analyst).post("/api/v1/scenarios/", body, format="json").status_code == 201
+
+
+def test_a_chinese_agency_grade_is_recorded_on_the_master_scale_through_the_offset(acme, analyst, api_as):
+    # Domestic AA from a Chinese agency, at the default offset of 6 notches: master BBB (and its PD, 0.18 %).
+    body = {"counterparty": None, "as_of": "2026-03-01", "source": "rating_agency", "agency": "cn", "agency_grade": "AA"}
+    response = api_as(analyst).post("/api/v1/credit-assessments/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["rating"] == "BBB"
+    assert response.json()["pd_1y"] == "0.001800"

@@ -71,7 +71,7 @@ def test_the_demo_tells_the_lender_risk_control_story():
     # The cross-default clause on the bank loan: an overdue beyond 3 grace days, i.e. on its 4th day.
     overdue = rows[("Term loan A", "any_overdue")]
     assert (overdue.distance, overdue.action) == (Decimal(4), "call")
-    # Our AA- (Chinese agency grade, symbol for symbol) is three downgrades from the revolver's "below A".
+    # Our domestic AAA (Chinese agency) is master A- at the 6-notch offset: three downgrades from "below BBB".
     assert rows[("Revolving facility", "own_rating_below")].distance == Decimal(3)
     shock = Shock.objects.get(scenario__company=company, scenario__name="Our rating cut three notches")
     assert (shock.target_type, shock.action, shock.notches, shock.day) == ("company", "downgrade", 3, 10)

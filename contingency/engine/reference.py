@@ -83,6 +83,7 @@ def simulate_paths_reference(inputs: DrillInputs, draws: Draws) -> PathOutcomes:
         own_rank=np.array([r["own_rank"] for r in results], dtype=np.int16).T.reshape(horizon, n_paths),
         action_day=np.array([r["action_day"] for r in results], dtype=np.int64).T.reshape(-1, n_paths),
         action_lost=np.array([r["action_lost"] for r in results], dtype=np.float64).T.reshape(-1, n_paths),
+        action_code=np.array([r["action_code"] for r in results], dtype=np.int8).T.reshape(-1, n_paths),
     )
 
 
@@ -151,6 +152,7 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict[str, Any]:  # n
         source_of[("random", line.index)] = len(source_of)
     act_day = [NEVER] * len(source_of)
     act_lost = [0.0] * len(source_of)
+    act_code = [-1] * len(source_of)
 
     def liquidity_of(line: _Line, day: int) -> float:
         return line.headroom() if line.is_open(day) and not line.reserved else 0.0
@@ -165,6 +167,8 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict[str, Any]:  # n
     def apply(line: _Line, action: str, reduce_by: float, freeze_days: int, day: int, source: int) -> None:
         before, drawn_before = liquidity_of(line, day), line.drawn
         demanded = act(line, action, reduce_by, freeze_days, day, drawn_before)
+        if act_day[source] > day:
+            act_code[source] = LENDER_ACTIONS.index(action)
         act_day[source] = min(act_day[source], day)
         act_lost[source] += before - liquidity_of(line, day) + demanded
 
@@ -418,4 +422,5 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict[str, Any]:  # n
         "own_rank": rank_by_day,
         "action_day": act_day,
         "action_lost": act_lost,
+        "action_code": act_code,
     }

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from .extra import Brackets, order_statistic
-from .inputs import DrillInputs
+from .inputs import LENDER_ACTIONS, DrillInputs
+from .model import prepare
 from .simulate import PathOutcomes
 from .sketch import fan_grid, metric_grid, money_quantile, quantile_from_counts, quantile_rank
 
@@ -79,6 +80,16 @@ class BlockResult:
     fan_counts: np.ndarray
     fan_cell_min: np.ndarray
     fan_cell_max: np.ndarray
+    # What the lenders did, per source of lender actions (Model.sources): the paths on which it first acted on each
+    # day (sparse cells source x horizon + day, with counts), the liquidity it cost summed over them (cents), and the
+    # counts of the action it took (source x 4, LENDER_ACTIONS order); the company's own rating: per final rank
+    # (-1 unknown .. 21) the number of paths, and for a one-path block its rank at the end of each day.
+    action_cells: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    action_cell_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    action_lost_cents: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    action_kind_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    final_rank_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    daily_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     extra_searched: bool = True
 
     @property
@@ -131,6 +142,7 @@ class BlockResult:
             extra_lo2=state.lo2,
             extra_f_lo2=state.f_lo2,
         )
+        values.update(_lender_actions(outcomes))
         return cls(
             block_index=int(block_index),
             n_paths=int(n_paths),
@@ -163,10 +175,43 @@ class BlockResult:
         for f in fields(cls):
             if f.name in values:
                 continue
-            is_int = f.name in _PER_PATH_INT or f.name in _EXTRA_INT or f.name in ("fan_cells", "fan_counts")
-            raw = data.get(f.name, ()) if f.name.startswith("extra_") else data[f.name]
+            is_int = (
+                f.name in _PER_PATH_INT or f.name in _EXTRA_INT or f.name in _ACTIONS
+                or f.name in ("fan_cells", "fan_counts")
+            )  # fmt: skip
+            raw = data.get(f.name, ()) if f.name.startswith("extra_") or f.name in _ACTIONS else data[f.name]
             values[f.name] = np.array(raw, dtype=np.int64 if is_int else np.float64)
         return cls(**values)
+
+
+_ACTIONS = (
+    "action_cells", "action_cell_counts", "action_lost_cents", "action_kind_counts", "final_rank_counts",
+    "daily_rank",
+)  # fmt: skip
+#: Final-rank bins: -1 (rating unknown), 0 (AAA) .. 21 (D).
+RANK_BINS = 23
+
+
+def _lender_actions(outcomes: PathOutcomes) -> dict[str, np.ndarray]:
+    horizon, n_paths = outcomes.liquidity.shape
+    acted = outcomes.action_day < horizon
+    sources, paths = np.nonzero(acted)
+    cells = sources.astype(np.int64) * horizon + outcomes.action_day[sources, paths]
+    unique, counts = np.unique(cells, return_counts=True)
+    n_src = outcomes.action_day.shape[0]
+    lost = np.rint(np.where(acted, outcomes.action_lost, 0.0) * 100.0).astype(np.int64).sum(axis=1)
+    kinds = np.zeros((n_src, 4), dtype=np.int64)
+    np.add.at(kinds, (sources, np.maximum(outcomes.action_code[sources, paths], 0)), 1)
+    final = outcomes.own_rank[-1].astype(np.int64) + 1
+    daily = outcomes.own_rank[:, 0].astype(np.int64) if n_paths == 1 else np.zeros(0, np.int64)
+    return {
+        "action_cells": unique.astype(np.int64),
+        "action_cell_counts": counts.astype(np.int64),
+        "action_lost_cents": lost,
+        "action_kind_counts": kinds.reshape(-1),
+        "final_rank_counts": np.bincount(final, minlength=RANK_BINS).astype(np.int64),
+        "daily_rank": daily,
+    }
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -233,6 +278,8 @@ class DrillResult:
     fan: dict[str, list[float] | list[int]]
     channel_impact: list[dict[str, Any]] | None = None
     policy: dict[str, Any] | None = None
+    lender_actions: list[dict[str, Any]] | None = None
+    own_rating: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -271,6 +318,12 @@ class DrillAccumulator:
     runway_sum: int = 0
     used_cents: int = 0
     cost_cents: int = 0
+    # What the lenders did (per source: paths acting per day, liquidity lost in cents, actions) and own ratings.
+    action_hist: np.ndarray | None = None
+    action_lost: np.ndarray | None = None
+    action_kinds: np.ndarray | None = None
+    final_ranks: np.ndarray = field(default_factory=lambda: np.zeros(RANK_BINS, dtype=np.int64))
+    daily_rank: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         size = self.horizon + 1  # the last slot means "never" (survived, no gap, not activated)
@@ -317,10 +370,74 @@ class DrillAccumulator:
         self.worst = min(self.worst, candidate)
         self.best_min_liq = max(self.best_min_liq, float(block.min_liquidity.max()))
         self.deficit_max = max(self.deficit_max, float(block.deepest_deficit.max()))
+        self._add_lender_actions(block)
         cells = block.fan_cells  # unique within a block
         self.fan_counts[cells] += block.fan_counts
         self.fan_min[cells] = np.minimum(self.fan_min[cells], block.fan_cell_min)
         self.fan_max[cells] = np.maximum(self.fan_max[cells], block.fan_cell_max)
+
+    def _add_lender_actions(self, block: BlockResult) -> None:
+        n_src = block.action_lost_cents.size
+        if self.action_hist is None:
+            self.action_hist = np.zeros(n_src * self.horizon, dtype=np.int64)
+            self.action_lost = np.zeros(n_src, dtype=np.int64)
+            self.action_kinds = np.zeros(n_src * 4, dtype=np.int64)
+        if self.action_lost is None or self.action_lost.size != n_src:
+            raise ValueError(f"Block {block.block_index} reports {n_src} sources of lender actions, not as the others.")
+        assert self.action_kinds is not None
+        np.add.at(self.action_hist, block.action_cells, block.action_cell_counts)
+        self.action_lost += block.action_lost_cents
+        self.action_kinds += block.action_kind_counts
+        if block.final_rank_counts.size:
+            self.final_ranks += block.final_rank_counts
+        if block.daily_rank.size:
+            self.daily_rank = block.daily_rank
+
+    def _lender_actions(self, inputs: DrillInputs) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Rows of what the lenders did (DESIGN's ``lender_actions``) and the company's own rating over the drill."""
+        model = prepare(inputs)
+        n, horizon = self.paths, self.horizon
+        rows: list[dict[str, Any]] = []
+        if self.action_hist is not None and self.action_lost is not None and self.action_kinds is not None:
+            hist = self.action_hist.reshape(-1, horizon)
+            kinds = self.action_kinds.reshape(-1, 4)
+            for index, source in enumerate(model.sources):
+                acted = int(hist[index].sum())
+                if not acted:
+                    continue
+                channel = inputs.channels[source.channel_index]
+                row: dict[str, Any] = {
+                    "channel": channel.key,
+                    "name": channel.name,
+                    "source": source.source,
+                    "kind": source.kind,
+                    "action": source.action or LENDER_ACTIONS[int(np.argmax(kinds[index]))],
+                }
+                if n == 1:
+                    row["day"] = int(np.argmax(hist[index]))
+                    row["liquidity_lost"] = _money(self.action_lost[index] / 100.0)
+                else:
+                    row.update(
+                        paths=acted,
+                        share=acted / n,
+                        p50_day=quantile_from_counts(hist[index], 0.5),
+                        liquidity_lost=_money(self.action_lost[index] / acted / 100.0),  # mean where it acted
+                    )
+                    if source.source == "random":
+                        row["by_action"] = {a: int(c) for a, c in zip(LENDER_ACTIONS, kinds[index], strict=True) if c}
+                rows.append(row)
+        rows.sort(key=lambda r: (r.get("day", r.get("p50_day", 0)), -r["liquidity_lost"]))
+        start = None if model.own_rank0 < 0 else model.own_rank0
+        own: dict[str, Any] = {"start_rank": start}
+        if start is not None and n == 1 and self.daily_rank is not None:
+            ranks = [start, *self.daily_rank.tolist()]
+            own["changes"] = [
+                {"day": day, "rank": ranks[day + 1]} for day in range(horizon) if ranks[day + 1] != ranks[day]
+            ]
+        elif start is not None:
+            worse = int(self.final_ranks[start + 2 :].sum())
+            own.update(downgraded_paths=worse, share=worse / n)
+        return rows, own
 
     def _fan(self) -> dict[str, list[float] | list[int]]:
         """Daily percentiles: the cell holding the rank, then linear between the cell's exact min and max."""
@@ -355,6 +472,7 @@ class DrillAccumulator:
         lar95 = money_quantile(grid, self.min_liq_hist, 0.05, lowest_liq, self.best_min_liq, "low")
         lar99 = money_quantile(grid, self.min_liq_hist, 0.01, lowest_liq, self.best_min_liq, "low")
         orders = self.step_orders
+        lender_actions, own_rating = self._lender_actions(inputs)
 
         if n == 1:
             runway: Any = _day_or_none(int(np.argmax(self.runway_hist)), horizon)
@@ -405,6 +523,8 @@ class DrillAccumulator:
             fan=self._fan(),
             channel_impact=channel_impact,
             policy=self._policy(scenario),
+            lender_actions=lender_actions,
+            own_rating=own_rating,
         )
 
     def _kept(self) -> int:

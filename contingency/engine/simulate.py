@@ -38,7 +38,8 @@ class PathOutcomes:
     ``activation_day``: day the plan activated, -1 for never. ``liquidity``: H x P, cash + open headroom at the
     end of each day. ``own_rank``: H x P, the company's own rating rank at the end of each day (-1: unknown).
     ``action_day`` / ``action_lost``: S x P, per source of lender actions (:attr:`.model.Model.sources`), the first
-    day it acted on the path (NEVER: never) and the liquidity it cost there (headroom lost plus what it demanded).
+    day it acted on the path (NEVER: never) and the liquidity it cost there (headroom lost plus what it demanded);
+    ``action_code``: the lender action (index into LENDER_ACTIONS) of that first act, -1 for none.
     ``breach_day``: first day in the policy window (days 0 .. ``policy_days`` - 1) whose end-of-day cash is below the
     buffer - 0.005, -1 for none. ``buffer_margin``: the lowest end-of-day cash minus the buffer over that window
     (>= -0.005 means the buffer is kept); the extra-liquidity search reads it.
@@ -60,6 +61,7 @@ class PathOutcomes:
     own_rank: np.ndarray
     action_day: np.ndarray
     action_lost: np.ndarray
+    action_code: np.ndarray
 
 
 def _group(flat_lists: list[np.ndarray]) -> np.ndarray:
@@ -174,6 +176,7 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
     n_src = len(model.sources)
     act_day = np.full((n_src, n_paths), NEVER, dtype=np.int64)
     act_lost = np.zeros((n_src, n_paths))
+    act_code = np.full((n_src, n_paths), -1, dtype=np.int8)  # the lender action of the source's first act
     random_source = model.random_base + model.perm  # cheapest-first position -> source of its drawn actions
 
     demand_reg: dict[int, list[np.ndarray]] = {}
@@ -307,6 +310,8 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
             register(flat[later], day + notice[cols[later]])
         rows = flat % n_paths
         demanded = np.where(whole | is_call, drawn_before, np.where(owed, excess, 0.0))
+        first = act_day[src, rows] > day  # (source, path) pairs are distinct within one call
+        act_code[src[first], rows[first]] = codes[first]
         np.minimum.at(act_day, (src, rows), day)
         np.add.at(act_lost, (src, rows), headroom_before - avail_f[flat] + demanded)
 
@@ -617,4 +622,5 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
         own_rank=rank_by_day,
         action_day=act_day,
         action_lost=act_lost,
+        action_code=act_code,
     )

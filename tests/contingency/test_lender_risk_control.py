@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from channels_app import services as channel_services
+from channels_app.models import FundingChannel
 from contingency import services
 from tests.factories import CashFlowLineFactory, CounterpartyFactory, CreditAssessmentFactory, LiquidityPoolFactory
 
@@ -136,6 +137,15 @@ def test_a_downgrade_on_day_5_closes_a_platform_before_that_days_draw(acme):
     results = drill(acme, shocks=[{"target_type": "company", "action": "downgrade", "notches": 2, "day": 5}])
     assert liquidity(results, 4) == 500_000.00
     assert results["runway_days"] == 5
+    # The report says what the lenders did: the platform's trigger closed it on day 5, costing its 500,000 of
+    # headroom; the own rating went from BBB (rank 8) to BB+ (rank 10) that day, and after the missed payment of
+    # day 5 the spiral rates the company C (rank 20) on day 6.
+    platform = FundingChannel.objects.get(company=acme, name="Line")
+    assert results["lender_actions"] == [
+        {"channel": str(platform.pk), "name": "Line", "source": "trigger", "kind": "own_rating_below",
+         "action": "close", "day": 5, "liquidity_lost": 500_000.00},
+    ]  # fmt: skip
+    assert results["own_rating"] == {"start_rank": 8, "changes": [{"day": 5, "rank": 10}, {"day": 6, "rank": 20}]}
     assert drill(acme, shocks=[{"target_type": "company", "action": "downgrade", "notches": 1, "day": 5}])[
         "runway_days"
     ] == 10  # BBB- is not below BBB-: the line pays days 0-9

@@ -71,3 +71,20 @@ def test_no_migration_without_a_known_rating_or_in_a_deterministic_drill():
     assert draw_block(migrating(rank=None), 0, 10).rating_day is None
     det = DrillInputs(scenario(30, 0.0, own_rating_rank=BBB), (line(),))
     assert draw_block(det, 0, 1).rating_day is None
+
+
+def test_the_report_counts_the_paths_each_lender_acted_on_and_what_it_cost():
+    # A 365-day drill whose platform (limit 10,000, nothing drawn) is closed on day 0 with probability 0.3 a year:
+    # the report's random row has about 30 % of the paths, its median day 0, and 10,000 of headroom lost each time.
+    from contingency.engine import run
+
+    sc = scenario(365, 1_000_000, 0.0, kind="monte_carlo", paths=20_000, block_size=5_000, seed=3,
+                  mc_action_kind="close", mc_action_day=0, rating_migration=False)  # fmt: skip
+    result = run(DrillInputs(sc, (line("p", channel_type="small_loan_platform", limit=10_000, action_probability=0.3),)),
+                 with_channel_impact=False)  # fmt: skip
+    (row,) = result.lender_actions
+    assert (row["channel"], row["source"], row["action"], row["p50_day"]) == ("p", "random", "close", 0)
+    assert abs(row["share"] - 0.3) < 4 * math.sqrt(0.3 * 0.7 / 20_000)
+    assert row["paths"] == round(row["share"] * 20_000)
+    assert row["liquidity_lost"] == 10_000.00
+    assert row["by_action"] == {"close": row["paths"]}

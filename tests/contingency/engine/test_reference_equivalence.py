@@ -11,6 +11,7 @@ from tests.contingency.engine.builders import random_inputs, worked_example
 
 INTEGER_OUTCOMES = (
     "runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day", "breach_day", "own_rank", "action_day",
+    "action_code",
 )  # fmt: skip
 MONEY_OUTCOMES = (
     "min_liquidity", "deepest_deficit", "contingency_used", "contingency_cost", "final_cash", "liquidity",

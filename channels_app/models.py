@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from financeplanner.currencies import CURRENCY_CHOICES
 from financeplanner.tenancy import TenantModel, TenantQuerySet
+from financeplanner.validators import validate_treasury_date
 
 from .choices import (
     OPEN_STATUSES,
@@ -67,7 +68,7 @@ class CreditAssessment(TenantModel):
     counterparty = models.ForeignKey(
         Counterparty, null=True, blank=True, on_delete=models.CASCADE, related_name="assessments"
     )
-    as_of = models.DateField()
+    as_of = models.DateField(validators=[validate_treasury_date])
     source = models.CharField(max_length=20, choices=AssessmentSource.choices)
     agency = models.CharField(max_length=10, choices=Agency.choices, default=Agency.MASTER)
     agency_grade = models.CharField(max_length=10, blank=True, help_text=_("The grade on the agency's own scale"))
@@ -122,8 +123,8 @@ class FundingChannel(TenantModel):
         max_digits=9, decimal_places=6, default=Decimal("0"), validators=[MinValueValidator(0)]
     )
     day_count = models.CharField(max_length=10, choices=DayCountChoice.choices, default=DayCountChoice.ACT_365F)
-    start_date = models.DateField()
-    maturity_date = models.DateField()
+    start_date = models.DateField(validators=[validate_treasury_date])
+    maturity_date = models.DateField(validators=[validate_treasury_date])
     repayment_profile = models.CharField(
         max_length=10, choices=RepaymentProfile.choices, default=RepaymentProfile.BULLET
     )
@@ -249,7 +250,7 @@ class ChannelEvent(TenantModel):
 
     channel = models.ForeignKey(FundingChannel, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=10, choices=EventKind.choices)
-    date = models.DateField()
+    date = models.DateField(validators=[validate_treasury_date])
     old_status = models.CharField(max_length=10, choices=ChannelStatus.choices)
     new_status = models.CharField(max_length=10, choices=ChannelStatus.choices)
     old_limit = models.DecimalField(**MONEY)
@@ -272,7 +273,7 @@ class LedgerEntry(TenantModel):
     """A draw, repayment, interest or fee payment on a channel, in the channel's currency."""
 
     channel = models.ForeignKey(FundingChannel, on_delete=models.PROTECT, related_name="ledger")
-    date = models.DateField()
+    date = models.DateField(validators=[validate_treasury_date])
     kind = models.CharField(max_length=10, choices=LedgerKind.choices)
     amount = models.DecimalField(**MONEY)
     reference = models.CharField(max_length=200, blank=True)

@@ -168,8 +168,15 @@ def round_money(amount: Decimal) -> Decimal:
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    """Calendar-month arithmetic with end-of-month clamping: Jan 31 + 1 month = Feb 28 (29 in a leap year)."""
+    """Calendar-month arithmetic with end-of-month clamping: Jan 31 + 1 month = Feb 28 (29 in a leap year).
+
+    Beyond the calendar's range the answer is its last (or first) day: a loan stored as maturing on 9999-12-31 then
+    ends its grid there instead of failing every page that reads it."""
     year, month_index = divmod(day.year * 12 + day.month - 1 + months, 12)
+    if year > dt.MAXYEAR:
+        return dt.date.max
+    if year < dt.MINYEAR:
+        return dt.date.min
     month = month_index + 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 

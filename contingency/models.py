@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from financeplanner.currencies import CURRENCY_CHOICES
 from financeplanner.tenancy import TenantModel, TenantQuerySet
+from financeplanner.validators import validate_treasury_date
 
 from .choices import (
     ChecklistOutcome,
@@ -72,8 +73,8 @@ class CashFlowLine(TenantModel):
     category = models.CharField(max_length=100)
     amount = models.DecimalField(**MONEY, help_text=_("Signed: + inflow, − outflow"))
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="CNY")
-    start_date = models.DateField()
-    end_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(validators=[validate_treasury_date])
+    end_date = models.DateField(null=True, blank=True, validators=[validate_treasury_date])
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.ONCE)
     discretionary = models.BooleanField(default=False, help_text=_("An outflow a plan may cut"))
 
@@ -166,7 +167,12 @@ class Scenario(TenantModel):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=5000)
     kind = models.CharField(max_length=20, choices=ScenarioKind.choices, default=ScenarioKind.DETERMINISTIC)
-    as_of = models.DateField(null=True, blank=True, help_text=_("Empty: the day the drill runs (what schedules use)"))
+    as_of = models.DateField(
+        null=True,
+        blank=True,
+        validators=[validate_treasury_date],
+        help_text=_("Empty: the day the drill runs (what schedules use)"),
+    )
     horizon_days = models.PositiveIntegerField(default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)])
     paths = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)])
     seed = models.PositiveBigIntegerField(default=0)

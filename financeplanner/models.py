@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from .choices import ImportJobStatus, Role
 from .currencies import CURRENCY_CHOICES
 from .tenancy import TenantModel, TenantQuerySet
+from .validators import validate_treasury_date
 
 slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("Use lower-case letters, digits and hyphens."))
 
@@ -123,7 +124,7 @@ class FxRate(TenantModel):
     """Units of the company's reporting currency per one unit of `currency`, as of a date."""
 
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    as_of = models.DateField()
+    as_of = models.DateField(validators=[validate_treasury_date])
     rate = models.DecimalField(max_digits=20, decimal_places=8)
 
     class Meta:

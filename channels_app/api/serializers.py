@@ -3,6 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from financeplanner.api.base import CompanyScopedRelatedField
+from financeplanner.validators import MAX_ITEMS_PER_REQUEST, validate_treasury_date
 
 from ..models import ChannelEvent, Counterparty, CreditAssessment, FundingChannel, LedgerEntry, LenderTrigger
 
@@ -45,7 +46,7 @@ class LenderTriggerSerializer(serializers.ModelSerializer):
 class FundingChannelSerializer(serializers.ModelSerializer):
     counterparty = CompanyScopedRelatedField(queryset=Counterparty.objects.all())
     headroom = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
-    triggers = LenderTriggerSerializer(many=True, required=False)
+    triggers = LenderTriggerSerializer(many=True, required=False, max_length=MAX_ITEMS_PER_REQUEST)
 
     class Meta:
         model = FundingChannel
@@ -74,7 +75,7 @@ class MoneyMovementSerializer(serializers.Serializer):
     """A draw or a repayment on a channel."""
 
     amount = serializers.DecimalField(max_digits=20, decimal_places=2, min_value=Decimal("0.01"))
-    date = serializers.DateField()
+    date = serializers.DateField(validators=[validate_treasury_date])
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -113,8 +114,8 @@ class ScheduleRowSerializer(serializers.Serializer):
 class SchedulePreviewSerializer(serializers.Serializer):
     principal = serializers.DecimalField(max_digits=20, decimal_places=2, min_value=Decimal("0.01"))
     annual_rate = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=0, max_value=10)
-    start_date = serializers.DateField()
-    maturity_date = serializers.DateField()
+    start_date = serializers.DateField(validators=[validate_treasury_date])
+    maturity_date = serializers.DateField(validators=[validate_treasury_date])
     frequency = serializers.ChoiceField(choices=["monthly", "quarterly", "semiannual", "annual"])
     profile = serializers.ChoiceField(choices=["bullet", "linear", "annuity"])
     day_count = serializers.ChoiceField(choices=["ACT/360", "ACT/365F", "30/360"])

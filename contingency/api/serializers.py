@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from channels_app.models import FundingChannel
 from financeplanner.api.base import CompanyScopedRelatedField
+from financeplanner.validators import MAX_ITEMS_PER_REQUEST
 
 from ..models import CashFlowLine, ContingencyPlan, LiquidityPool, PlanStep, Scenario, Shock
 
@@ -47,7 +48,7 @@ class PlanStepSerializer(serializers.ModelSerializer):
 
 
 class ContingencyPlanSerializer(serializers.ModelSerializer):
-    steps = PlanStepSerializer(many=True, required=False)
+    steps = PlanStepSerializer(many=True, required=False, max_length=MAX_ITEMS_PER_REQUEST)
     approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
@@ -74,7 +75,7 @@ class ShockSerializer(serializers.ModelSerializer):
 
 
 class ScenarioSerializer(serializers.ModelSerializer):
-    shocks = ShockSerializer(many=True, required=False)
+    shocks = ShockSerializer(many=True, required=False, max_length=MAX_ITEMS_PER_REQUEST)
 
     class Meta:
         model = Scenario

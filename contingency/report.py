@@ -98,6 +98,10 @@ class DrillReport:
     channel_impact: list[dict[str, Any]]
     policy: PolicyVerdict
     raw: dict[str, Any] = field(repr=False)
+    # What the lenders did: rows {channel, name, source, kind, action, day | paths, share, p50_day, liquidity_lost}
+    lender_actions: list[dict[str, Any]] = field(default_factory=list)
+    # The company's own rating: {start_rank, changes: [{day, rank}]} (one path) or {start_rank, downgraded_paths, share}
+    own_rating: dict[str, Any] = field(default_factory=dict)
 
     @property
     def many(self) -> bool:
@@ -161,6 +165,8 @@ class DrillReport:
             activation=_dict(activation),
             fan=_dict(r.get("fan")),
             channel_impact=[row for row in (r.get("channel_impact") or []) if isinstance(row, dict)],
+            lender_actions=[row for row in (r.get("lender_actions") or []) if isinstance(row, dict)],
+            own_rating=_dict(r.get("own_rating")),
             policy=PolicyVerdict.from_dict(_dict(r.get("policy"))),
             raw=r,
         )

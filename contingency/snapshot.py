@@ -30,6 +30,7 @@ from .engine.inputs import (
 )
 from .models import CashFlowLine, ContingencyPlan, LiquidityPool, Scenario
 
+
 def cash_flow_days(line: CashFlowLine, as_of: date, horizon_days: int) -> list[int]:
     """Day indices 0 … H−1 on which a forecast line pays, between its start and end dates (both included)."""
     last = as_of + timedelta(days=horizon_days - 1)
@@ -291,9 +292,7 @@ def build_inputs(
         )
     return DrillInputs(
         scenario=scenario_input,
-        channels=tuple(
-            _channel_input(c, as_of, horizon, rates, pds, company.domestic_notch_offset) for c in channels
-        ),
+        channels=tuple(_channel_input(c, as_of, horizon, rates, pds, company.domestic_notch_offset) for c in channels),
         pools=tuple(
             PoolInput(
                 key=str(p.pk),

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.views import View, generic
 from django_htmx.http import HttpResponseClientRedirect
 
+from channels_app import ratings
 from channels_app.choices import ChannelType
 from channels_app.selectors import fx_rates
 from financeplanner.choices import Role
@@ -949,6 +950,27 @@ class ImportJobView(CompanyDetailView):
 # -- drill results, shaped for the report -----------------------------------------------------------------------
 
 
+LENDER_ACTION_SOURCES = {
+    "shock": gettext_lazy("Scenario shock"),
+    "trigger": gettext_lazy("Lender's trigger"),
+    "random": gettext_lazy("Drawn at random"),
+}
+
+
+def _own_rating(own: dict, on_day) -> dict | None:
+    """The company's rating over the drill with master-scale symbols: where it started and each change."""
+    start = own.get("start_rank")
+    if not isinstance(start, int):
+        return None
+    changes = [
+        {"day": change["day"], "date": on_day(change["day"]), "rating": ratings.rating_at(change["rank"])}
+        for change in own.get("changes") or []
+        if isinstance(change.get("rank"), int)
+    ]
+    return {"start": ratings.rating_at(start), "changes": changes, "downgraded_paths": own.get("downgraded_paths"),
+            "share": own.get("share")}  # fmt: skip
+
+
 def fan_chart(run: DrillRun, fan: dict, as_of) -> str:
     """A finished run's results never change: draw its fan once per language and keep it."""
     key = f"contingency:fan:{run.pk}:{run.finished_at and run.finished_at.timestamp()}:{get_language()}"
@@ -1012,6 +1034,16 @@ def drill_report(run: DrillRun) -> dict[str, Any]:
         "contingency_used": report.contingency_used,
         "contingency_cost": report.contingency_cost,
         "channel_impact": report.channel_impact,
+        "lender_actions": [
+            {
+                **row,
+                "date": on_day(row.get("day")),
+                "action_label": _label(ShockAction, row.get("action")),
+                "source_label": LENDER_ACTION_SOURCES.get(row.get("source"), row.get("source")),
+            }
+            for row in report.lender_actions
+        ],  # fmt: skip
+        "own_rating": _own_rating(report.own_rating, on_day),
         "fan_chart": fan_chart(run, report.fan, as_of) if report.fan else "",
         "snapshot": {
             "opening_cash": scenario_input.get("opening_cash"),

@@ -218,10 +218,18 @@ def prepare(inputs: DrillInputs) -> Model:
             )
             triggers.append(
                 TriggerSpec(
-                    kind=trigger.kind, col=int(position[i]), code=code, reduce_by=reduce_by, freeze_days=freeze_days,
-                    source=len(sources), rank=trigger.rating_rank if trigger.rating_rank is not None else 0,
-                    level=trigger.level or 0.0, days=trigger.days or 1, count=trigger.count or 0,
-                    window=trigger.window_days or 1, grace=trigger.grace_days or 0,
+                    kind=trigger.kind,
+                    col=int(position[i]),
+                    code=code,
+                    reduce_by=reduce_by,
+                    freeze_days=freeze_days,
+                    source=len(sources),
+                    rank=trigger.rating_rank if trigger.rating_rank is not None else 0,
+                    level=trigger.level or 0.0,
+                    days=trigger.days or 1,
+                    count=trigger.count or 0,
+                    window=trigger.window_days or 1,
+                    grace=trigger.grace_days or 0,
                     recorded=channel.recent_draw_days,
                 )  # fmt: skip
             )

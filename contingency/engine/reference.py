@@ -341,7 +341,14 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict[str, Any]:  # n
                     line.fired.add(j)
                     fired.append((line, j, trig))
         for line, j, trig in fired:
-            apply(line, trig.action, trig.reduce_by or 0.0, trig.freeze_days or 0, t, source_of[("trigger", line.index, j)])
+            apply(
+                line,
+                trig.action,
+                trig.reduce_by or 0.0,
+                trig.freeze_days or 0,
+                t,
+                source_of[("trigger", line.index, j)],
+            )
             shocked = True
         if trigger == "on_shock" and shocked and state["activation"] == NEVER:
             state["activation"] = t
@@ -397,7 +404,9 @@ def _run_path(inputs: DrillInputs, draws: Draws, p: int) -> dict[str, Any]:  # n
             if line.drew_today and t not in line.draw_days:
                 line.draw_days.append(t)
             line.drew_today = False
-        realised_inflows.append(inflows[t] if noise is None else inflows[t] * (1.0 + scenario.operating_volatility * float(noise[t, p])))
+        realised_inflows.append(
+            inflows[t] if noise is None else inflows[t] * (1.0 + scenario.operating_volatility * float(noise[t, p]))
+        )
 
     closing = -1
     if lowest[0] < buffer - HALF_CENT:

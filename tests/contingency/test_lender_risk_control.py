@@ -146,9 +146,10 @@ def test_a_downgrade_on_day_5_closes_a_platform_before_that_days_draw(acme):
          "action": "close", "day": 5, "liquidity_lost": 500_000.00},
     ]  # fmt: skip
     assert results["own_rating"] == {"start_rank": 8, "changes": [{"day": 5, "rank": 10}, {"day": 6, "rank": 20}]}
-    assert drill(acme, shocks=[{"target_type": "company", "action": "downgrade", "notches": 1, "day": 5}])[
-        "runway_days"
-    ] == 10  # BBB- is not below BBB-: the line pays days 0-9
+    assert (
+        drill(acme, shocks=[{"target_type": "company", "action": "downgrade", "notches": 1, "day": 5}])["runway_days"]
+        == 10
+    )  # BBB- is not below BBB-: the line pays days 0-9
 
 
 def test_a_domestic_grade_trigger_reads_the_rating_through_the_notch_offset(acme):
@@ -206,8 +207,34 @@ def test_a_company_downgrade_shock_needs_its_notches(acme, analyst, api_as):
 
 def test_a_chinese_agency_grade_is_recorded_on_the_master_scale_through_the_offset(acme, analyst, api_as):
     # Domestic AA from a Chinese agency, at the default offset of 6 notches: master BBB (and its PD, 0.18 %).
-    body = {"counterparty": None, "as_of": "2026-03-01", "source": "rating_agency", "agency": "cn", "agency_grade": "AA"}
+    body = {
+        "counterparty": None,
+        "as_of": "2026-03-01",
+        "source": "rating_agency",
+        "agency": "cn",
+        "agency_grade": "AA",
+    }
     response = api_as(analyst).post("/api/v1/credit-assessments/", body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["rating"] == "BBB"
     assert response.json()["pd_1y"] == "0.001800"
+
+
+def test_the_drill_report_page_says_what_the_lenders_did(acme, viewer, client):
+    from django.urls import reverse
+
+    from contingency.models import DrillRun
+
+    CreditAssessmentFactory(company=acme, counterparty=None, as_of=date(2026, 1, 1), rating="BBB")
+    daily_outflow(acme, "100000")
+    line(acme, "Quick platform", channel_type="small_loan_platform",
+         triggers=[{"kind": "own_rating_below", "rating": "BBB-", "action": "close"}])  # fmt: skip
+    drill(acme, shocks=[{"target_type": "company", "action": "downgrade", "notches": 2, "day": 5}])
+    client.force_login(viewer)
+    page = client.get(reverse("contingency:drill-detail", args=[DrillRun.objects.latest("pk").pk])).content.decode()
+    assert "lender-actions" in page
+    section = page[page.index('id="lender-actions"') :]
+    section = section[: section.index("</section>")]
+    assert "Quick platform" in section and "Lender&#x27;s trigger" in section and "Close" in section
+    assert "500,000" in section  # the headroom the closure cost
+    assert "Our rating starts at BBB; BB+ from day 5; C from day 6." in " ".join(section.split())

@@ -67,7 +67,9 @@ def daily_outflow(company, amount, start=AS_OF):
 
 
 def record(channel, kind, on, **fields):
-    return channel_services.channel_event_record(channel=channel, kind=kind, date=on, reason="lender", by=None, **fields)
+    return channel_services.channel_event_record(
+        channel=channel, kind=kind, date=on, reason="lender", by=None, **fields
+    )
 
 
 # -- 1. payment dates: the start date plus whole periods -------------------------------------------------------
@@ -254,7 +256,11 @@ def test_a_step_faster_than_its_pool_is_refused_naming_the_lead_time(acme, analy
 
 def test_a_step_on_the_cash_pool_is_refused(acme, analyst, api_as):
     pool = cash(acme, "1000000")
-    body = {"name": "Twice", "trigger": "on_shock", "steps": [{"order": 1, "action": "liquidate_pool", "pool": pool.pk}]}
+    body = {
+        "name": "Twice",
+        "trigger": "on_shock",
+        "steps": [{"order": 1, "action": "liquidate_pool", "pool": pool.pk}],
+    }
     response = api_as(analyst).post("/api/v1/plans/", body, format="json")
     assert response.status_code == 400
     assert "pool" in json.dumps(response.json())
@@ -280,7 +286,8 @@ def test_step_amount_is_in_the_pools_currency(acme):
     usd = LiquidityPoolFactory(company=acme, name="USD deposit", kind="deposit", currency="USD",
                                amount=Decimal("100000"), days_to_cash=0)  # fmt: skip
     closes, plan = _worked_example_b(
-        acme, step={"order": 1, "action": "liquidate_pool", "pool": usd, "amount": Decimal("10000"), "lead_time_days": 0}
+        acme,
+        step={"order": 1, "action": "liquidate_pool", "pool": usd, "amount": Decimal("10000"), "lead_time_days": 0},
     )
     results = drill(acme, closes, plan)
     assert results["contingency_used"] == 70_000.00  # USD 10,000 at 7 CNY (the rate known on Mar 10)
@@ -306,7 +313,9 @@ def test_uncommitted_lines_count_for_nothing_under_market_wide_stress(acme):
 # -- 9. interest on the drill's own draws follows the line's day count ------------------------------------------
 
 
-@pytest.mark.parametrize(("day_count", "day_1"), [("ACT/360", 899_990.00), ("ACT/365F", 899_990.14), ("30/360", 899_990.00)])
+@pytest.mark.parametrize(
+    ("day_count", "day_1"), [("ACT/360", 899_990.00), ("ACT/365F", 899_990.14), ("30/360", 899_990.00)]
+)
 def test_interest_on_the_drills_own_draws_follows_the_day_count(acme, day_count, day_1):
     # 100,000 paid on day 0 is drawn on a 1,000,000 line at 3.6 %; on day 1 its interest is 100,000 x 3.6 % / 360
     # = 10.00 (ACT/365F: / 365 = 9.86), drawn too: headroom 900,000 - interest.

@@ -150,7 +150,29 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
     # inflow windows, and the record of every lender action (first day and liquidity lost, per source).
     trig = model.triggers
     trig_fired = np.zeros((len(trig), n_paths), dtype=bool)
-    streak = {i: np.zeros(n_paths, dtype=np.int32) for i, tr in enumerate(trig) if tr.kind.startswith("utilisation")}
+    fire_all = np.zeros((len(trig), n_paths), dtype=bool)
+    trig_cols = np.array([tr.col for tr in trig], dtype=np.int64)
+    # Triggers of a kind are evaluated together: rating, utilisation (above and below) and cross-default in one
+    # vectorised step each; borrowing frequency and inflow drop each keep a window of their own.
+    rating_idx = np.array([i for i, tr in enumerate(trig) if tr.kind == "own_rating_below"], dtype=np.int64)
+    rating_rank = np.array([trig[i].rank for i in rating_idx], dtype=np.int64)[:, None]
+    # Utilisation triggers: those above a level, then those below one (counted only while the line is open).
+    util_idx = np.array(
+        [i for kind in ("utilisation_above", "utilisation_below") for i, tr in enumerate(trig) if tr.kind == kind],
+        dtype=np.int64,
+    )
+    n_above = sum(tr.kind == "utilisation_above" for tr in trig)
+    util_cols = trig_cols[util_idx]
+    below_cols = util_cols[n_above:]
+    util_level = np.array([trig[i].level for i in util_idx], dtype=np.float64)[:, None]
+    util_days = np.array([trig[i].days for i in util_idx], dtype=np.int32)[:, None]
+    util_streak = np.zeros((util_idx.size, n_paths), dtype=np.int32)
+    held = np.zeros((util_idx.size, n_paths), dtype=bool)
+    # Preallocated work buffers: fresh multi-megabyte temporaries every day cost more in page faults than the sums.
+    util_used = np.zeros((util_idx.size, n_paths))
+    util_bound = np.zeros((util_idx.size, n_paths))
+    over_idx = np.array([i for i, tr in enumerate(trig) if tr.kind == "any_overdue"], dtype=np.int64)
+    over_grace = np.array([trig[i].grace for i in over_idx], dtype=np.int32)[:, None]
     draw_ring = {i: np.zeros((tr.window, n_paths), dtype=np.int32) for i, tr in enumerate(trig)
                  if tr.kind == "borrowing_frequency"}  # fmt: skip
     draw_count = {i: np.zeros(n_paths, dtype=np.int32) for i in draw_ring}
@@ -461,36 +483,31 @@ def simulate_paths(  # noqa: C901 - one state machine, kept in one place
             rank_by_day[t] = own_rank
         if trig:
             # Every trigger is evaluated on the state after the day's shocks and drawn actions, then applied.
-            fire_rows: list[tuple[int, np.ndarray]] = []
-            for i, tr in enumerate(trig):
-                c = tr.col
-                if tr.kind == "own_rating_below":
-                    if not rating_known:
-                        continue
-                    fire = own_rank > tr.rank
-                elif tr.kind == "utilisation_above" or tr.kind == "utilisation_below":
-                    if tr.kind == "utilisation_above":
-                        held = drawn[c] > tr.level * limit[c]
-                    else:
-                        held = (drawn[c] < tr.level * limit[c]) & openm[c]  # an unused open line
-                    count = streak[i]
-                    count += 1
-                    count *= held
-                    fire = count >= tr.days
-                elif tr.kind == "any_overdue":
-                    fire = overdue > tr.grace
-                elif tr.kind == "borrowing_frequency":
-                    fire = draw_count[i] >= tr.count
-                else:  # inflow_drop: a full window of realised inflows below the share of their forecast
-                    if t < tr.days:
-                        continue
-                    forecast = forecast_cum[t] - forecast_cum[t - tr.days]
-                    if forecast <= 0:
-                        continue
-                    fire = inflow_sum[i] < tr.level * forecast - HALF_CENT
-                fire = fire & ~trig_fired[i] & ~shut[c]
-                if fire.any():
-                    fire_rows.append((i, np.flatnonzero(fire)))
+            fire_all[:] = False
+            if rating_known and rating_idx.size:
+                fire_all[rating_idx] = own_rank[None, :] > rating_rank
+            if util_idx.size:
+                np.take(drawn, util_cols, axis=0, out=util_used)
+                np.take(limit, util_cols, axis=0, out=util_bound)
+                util_bound *= util_level
+                np.greater(util_used[:n_above], util_bound[:n_above], out=held[:n_above])
+                np.less(util_used[n_above:], util_bound[n_above:], out=held[n_above:])
+                held[n_above:] &= openm[below_cols]
+                util_streak += 1
+                util_streak *= held
+                fire_all[util_idx] = util_streak >= util_days
+            if over_idx.size:
+                fire_all[over_idx] = overdue[None, :] > over_grace
+            for i in draw_ring:
+                fire_all[i] = draw_count[i] >= trig[i].count
+            for i in inflow_ring:  # a full window of realised inflows below the share of their forecast
+                days = trig[i].days
+                forecast = forecast_cum[t] - forecast_cum[t - days] if t >= days else 0.0
+                if forecast > 0:
+                    fire_all[i] = inflow_sum[i] < trig[i].level * forecast - HALF_CENT
+            fire_all &= ~trig_fired
+            fire_all &= ~shut[trig_cols]
+            fire_rows = [(int(i), np.flatnonzero(fire_all[i])) for i in np.flatnonzero(fire_all.any(axis=1))]
             # Fired triggers with the same action on different lines are applied together (the order among
             # different lines changes nothing); a line's second trigger waits for the next batch.
             batch: list[np.ndarray] = []

@@ -61,9 +61,13 @@ def drill_start(
     if not 1 <= paths <= 1_000_000:
         raise ValidationError({"paths": "Between 1 and 1,000,000 paths."})
     try:
-        inputs = build_inputs(company=company, scenario=scenario, plan=plan, paths=paths, seed=seed)
+        # A schedule rehearses the company as it stands on the day it runs, whatever the scenario's as-of date.
+        as_of = timezone.localdate() if schedule is not None else None
+        inputs = build_inputs(company=company, scenario=scenario, plan=plan, paths=paths, seed=seed, as_of=as_of)
     except ValueError as exc:
         raise ValidationError({"scenario": str(exc)}) from exc
+    if enqueue:
+        dispatch.broker_check()
     with transaction.atomic():
         run = DrillRun.objects.create(
             company=company,

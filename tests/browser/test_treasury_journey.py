@@ -36,7 +36,7 @@ def treasury(company, treasurer):
     plan_approve(plan=plan, by=treasurer)
     scenario_save(
         company=company, by=treasurer, name="Platforms close", kind="monte_carlo", as_of=date(2026, 1, 1),
-        horizon_days=60, paths=16_000, seed=11,
+        horizon_days=90, paths=16_000, seed=11,  # the policy horizon: a shorter drill does not test it
         shocks=[{"target_type": "all_platforms", "target": "", "action": "close", "day": 0}],
     )  # fmt: skip
     return company

@@ -82,6 +82,14 @@ Running::
     fan                      {"days": [...], "p5", "p25", "p50", "p75", "p95": daily liquidity percentiles}
     channel_impact           list of {channel_key, name, channel_type, runway_days, runway_impact_days,
                              min_liquidity, min_liquidity_impact}, most harmful first, or None
+    lender_actions           what the lenders did: per source that acted (a scenario shock on a channel, a trigger,
+                             a channel's drawn actions) {channel, name, source (shock, trigger, random), kind (the
+                             shock's target type or the trigger's kind), action, liquidity_lost (headroom lost plus
+                             what the act demanded)} with ``day`` (one path) or ``paths``, ``share``, ``p50_day``
+                             and the mean liquidity lost where it acted (Monte Carlo; drawn actions add
+                             ``by_action``)
+    own_rating               {start_rank (None: unknown), changes: [{day, rank}]} for one path; Monte Carlo
+                             {start_rank, downgraded_paths, share}
 
 The rules (DESIGN.md "Drill semantics, exactly", plus the decisions below)
 =========================================================================
@@ -105,8 +113,13 @@ per path:
    (``demand_day``: what a recorded reduction or call left above the limit) too, whether or not the line rolls over.
    Repayments reduce the engine's own draws first. Scheduled interest and fees are paid as scheduled even after a
    call or a closure (conservative: no credit for interest or fees saved).
-2. Lender actions of the day, in this order: scenario shocks (input order), drawn Monte Carlo actions, own-rating
-   triggers (day 0 only; the own downgrade stops at C — a downgrade is not a default), then utilisation triggers (all evaluated first, then applied in channel order).
+2. Lender actions of the day, in this order: scenario shocks on channels (input order), drawn Monte Carlo actions;
+   then the company's own rating moves (``own_downgrade_notches`` on day 0, company downgrade shocks, Monte Carlo
+   migration, and the spiral: the day after a shortfall the company is rated C; a downgrade stops at C, D stays
+   D); then every lender trigger (:class:`.inputs.TriggerInput`: own rating below, utilisation above / below,
+   any overdue beyond the grace days, borrowing frequency, inflow drop) is evaluated on that state and the fired
+   ones are applied in channel order. A rating clause already breached fires on day 0. Each act is recorded per
+   source (shock, trigger, drawn action) for the report's ``lender_actions``.
    close: shut, no draws from today, what is drawn runs off on its schedule (and the engine's draws at maturity).
    freeze k: no draws and no rollover on days s .. s+k-1, reopens on s+k (no effect on a shut line).
    reduce r: limit x (1 - r); what is drawn above the new limit falls due on s + notice_days.

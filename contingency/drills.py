@@ -64,6 +64,8 @@ def drill_start(
         # A schedule rehearses the company as it stands on the day it runs, whatever the scenario's as-of date.
         as_of = timezone.localdate() if schedule is not None else None
         inputs = build_inputs(company=company, scenario=scenario, plan=plan, paths=paths, seed=seed, as_of=as_of)
+    except OverflowError as exc:  # a date stored before dates were bounded, past the calendar's end
+        raise ValidationError({"scenario": "The scenario's dates run past the calendar's end (year 9999)."}) from exc
     except ValueError as exc:
         raise ValidationError({"scenario": str(exc)}) from exc
     if enqueue:

@@ -810,6 +810,37 @@ def _enqueue(job_id: int) -> None:
         )
 
 
+def import_jobs_sweep() -> dict:
+    """Hand out again the jobs whose queue message was lost (queued and untouched for IMPORT_JOB_REQUEUE_SECONDS)
+    or whose worker died (running and untouched for IMPORT_JOB_STALL_SECONDS), and let go of the files of checks
+    never committed within a day: a fault strands nothing. On beat, beside the drill sweeper."""
+    now = timezone.now()
+    due = {
+        ImportJobStatus.QUEUED: now - timedelta(seconds=float(getattr(settings, "IMPORT_JOB_REQUEUE_SECONDS", 60))),
+        ImportJobStatus.RUNNING: now
+        - timedelta(seconds=float(getattr(settings, "IMPORT_JOB_STALL_SECONDS", JOB_STALL_SECONDS))),
+    }
+    counts = {"requeued": 0, "expired": 0}
+    for status, before in due.items():
+        for job in ImportJob.objects.filter(status=status, updated_at__lt=before).order_by("created_at")[:100]:
+            # A queued job is touched first (one sweeper wins it); a running one keeps its stalled time, which is
+            # what lets the redelivered task claim it again.
+            if status == ImportJobStatus.QUEUED and not ImportJob.objects.filter(
+                pk=job.pk, status=status, updated_at=job.updated_at
+            ).update(updated_at=now):
+                continue
+            _enqueue(job.pk)
+            counts["requeued"] += 1
+    counts["expired"] = (
+        ImportJob.objects.filter(
+            status=ImportJobStatus.SUCCEEDED, dry_run=True, finished_at__lt=now - timedelta(days=1)
+        )
+        .exclude(file=b"")
+        .update(file=b"", updated_at=now)
+    )
+    return counts
+
+
 def import_job_claim(job_id: int) -> ImportJob | None:
     """Claim a queued job, or one whose worker died (running, untouched for JOB_STALL_SECONDS); None otherwise.
 

@@ -249,6 +249,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": DRILL_SWEEP_SECONDS,
         "options": {"expires": DRILL_SWEEP_SECONDS},
     },
+    "sweep-import-jobs": {
+        "task": "financeplanner.tasks.sweep_import_jobs_task",
+        "schedule": DRILL_SWEEP_SECONDS,
+        "options": {"expires": DRILL_SWEEP_SECONDS},
+    },
 }
 ALERT_EMAIL_ROLES = env.list("ALERT_EMAIL_ROLES", default=["admin", "treasurer"])
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)

@@ -408,3 +408,13 @@ def test_a_scheduled_drill_rehearses_the_run_date_not_the_scenarios_fixed_as_of(
     run = drills.scheduled_drill_start(schedule.pk)
     assert run is not None and run.as_of == today
     assert run.snapshot["scenario"]["operating_flows"][0] == -400.0  # today's payment is day 0 of the drill
+
+
+def test_a_scenario_stored_near_the_calendars_end_is_a_400_not_a_500(acme, analyst, api_as):
+    # New dates are bounded at input; a row stored before that (here forced past the validators) must not crash.
+    daily_outflow(acme, "100")  # the drill's days run past 9999-12-31
+    made = scenario(acme, name="Far", horizon=30)
+    type(made).objects.filter(pk=made.pk).update(as_of=date(9999, 12, 20))
+    response = api_as(analyst).post("/api/v1/drills/", {"scenario": made.pk}, format="json")
+    assert response.status_code == 400
+    assert "scenario" in json.dumps(response.json()) and "calendar" in json.dumps(response.json())

@@ -5,10 +5,12 @@ import csv
 import io
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from channels_app.models import Counterparty
 from financeplanner import importing
@@ -176,3 +178,29 @@ def test_the_import_page_shows_a_big_files_progress_with_htmx_and_commits_it(com
     again = page.post("/import/", {"job": job_id, "commit": "1"}, follow=True)  # the checked file is used up
     assert "upload the file again" in again.content.decode()
     assert Counterparty.objects.filter(company=company).count() == 300
+
+
+def test_an_import_job_whose_queue_message_was_lost_is_handed_out_again_by_the_sweeper(company, analyst):
+    # As if the broker took the upload's row but lost its message: queued, untouched for two minutes.
+    job = ImportJob.objects.create(
+        company=company, created_by=analyst, dataset="counterparties", filename="lenders.csv",
+        file=counterparty_csv(4).read(), dry_run=False,
+    )  # fmt: skip
+    assert importing.import_jobs_sweep()["requeued"] == 0  # a fresh job has its own message still coming
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
+    assert importing.import_jobs_sweep()["requeued"] == 1  # tasks run inline here: the job runs at once
+    job.refresh_from_db()
+    assert (job.status, job.report["created"]) == ("succeeded", 4)
+    assert Counterparty.objects.count() == 4
+    assert importing.import_jobs_sweep()["requeued"] == 0  # nothing left to hand out, nothing imported twice
+
+
+def test_a_check_never_committed_lets_go_of_its_file_after_a_day(company, analyst):
+    old = timezone.now() - timedelta(days=2)
+    job = ImportJob.objects.create(
+        company=company, created_by=analyst, dataset="counterparties", filename="lenders.csv", file=b"a,b",
+        dry_run=True, status="succeeded", finished_at=old,
+    )  # fmt: skip
+    assert importing.import_jobs_sweep()["expired"] == 1
+    job.refresh_from_db()
+    assert bytes(job.file) == b""

@@ -83,15 +83,15 @@ class ClientAddressMixin:
 
 
 class AnonRateThrottle(ClientAddressMixin, throttling.AnonRateThrottle):
-    pass
+    """DRF's anonymous rate, per client address."""
 
 
 class UserRateThrottle(ClientAddressMixin, throttling.UserRateThrottle):
-    pass
+    """DRF's per-user rate (anonymous requests by client address)."""
 
 
 class ScopedRateThrottle(ClientAddressMixin, throttling.ScopedRateThrottle):
-    pass
+    """DRF's per-view scoped rate (anonymous requests by client address)."""
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

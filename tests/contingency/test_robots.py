@@ -49,7 +49,7 @@ class Receiver:
                 self.wfile.write(payload)
 
             def log_message(self, *args):
-                pass
+                """Quiet: the test reads what the server received, not its log."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]

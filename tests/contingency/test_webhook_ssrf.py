@@ -34,7 +34,7 @@ class Server:
                 self.end_headers()
 
             def log_message(self, *args):
-                pass
+                """Quiet: the test reads what the server received, not its log."""
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/hook"

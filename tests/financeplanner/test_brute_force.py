@@ -6,6 +6,7 @@ AXES_FAILURE_LIMIT failures lock that pair for AXES_COOLOFF_TIME), and every att
 usernames (THROTTLE_LOGIN). The client address is REMOTE_ADDR unless it is a TRUSTED_PROXIES proxy.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -232,11 +233,9 @@ class Gunicorn:
                 raise RuntimeError(f"gunicorn exited:\n{self.error_log.read_text()}")
             booted = self.error_log.exists() and self.error_log.read_text().count("Booting worker") >= 2
             if booted:
-                try:
+                with contextlib.suppress(OSError):  # not answering yet: try again
                     urllib.request.urlopen(f"http://127.0.0.1:{self.port}/accounts/login/", timeout=30).close()  # noqa: S310
                     return
-                except OSError:
-                    pass
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not start:\n{self.error_log.read_text()}")
 

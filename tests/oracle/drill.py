@@ -1,7 +1,7 @@
-"""An independent oracle of the deterministic drill: DESIGN.md's rules and the decisions D1-D31, day by day.
+"""An independent oracle of the deterministic drill: DESIGN.md's rules and the decisions D1-D32, day by day.
 
 Written from DESIGN.md ("Drill semantics, exactly", "The policy verdict", "Lender risk control", the worked example)
-and docs/drill-rules.md (the decisions D1-D31 where DESIGN is silent) only -- never from the engine, its inputs, its
+and docs/drill-rules.md (the decisions D1-D32 where DESIGN is silent) only -- never from the engine, its inputs, its
 snapshot or the schedule and selector code -- so that it can catch errors where database rows become engine inputs. Plain Python: schedule
 rows, fees, pools and FX are computed in Decimal and rounded to the cent where the rules say so; the day loop runs in
 float (a cent of tolerance is plenty for a few hundred days).
@@ -147,9 +147,10 @@ EPS = 0.005  # half a cent: a shortfall or a breach is a miss by more than round
 MASTER_SCALE = ("AAA AA+ AA AA- A+ A A- BBB+ BBB BBB- BB+ BB BB- B+ B B- CCC+ CCC CCC- CC C D").split()
 RANK = {symbol: rank for rank, symbol in enumerate(MASTER_SCALE)}
 RANK_C = RANK["C"]
-# DESIGN: "Domestic (Chinese agency) grades map to the master scale with a documented notch offset". Not documented
-# yet: set the number of notches here (a domestic grade X is the master grade X + offset) when it is.
-DOMESTIC_NOTCH_OFFSET: int | None = None
+# DESIGN: "Domestic (Chinese agency) grades map to the master scale with a documented notch offset" -- D32: the
+# company's `domestic_notch_offset` (6 by default, BIS Working Paper 648); a domestic grade X is the master grade X
+# + offset, stopping at C (D stays D).
+DEFAULT_DOMESTIC_NOTCH_OFFSET = 6
 
 MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
 PLATFORM_TYPE = "small_loan_platform"
@@ -331,6 +332,7 @@ class Model:
         self.P = int(policy.get("survival_horizon_days", 90))
         self.buffer = float(dec(policy.get("min_cash_buffer", 0)))
         self.credit_uncommitted = bool(policy.get("credit_uncommitted_under_stress", False))
+        self.domestic_offset = int(policy.get("domestic_notch_offset", DEFAULT_DOMESTIC_NOTCH_OFFSET))
         self.fx = self._fx_rates(company.get("fx", []))
         self.counterparty_kind = {cp["key"]: cp["kind"] for cp in company.get("counterparties", [])}
 
@@ -517,12 +519,10 @@ class Model:
 # -- one path -----------------------------------------------------------------------------------------------------
 
 
-def _trigger_rank(trigger: dict) -> int:
+def _trigger_rank(trigger: dict, domestic_offset: int) -> int:
     rank = RANK[trigger["rating"]]
-    if trigger.get("scale", "master") == "domestic":
-        if DOMESTIC_NOTCH_OFFSET is None:
-            raise NotImplementedError("DESIGN's domestic notch offset is not documented yet")
-        rank = min(rank + DOMESTIC_NOTCH_OFFSET, len(MASTER_SCALE) - 1)
+    if trigger.get("scale", "master") == "domestic" and trigger["rating"] != "D":
+        rank = min(rank + domestic_offset, RANK_C)
     return rank
 
 
@@ -606,7 +606,9 @@ class Path:
                 if step["action"] == "cut_discretionary" and pool is None:
                     # in force from its delivery day: that day's discretionary outflows are given back, then later
                     # days', up to its amount (each cut step its own capacity and cost, in plan order)
-                    cuts.append([float(dec(step["amount"])) if step.get("amount") is not None else math.inf, rate, index])
+                    cuts.append(
+                        [float(dec(step["amount"])) if step.get("amount") is not None else math.inf, rate, index]
+                    )
                     cuts.sort(key=lambda cut: cut[2])  # plan order
                     continue
                 haircut = 1 - float(dec(pool.get("haircut", 0))) if pool is not None else 1.0
@@ -750,7 +752,7 @@ class Path:
     def _fires(self, line: Line, index: int, trigger: dict, t: int, rank, shortfall_streak: int) -> bool:
         kind = trigger["kind"]
         if kind == "own_rating_below":
-            return rank is not None and rank > _trigger_rank(trigger)
+            return rank is not None and rank > _trigger_rank(trigger, self.m.domestic_offset)
         if kind in ("utilisation_above", "utilisation_below"):
             level = float(dec(trigger["level"]))
             if line.limit <= 1e-9:
@@ -778,23 +780,23 @@ class Path:
 # -- the drill ----------------------------------------------------------------------------------------------------
 
 
-def _breach_free(model: Model, extra: float) -> bool:
+def breach_free(model: Model, extra: float) -> bool:
     return Path(model, extra).run()["buffer_breach_day"] is None
 
 
 def extra_liquidity_needed(model: Model) -> float:
     """D16: the smallest day-0 cash x >= 0 in whole cents with no buffer breach in 0 .. min(H, P) - 1."""
-    if _breach_free(model, 0.0):
+    if breach_free(model, 0.0):
         return 0.0
     high = 1000.0
-    while not _breach_free(model, high):
+    while not breach_free(model, high):
         high *= 2
         if high > 1e15:
             raise ValueError("no extra liquidity meets the policy")
     low_c, high_c = 0, int(math.ceil(high * 100))
     while high_c - low_c > 1:
         mid = (low_c + high_c) // 2
-        if _breach_free(model, mid / 100):
+        if breach_free(model, mid / 100):
             high_c = mid
         else:
             low_c = mid

@@ -388,18 +388,15 @@ class Webhook(TenantModel):
         return f"{self.name} → {self.url}"
 
 
-class WebhookDelivery(models.Model):
-    """One alert event sent to one webhook: the exact signed body, and every attempt (retried with backoff)."""
+class Delivery(models.Model):
+    """One alert event sent to one endpoint (webhook or group robot), and every attempt (retried with backoff)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SUCCEEDED = "succeeded", _("Delivered")
         FAILED = "failed", _("Given up")
 
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
-    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
     event = models.CharField(max_length=30)
-    body = models.TextField(help_text=_("The JSON sent, byte for byte what the signature covers"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     attempt_log = models.JSONField(default=list, blank=True, help_text=_("[{at, status_code, error, ms}] per try"))
@@ -407,11 +404,23 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
-    company_lookup = "webhook__company"
     objects = TenantQuerySet.as_manager()
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-id"]
+
+
+class WebhookDelivery(Delivery):
+    """One alert event sent to one webhook: the exact signed body, and every attempt (retried with backoff)."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    body = models.TextField(help_text=_("The JSON sent, byte for byte what the signature covers"))
+
+    company_lookup = "webhook__company"
+
+    class Meta(Delivery.Meta):
         verbose_name_plural = "webhook deliveries"
 
     def __str__(self) -> str:
@@ -444,30 +453,16 @@ class AlertRobot(TenantModel):
         return f"{self.name} ({self.get_kind_display()})"
 
 
-class RobotDelivery(models.Model):
+class RobotDelivery(Delivery):
     """One alert event posted to one group robot: the message sent, and every attempt (retried with backoff)."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SUCCEEDED = "succeeded", _("Delivered")
-        FAILED = "failed", _("Given up")
 
     robot = models.ForeignKey(AlertRobot, on_delete=models.CASCADE, related_name="deliveries")
     alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="robot_deliveries")
-    event = models.CharField(max_length=30)
     body = models.TextField(help_text=_("The JSON message sent (the signature, for DingTalk, goes in the query)"))
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    attempt_log = models.JSONField(default=list, blank=True, help_text=_("[{at, status_code, error, ms}] per try"))
-    response_status = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
     company_lookup = "robot__company"
-    objects = TenantQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(Delivery.Meta):
         verbose_name_plural = "robot deliveries"
 
     def __str__(self) -> str:

@@ -292,10 +292,25 @@ def webhook_attempt(delivery_id: int) -> Attempt:
         DELIVERY_HEADER: str(delivery.pk),
         SIGNATURE_HEADER: sign(webhook.secret, body),
     }
+    return attempt_once(
+        WebhookDelivery,
+        delivery_id,
+        lambda: (_post(webhook.url, body, headers), ""),
+        f"Webhook delivery to {webhook.url}",
+    )
+
+
+def attempt_once(model, delivery_id: int, send, what: str) -> Attempt:
+    """Send a delivery once with `send()` -> (status_code, error) and record the attempt on the `model` row.
+
+    Shared by webhooks and group robots: a non-2xx status or an `error` the sender reports fails the attempt; a
+    network fault is recorded as a generic reason (never an address, a port or an exception's text); an address
+    refused by the SSRF guard fails the delivery for good (trying again would be refused again).
+    """
     started = time.monotonic()
     status_code, error, refused = None, "", False
     try:
-        status_code = _post(webhook.url, body, headers)
+        status_code, error = send()
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code // 100}xx"
     except DeliveryRefused:
@@ -306,7 +321,7 @@ def webhook_attempt(delivery_id: int) -> Attempt:
         error = "TLS failed"
     except (OSError, http.client.HTTPException, ValueError):
         error = "connection failed"
-    delivered = status_code is not None and 200 <= status_code < 300
+    delivered = not error
     record = {
         "at": timezone.now().isoformat(),
         "status_code": status_code,
@@ -314,17 +329,17 @@ def webhook_attempt(delivery_id: int) -> Attempt:
         "ms": round((time.monotonic() - started) * 1000),
     }
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        delivery = model.objects.select_for_update().get(pk=delivery_id)
         delivery.attempts += 1
         delivery.attempt_log = [*delivery.attempt_log, record]
         delivery.response_status = status_code
         if delivered:
-            delivery.status, delivery.delivered_at = WebhookDelivery.Status.SUCCEEDED, timezone.now()
-        elif refused:  # trying again would be refused again
-            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.status, delivery.delivered_at = model.Status.SUCCEEDED, timezone.now()
+        elif refused:
+            delivery.status = model.Status.FAILED
         delivery.save(update_fields=["attempts", "attempt_log", "response_status", "status", "delivered_at"])
     if not delivered:
-        logger.warning("Webhook delivery %s to %s failed: %s", delivery_id, webhook.url, error)
+        logger.warning("%s %s failed: %s", what, delivery_id, error)
     return Attempt(delivered=delivered, retry=not delivered and not refused, status_code=status_code, error=error)
 
 

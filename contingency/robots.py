@@ -26,10 +26,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import http.client
 import json
 import logging
-import ssl
 import time
 import urllib.parse
 from typing import TYPE_CHECKING
@@ -49,6 +47,7 @@ from .notifications import (
     _PinnedHTTPConnection,
     _PinnedHTTPSConnection,
     _resolve,
+    attempt_once,
 )
 
 if TYPE_CHECKING:
@@ -227,44 +226,16 @@ def robot_attempt(delivery_id: int) -> Attempt:
     delivery = RobotDelivery.objects.select_related("robot").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != RobotDelivery.Status.PENDING:
         return Attempt(delivered=False, retry=False)
-    started = time.monotonic()
-    status_code, error, refused = None, "", False
-    try:
-        status_code, answer = _post(signed_url(delivery.robot), delivery.body.encode())
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code // 100}xx"
-        else:
-            code = _errcode(answer)
-            if code != 0:
-                error = f"robot error {code}" if code is not None else "not a robot's answer"
-    except DeliveryRefused:
-        error, refused = "address not allowed", True
-    except TimeoutError:
-        error = "timed out"
-    except ssl.SSLError:
-        error = "TLS failed"
-    except (OSError, http.client.HTTPException, ValueError):
-        error = "connection failed"
-    delivered = not error
-    record = {
-        "at": timezone.now().isoformat(),
-        "status_code": status_code,
-        "error": error,
-        "ms": round((time.monotonic() - started) * 1000),
-    }
-    with transaction.atomic():
-        delivery = RobotDelivery.objects.select_for_update().get(pk=delivery_id)
-        delivery.attempts += 1
-        delivery.attempt_log = [*delivery.attempt_log, record]
-        delivery.response_status = status_code
-        if delivered:
-            delivery.status, delivery.delivered_at = RobotDelivery.Status.SUCCEEDED, timezone.now()
-        elif refused:
-            delivery.status = RobotDelivery.Status.FAILED
-        delivery.save(update_fields=["attempts", "attempt_log", "response_status", "status", "delivered_at"])
-    if not delivered:
-        logger.warning("Robot delivery %s (%s) failed: %s", delivery_id, delivery.robot.kind, error)
-    return Attempt(delivered=delivered, retry=not delivered and not refused, status_code=status_code, error=error)
+    robot = delivery.robot
+
+    def send() -> tuple[int, str]:
+        status_code, answer = _post(signed_url(robot), delivery.body.encode())
+        code = _errcode(answer) if 200 <= status_code < 300 else 0
+        if code != 0:  # the robot answers 200 with its own error code
+            return status_code, f"robot error {code}" if code is not None else "not a robot's answer"
+        return status_code, ""
+
+    return attempt_once(RobotDelivery, delivery_id, send, f"Robot delivery ({robot.kind})")
 
 
 def robot_give_up(delivery_id: int) -> None:

@@ -273,7 +273,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "DrillStatusEnum": "contingency.choices.DrillStatus",
     "TriggerKindEnum": "channels_app.choices.TriggerKind",
     "InvitationStatusEnum": "financeplanner.models.Invitation.Status",
-    "DeliveryStatusEnum": "contingency.models.WebhookDelivery.Status",
+    "DeliveryStatusEnum": "contingency.models.Delivery.Status",
 }
 # Alert e-mail in production: SMTP from the environment only, e.g. EMAIL_URL=smtp+tls://user:password@host:587
 if env("EMAIL_URL", default=""):

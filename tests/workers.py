@@ -119,3 +119,26 @@ def purge_queue() -> None:
         check=True,
         capture_output=True,
     )
+
+
+def token_client(user):
+    """An API client that signs in as a real client does: with the user's token (workers see no session)."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+def wait_for_drill(run_id: int, timeout: float = 90):
+    """The drill once a worker has finished it (succeeded or failed); an AssertionError after `timeout` seconds."""
+    from contingency.models import DrillRun
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = DrillRun.objects.get(pk=run_id)
+        if run.status in ("succeeded", "failed"):
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"drill {run_id} still {run.status} after {timeout}s (progress {run.progress})")

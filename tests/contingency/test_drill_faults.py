@@ -11,33 +11,16 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from contingency import drills
 from contingency.models import DrillBlock, DrillRun
 from contingency.tasks import scheduled_drill_task
 from tests.contingency.drill_fixtures import monte_carlo_scenario, worked_example
 from tests.factories import CompanyFactory, FundingChannelFactory, MembershipFactory, UserFactory
+from tests.workers import token_client, wait_for_drill
 
 PRIVATE_PORT = 6390
 QUICK_SWEEP = {"DRILL_SWEEP_SECONDS": "1", "DRILL_REQUEUE_SECONDS": "2", "DRILL_STALL_SECONDS": "3"}
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-def wait_for(run_id: int, timeout: float = 60) -> DrillRun:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = DrillRun.objects.get(pk=run_id)
-        if run.status in ("succeeded", "failed"):
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"drill {run_id} still {run.status} after {timeout}s (progress {run.progress})")
 
 
 def _use_broker(url: str) -> None:
@@ -100,7 +83,7 @@ def test_drill_start_answers_503_while_the_broker_is_down_and_runs_once_it_is_ba
 ):
     example = worked_example(company)
     start_worker("faults-w1")
-    client = client_for(analyst)
+    client = token_client(analyst)
     body = {"scenario": example["line_closes"].pk, "plan": example["plan"].pk}
 
     private_broker.stop()
@@ -115,7 +98,7 @@ def test_drill_start_answers_503_while_the_broker_is_down_and_runs_once_it_is_ba
     private_broker.start()
     response = client.post("/api/v1/drills/", body, format="json")
     assert response.status_code == 202, response.content
-    run = wait_for(response.json()["id"], timeout=60)  # the worker reconnected by itself
+    run = wait_for_drill(response.json()["id"], timeout=60)  # the worker reconnected by itself
     assert run.status == "succeeded" and run.results["runway_days"] == 14
 
 
@@ -127,7 +110,7 @@ def test_a_queued_run_whose_message_was_lost_is_started_by_the_sweeper(company, 
     run = drills.drill_start(company=company, scenario=example["line_closes"], plan=example["plan"], enqueue=False)
     DrillRun.objects.filter(pk=run.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
     start_worker("sweeper", extra_env=QUICK_SWEEP, beat=True)
-    run = wait_for(run.pk, timeout=30)
+    run = wait_for_drill(run.pk, timeout=30)
     assert run.status == "succeeded" and run.results["runway_days"] == 14
 
 
@@ -141,7 +124,7 @@ def test_a_worker_killed_mid_drill_is_finished_by_another_through_the_sweeper(co
         FundingChannelFactory(company=company, limit=Decimal("10000"), maturity_date=date(2028, 1, 1))
     scenario = monte_carlo_scenario(company, paths=512 * 30, horizon_days=120)
     victim = start_worker("victim")
-    run_id = client_for(analyst).post("/api/v1/drills/", {"scenario": scenario.pk}, format="json").json()["id"]
+    run_id = token_client(analyst).post("/api/v1/drills/", {"scenario": scenario.pk}, format="json").json()["id"]
     deadline = time.monotonic() + 60
     while DrillBlock.objects.filter(run_id=run_id).count() < 3 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -151,7 +134,7 @@ def test_a_worker_killed_mid_drill_is_finished_by_another_through_the_sweeper(co
 
     start_worker("rescuer", extra_env=QUICK_SWEEP, beat=True)
     rescue_started = time.monotonic()
-    run = wait_for(run_id, timeout=90)
+    run = wait_for_drill(run_id, timeout=90)
     rescued_in = time.monotonic() - rescue_started
 
     assert run.status == "succeeded", run.error
@@ -200,7 +183,7 @@ def test_a_big_drill_does_not_delay_another_companys_small_or_big_drill(company,
     b_big = monte_carlo_scenario(other, paths=256 * 4, horizon_days=60)
     start_worker("small", queues=["drills-small", "celery"])
     start_worker("large", queues=["drills-large"])
-    a, b = client_for(analyst), client_for(other_analyst)
+    a, b = token_client(analyst), token_client(other_analyst)
 
     a_first = a.post("/api/v1/drills/", {"scenario": big.pk}, format="json").json()["id"]
     a_second = a.post("/api/v1/drills/", {"scenario": big.pk}, format="json").json()["id"]
@@ -213,16 +196,16 @@ def test_a_big_drill_does_not_delay_another_companys_small_or_big_drill(company,
     b_four_blocks = b.post("/api/v1/drills/", {"scenario": b_big.pk}, format="json").json()["id"]
     assert DrillRun.objects.get(pk=a_second).status == "queued"  # one big run per company at a time
 
-    one_path = wait_for(b_one_path)
+    one_path = wait_for_drill(b_one_path)
     one_path_in = time.monotonic() - b_started
-    four_blocks = wait_for(b_four_blocks)
+    four_blocks = wait_for_drill(b_four_blocks)
     four_blocks_in = time.monotonic() - b_started
     a_done = DrillBlock.objects.filter(run_id=a_first).count()
     assert one_path.status == four_blocks.status == "succeeded"
     assert a_done < 60 and DrillRun.objects.get(pk=a_first).status == "running"  # B did not wait for A's 60 blocks
     assert DrillRun.objects.get(pk=a_second).status == "queued"
 
-    first, second = wait_for(a_first, timeout=120), wait_for(a_second, timeout=120)
+    first, second = wait_for_drill(a_first, timeout=120), wait_for_drill(a_second, timeout=120)
     assert first.status == second.status == "succeeded" and second.started_at >= first.finished_at
     print(f"B's one-path drill in {one_path_in:.2f}s, its 4-block drill in {four_blocks_in:.2f}s, "
           f"while A's first 60-block drill had {a_done} blocks")  # fmt: skip

@@ -5,34 +5,16 @@ Same seed, same numbers: a run gives the same results inline, on one worker and 
 """
 
 import json
-import time
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from contingency import engine
 from contingency.engine.inputs import DrillInputs
 from contingency.models import DrillBlock, DrillRun
 from tests.contingency.drill_fixtures import monte_carlo_scenario, worked_example
+from tests.workers import token_client, wait_for_drill
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
-def wait_for(run_id: int, timeout: float = 90) -> DrillRun:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = DrillRun.objects.get(pk=run_id)
-        if run.status in ("succeeded", "failed"):
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"drill {run_id} still {run.status} after {timeout}s (progress {run.progress})")
 
 
 def inline_results(run: DrillRun) -> dict:
@@ -43,10 +25,10 @@ def inline_results(run: DrillRun) -> dict:
 def test_a_worker_runs_the_worked_example_end_to_end(company, analyst, start_worker):
     example = worked_example(company)
     worker = start_worker("w1")
-    response = client_for(analyst).post("/api/v1/drills/", {"scenario": example["line_closes"].pk,
+    response = token_client(analyst).post("/api/v1/drills/", {"scenario": example["line_closes"].pk,
                                                              "plan": example["plan"].pk}, format="json")  # fmt: skip
     assert response.status_code == 202
-    run = wait_for(response.json()["id"])
+    run = wait_for_drill(response.json()["id"])
     assert run.status == "succeeded", run.error
     assert run.results["runway_days"] == 14 and run.progress == 100
     assert "w1@" in DrillBlock.objects.get(run=run).worker
@@ -57,14 +39,14 @@ def test_same_seed_same_numbers_inline_one_worker_and_two_workers(company, analy
     settings.DRILL_BLOCK_SIZE = 128
     worked_example(company)
     scenario = monte_carlo_scenario(company, paths=1280)
-    client = client_for(analyst)
+    client = token_client(analyst)
 
     one = start_worker("solo")
-    first = wait_for(client.post("/api/v1/drills/", {"scenario": scenario.pk}, format="json").json()["id"])
+    first = wait_for_drill(client.post("/api/v1/drills/", {"scenario": scenario.pk}, format="json").json()["id"])
     one.stop()
     start_worker("left")
     start_worker("right")
-    second = wait_for(client.post("/api/v1/drills/", {"scenario": scenario.pk}, format="json").json()["id"])
+    second = wait_for_drill(client.post("/api/v1/drills/", {"scenario": scenario.pk}, format="json").json()["id"])
 
     assert first.status == second.status == "succeeded"
     assert first.blocks_total == second.blocks_total == 10

@@ -256,8 +256,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # the certificate is the name's
 
 
-def _post(url: str, body: bytes, headers: dict) -> int:
-    """POST once, following no redirect, to the resolved and checked address; the response's status code."""
+#: How much of an answer is read back (a robot's JSON verdict fits; nobody needs more).
+MAX_RESPONSE_BYTES = 65536
+
+
+def post_pinned(url: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+    """POST once, following no redirect, to the resolved and checked address: the status code and the start of the
+    answer. Webhooks and group robots both send through it (the SSRF guard in one place)."""
     parts = urllib.parse.urlsplit(url)
     scheme, host = parts.scheme.lower(), parts.hostname or ""
     if scheme not in (("https", "http") if settings.WEBHOOK_ALLOW_HTTP else ("https",)):
@@ -269,7 +274,8 @@ def _post(url: str, body: bytes, headers: dict) -> int:
     try:
         path = parts.path or "/"
         connection.request("POST", f"{path}?{parts.query}" if parts.query else path, body=body, headers=headers)
-        return connection.getresponse().status
+        response = connection.getresponse()
+        return response.status, response.read(MAX_RESPONSE_BYTES)
     finally:
         connection.close()
 
@@ -295,7 +301,7 @@ def webhook_attempt(delivery_id: int) -> Attempt:
     return attempt_once(
         WebhookDelivery,
         delivery_id,
-        lambda: (_post(webhook.url, body, headers), ""),
+        lambda: (post_pinned(webhook.url, body, headers)[0], ""),
         f"Webhook delivery to {webhook.url}",
     )
 

@@ -32,7 +32,6 @@ import time
 import urllib.parse
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -42,12 +41,9 @@ from financeplanner.models import Company
 from .models import Alert, AlertRobot, RobotDelivery
 from .notifications import (
     Attempt,
-    DeliveryRefused,
     _check_url,
-    _PinnedHTTPConnection,
-    _PinnedHTTPSConnection,
-    _resolve,
     attempt_once,
+    post_pinned,
 )
 
 if TYPE_CHECKING:
@@ -57,7 +53,6 @@ logger = logging.getLogger(__name__)
 
 WECOM_MAX_BYTES = 4096
 DINGTALK_MAX_CHARS = 5000
-MAX_RESPONSE_BYTES = 65536
 EVENT_WORDS = {"raised": "raised", "escalated": "escalated to RED", "resolved": "resolved", "ping": "test message"}
 # Markdown (and the HTML both robots accept) is made by these characters; their full-width forms are inert.
 _INERT = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "[]<>*_`#|~\\"})
@@ -194,24 +189,7 @@ def robot_test(*, robot: AlertRobot) -> RobotDelivery:
 # -- sending (in the Celery task) ---------------------------------------------------------------------------------
 
 
-def _post(url: str, body: bytes) -> tuple[int, bytes]:
-    """POST once to the checked address, following no redirect: the status code and (the start of) the answer."""
-    parts = urllib.parse.urlsplit(url)
-    scheme, host = parts.scheme.lower(), parts.hostname or ""
-    if scheme not in (("https", "http") if settings.WEBHOOK_ALLOW_HTTP else ("https",)):
-        raise DeliveryRefused
-    port = parts.port or (443 if scheme == "https" else 80)
-    address = _resolve(host, port)
-    connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(host, port, address=address, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
-    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "financeplanner-robots/1"}
-    try:
-        path = parts.path or "/"
-        connection.request("POST", f"{path}?{parts.query}" if parts.query else path, body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read(MAX_RESPONSE_BYTES)
-    finally:
-        connection.close()
+ROBOT_HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "financeplanner-robots/1"}
 
 
 def _errcode(answer: bytes) -> int | None:
@@ -229,7 +207,7 @@ def robot_attempt(delivery_id: int) -> Attempt:
     robot = delivery.robot
 
     def send() -> tuple[int, str]:
-        status_code, answer = _post(signed_url(robot), delivery.body.encode())
+        status_code, answer = post_pinned(signed_url(robot), delivery.body.encode(), ROBOT_HEADERS)
         code = _errcode(answer) if 200 <= status_code < 300 else 0
         if code != 0:  # the robot answers 200 with its own error code
             return status_code, f"robot error {code}" if code is not None else "not a robot's answer"

@@ -1,0 +1,1 @@
+"""Pages of the contingency app, one module per feature (routed by contingency.urls)."""

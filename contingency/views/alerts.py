@@ -1,0 +1,85 @@
+"""Pages of early-warning alerts: the list and acknowledging one."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from financeplanner.choices import Role
+from financeplanner.web import CompanyViewMixin
+
+from ..filtersets import AlertFilterSet
+from ..models import Alert
+from .base import CompanyListView
+
+
+class AlertListView(CompanyListView):
+    model = Alert
+    filterset_class = AlertFilterSet
+    template_name = "contingency/alert_list.html"
+    filter_labels = {
+        "indicator": gettext_lazy("Indicator"),
+        "severity": gettext_lazy("Severity"),
+        "open": gettext_lazy("Open"),
+        "acknowledged": gettext_lazy("Acknowledged"),
+    }
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("acknowledged_by")
+
+    def get_filterset(self, queryset):
+        filterset = super().get_filterset(queryset)
+        # The shared FilterSet takes any indicator code; the page offers the known ones by name.
+        choices = [("", "---------"), *INDICATOR_LABELS.items()]
+        filterset.form.fields["indicator"] = forms.ChoiceField(
+            label=self.filter_labels["indicator"], choices=choices, required=False
+        )
+        return filterset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for alert in context["object_list"]:
+            alert.indicator_label = INDICATOR_LABELS.get(alert.indicator, alert.indicator)
+        return context
+
+
+# The early-warning indicators of contingency.warnings, named in the user's language.
+INDICATOR_LABELS = {
+    "headroom_ratio": gettext_lazy("Headroom ratio"),
+    "hhi_lender": gettext_lazy("Funding concentration by lender (HHI)"),
+    "hhi_type": gettext_lazy("Funding concentration by channel type (HHI)"),
+    "platform_share": gettext_lazy("Share of funding from online platforms"),
+    "maturity_wall_30": gettext_lazy("Maturity wall, 30 days"),
+    "maturity_wall_90": gettext_lazy("Maturity wall, 90 days"),
+    "counterparty_downgrade": gettext_lazy("Lender downgrade"),
+    "counterparty_pd_rise": gettext_lazy("Lender default probability rise"),
+    "own_rating_trigger": gettext_lazy("Our rating against lenders' triggers"),
+    "platform_utilisation": gettext_lazy("Platform line utilisation against its trigger"),
+    "runway": gettext_lazy("Runway of the latest drill"),
+    "failed_drill": gettext_lazy("Failed drill"),
+    "lender_action": gettext_lazy("Lender action recorded"),
+}
+
+
+class AlertAcknowledgeView(CompanyViewMixin, View):
+    required_role = Role.ANALYST
+
+    def post(self, request, pk: int):
+        from .. import warnings
+
+        alert = get_object_or_404(Alert.objects.for_company(request.company), pk=pk)
+        try:
+            alert = warnings.alert_acknowledge(alert=alert, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        if request.htmx:
+            alert = Alert.objects.select_related("acknowledged_by").get(pk=alert.pk)
+            alert.indicator_label = INDICATOR_LABELS.get(alert.indicator, alert.indicator)
+            return render(request, "contingency/partials/alert_row.html", {"alert": alert})
+        return HttpResponseRedirect(request.POST.get("next") or reverse("contingency:alert-list"))

@@ -1,0 +1,74 @@
+"""Pages of the cash-flow forecast: the lines with the next days' net flow chart, add/edit."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from channels_app.selectors import fx_rates
+from financeplanner.labels import FIELD_LABELS
+from financeplanner.services import tenant_object_save
+
+from .. import charts
+from ..filtersets import CashFlowLineFilterSet
+from ..forms import CashFlowLineForm
+from ..models import CashFlowLine
+from ..snapshot import operating_flows
+from .base import CompanyFormView, CompanyListView
+
+FORECAST_DAYS = 90
+
+
+class CashFlowListView(CompanyListView):
+    model = CashFlowLine
+    filterset_class = CashFlowLineFilterSet
+    template_name = "contingency/cashflow_list.html"
+    filter_labels = {
+        "name": gettext_lazy("Name contains"),
+        "category": gettext_lazy("Category"),
+        "frequency": gettext_lazy("Frequency"),
+        "discretionary": gettext_lazy("Discretionary"),
+        "currency": FIELD_LABELS["currency"],
+        "starts_after": gettext_lazy("Starts on or after"),
+    }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        company = self.request.company
+        today = timezone.localdate()
+        try:
+            flows, discretionary, _fees = operating_flows(company, today, FORECAST_DAYS, fx_rates(company, today))
+        except ValidationError as exc:
+            context["forecast_error"] = " ".join(exc.messages)
+            return context
+        net = flows - discretionary
+        context["forecast_chart"] = mark_safe(
+            charts.daily_net_chart(  # noqa: S308 — matplotlib's escaped SVG
+                start=today,
+                net=net.tolist(),
+                title=_("Daily net operating flow, next %(days)s days") % {"days": FORECAST_DAYS},
+            )
+        )
+        context["forecast_inflow"] = float(flows[flows > 0].sum())
+        context["forecast_outflow"] = float(-flows[flows < 0].sum() + discretionary.sum())
+        context["forecast_net"] = float(net.sum())
+        context["forecast_days"] = FORECAST_DAYS
+        return context
+
+
+class CashFlowFormView(CompanyFormView):
+    model = CashFlowLine
+    form_class = CashFlowLineForm
+    template_name = "contingency/cashflow_form.html"
+
+    def save(self, form):
+        return tenant_object_save(
+            obj=self.object or CashFlowLine(), company=self.request.company, fields=form.cleaned_data
+        )
+
+    def get_success_url_for(self, saved) -> str:
+        return reverse("contingency:cashflow-list")

@@ -45,9 +45,9 @@ def seed() -> dict:
     """The demo company plus what the pages need to show: two finished drills and one still queued."""
     from channels_app.models import Counterparty, FundingChannel
     from contingency import drills
+    from contingency.demo import DEMO_USERNAME, seed_demo
     from contingency.models import CashFlowLine, ContingencyPlan, LiquidityPool, Scenario
     from financeplanner.celery import app
-    from financeplanner.demo import DEMO_USERNAME, seed_demo
 
     app.conf.task_always_eager = True  # alert evaluations and e-mails run inline here
     company = seed_demo()

@@ -11,7 +11,7 @@ import pytest
 
 from channels_app.models import FundingChannel
 from contingency.models import ContingencyPlan, Scenario
-from financeplanner.demo import seed_demo
+from contingency.demo import seed_demo
 from financeplanner.models import Company
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,12 +17,12 @@ from django.utils import timezone
 
 from channels_app import services as channel_services
 from channels_app.models import Counterparty
-from contingency import services as plan_services
-from contingency.models import CashFlowLine, LiquidityPool
+from financeplanner.choices import Role
+from financeplanner.models import Company, Membership
+from financeplanner.services import company_create, tenant_object_save
 
-from .choices import Role
-from .models import Company, Membership
-from .services import company_create, tenant_object_save
+from . import services as plan_services
+from .models import CashFlowLine, LiquidityPool
 
 DEMO_SLUG = "demo"
 DEMO_USERNAME = "demo"

@@ -20,8 +20,8 @@ from django.test.testcases import LiveServerThread
 from django.urls import reverse
 
 from contingency import drills
+from contingency.demo import DEMO_USERNAME, seed_demo
 from contingency.models import ContingencyPlan, DrillRun, Scenario
-from financeplanner.demo import DEMO_USERNAME, seed_demo
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from financeplanner.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
+from contingency.demo import DEMO_PASSWORD, DEMO_USERNAME, seed_demo
 
 
 class Command(BaseCommand):

@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from financeplanner.caching import cached_for_company
 from financeplanner.models import Company
 
 from . import ratings
@@ -156,8 +157,15 @@ def _undo(drawn: Decimal, move: tuple[date, str, Decimal]) -> Decimal:
 
 
 def trigger_watch(*, company: Company, today: date | None = None) -> list[WatchRow]:
-    """Every trigger of the company's open and frozen lines, closest to firing first (module docstring)."""
+    """Every trigger of the company's open and frozen lines, closest to firing first (module docstring).
+
+    Cached per company and day until the company's data changes (financeplanner.caching)."""
     today = today or timezone.localdate()
+    key = f"trigger-watch:{today.isoformat()}:{company.domestic_notch_offset}"
+    return cached_for_company(company, key, lambda: _trigger_watch(company, today))
+
+
+def _trigger_watch(company: Company, today: date) -> list[WatchRow]:
     triggers = list(
         LenderTrigger.objects.for_company(company)
         .filter(channel__status__in=WATCHED_STATUSES)

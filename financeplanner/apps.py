@@ -12,8 +12,9 @@ class FinancePlannerConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        # Registers the audited models; connects the post_delete receivers that record export tombstones.
-        from . import audit, exports  # noqa: F401
+        # Registers the audited models; connects the post_delete receivers that record export tombstones and the
+        # receivers that invalidate the per-company cache.
+        from . import audit, caching, exports  # noqa: F401
 
         if settings.CELERY_TASK_ALWAYS_EAGER:
             logger.info("No CELERY_BROKER_URL configured: background tasks run inline in the web process.")

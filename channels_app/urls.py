@@ -1,27 +1,29 @@
+"""Pages of channels, counterparties and ratings. Names by the one convention: <model>-list/-detail/-add/-edit."""
+
 from django.urls import path
 
-from . import views
+from .views import channels, counterparties, ratings
 
 app_name = "channels"
 
 urlpatterns = [
-    path("channels/", views.ChannelListView.as_view(), name="channel-list"),
-    path("channels/new/", views.ChannelCreateView.as_view(), name="channel-create"),
-    path("channels/<int:pk>/", views.ChannelDetailView.as_view(), name="channel-detail"),
-    path("channels/<int:pk>/edit/", views.ChannelUpdateView.as_view(), name="channel-update"),
-    path("channels/<int:pk>/draw/", views.ChannelDrawView.as_view(), name="channel-draw"),
-    path("channels/<int:pk>/repay/", views.ChannelRepayView.as_view(), name="channel-repay"),
-    path("channels/<int:pk>/lender-action/", views.ChannelEventView.as_view(), name="channel-event"),
-    path("counterparties/", views.CounterpartyListView.as_view(), name="counterparty-list"),
-    path("counterparties/new/", views.CounterpartyCreateView.as_view(), name="counterparty-create"),
-    path("counterparties/<int:pk>/", views.CounterpartyDetailView.as_view(), name="counterparty-detail"),
-    path("counterparties/<int:pk>/edit/", views.CounterpartyUpdateView.as_view(), name="counterparty-update"),
+    path("channels/", channels.ChannelListView.as_view(), name="channel-list"),
+    path("channels/new/", channels.ChannelFormView.as_view(), name="channel-add"),
+    path("channels/<int:pk>/", channels.ChannelDetailView.as_view(), name="channel-detail"),
+    path("channels/<int:pk>/edit/", channels.ChannelFormView.as_view(), name="channel-edit"),
+    path("channels/<int:pk>/draw/", channels.ChannelDrawView.as_view(), name="channel-draw"),
+    path("channels/<int:pk>/repay/", channels.ChannelRepayView.as_view(), name="channel-repay"),
+    path("channels/<int:pk>/lender-action/", channels.ChannelEventView.as_view(), name="channel-event"),
+    path("counterparties/", counterparties.CounterpartyListView.as_view(), name="counterparty-list"),
+    path("counterparties/new/", counterparties.CounterpartyFormView.as_view(), name="counterparty-add"),
+    path("counterparties/<int:pk>/", counterparties.CounterpartyDetailView.as_view(), name="counterparty-detail"),
+    path("counterparties/<int:pk>/edit/", counterparties.CounterpartyFormView.as_view(), name="counterparty-edit"),
     path(
         "counterparties/<int:pk>/assessments/new/",
-        views.CounterpartyAssessmentCreateView.as_view(),
-        name="assessment-create",
+        ratings.CounterpartyAssessmentFormView.as_view(),
+        name="assessment-add",
     ),
-    path("own-rating/", views.OwnRatingView.as_view(), name="own-rating"),
-    path("own-rating/assessments/new/", views.OwnAssessmentCreateView.as_view(), name="own-assessment-create"),
-    path("altman/", views.AltmanView.as_view(), name="altman"),
+    path("own-rating/", ratings.OwnRatingView.as_view(), name="own-rating"),
+    path("own-rating/assessments/new/", ratings.OwnAssessmentFormView.as_view(), name="own-assessment-add"),
+    path("altman/", ratings.AltmanView.as_view(), name="altman"),
 ]

@@ -1,14 +1,15 @@
 """Form helpers every page shares (channels and the contingency pages alike).
 
-* `add_service_errors(form, exc)` puts a service's `ValidationError` next to the field it names, so a treasurer sees
-  why a draw was refused beside the amount, and everything typed stays in the bound form.
+* `apply_service_errors(form, exc)` puts a service's `ValidationError` next to the field it names (rows of a formset
+  included), so a treasurer sees why a draw was refused beside the amount, and everything typed stays in the form.
 * `DateInput` renders the browser's date picker with ISO values; `MoneyField` / `ShareField` are the decimal fields
   of money (2 places) and shares (0–1, 6 places) with the bounds the models and database enforce.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from django import forms
@@ -44,25 +45,40 @@ class ShareField(forms.DecimalField):
         super().__init__(**kwargs)
 
 
-def add_service_errors(form: forms.BaseForm, exc: ValidationError, *, elsewhere: Iterable[str] = ()) -> list[str]:
-    """Attach a service's ValidationError to the form: each message next to its field, the rest on top.
+_ROW_KEY = re.compile(r"^(?P<name>\w+)\[(?P<index>\d+)\](?:\.(?P<field>\w+))?$")
 
-    Keys listed in `elsewhere` (e.g. the fields of a formset on the same page) are not added to the form; their
-    messages are returned so the page can show them where they belong.
+
+def apply_service_errors(
+    form: forms.BaseForm,
+    error: ValidationError,
+    formsets: Mapping[str, tuple[forms.BaseFormSet, Sequence[forms.BaseForm]]] | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> None:
+    """Put a service's ValidationError next to the field it names; what names no field goes on top of the form.
+
+    Keys like `steps[2].pool` go to the third of the forms the service was given (`formsets["steps"]` holds the
+    formset and the forms in the order their rows were passed), a bare `steps` to the formset's own errors;
+    `aliases` renames model fields to form fields (e.g. a shock's `target` is the form's `target_choice`).
     """
-    elsewhere = set(elsewhere)
-    returned: list[str] = []
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return returned
-    for field, messages in exc.message_dict.items():
-        if field in elsewhere:
-            returned.extend(messages)
-        elif field in form.fields and field != NON_FIELD_ERRORS:
-            form.add_error(field, messages)
-        else:
-            form.add_error(None, messages)
-    return returned
+    formsets, aliases = formsets or {}, aliases or {}
+    messages = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+    for key, texts in messages.items():
+        match = _ROW_KEY.match(key)
+        if match and match["name"] in formsets:
+            formset, rows = formsets[match["name"]]
+            index = int(match["index"])
+            row = rows[index] if index < len(rows) else None
+            field = aliases.get(match["field"] or "", match["field"])
+            if row is not None:
+                row.add_error(field if field in row.fields else None, texts)
+            else:
+                formset.non_form_errors().extend(texts)
+            continue
+        if key in formsets:
+            formsets[key][0].non_form_errors().extend(texts)
+            continue
+        field = aliases.get(key, key)
+        form.add_error(field if field in form.fields and field != NON_FIELD_ERRORS else None, texts)
 
 
 NO_CHOICE = "—"

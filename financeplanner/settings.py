@@ -79,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "financeplanner.web.company_context",
+                "financeplanner.views.base.company_context",
             ],
         },
     },

@@ -3,12 +3,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from .views import account, dashboard
 
 urlpatterns = [
-    path("", views.DashboardView.as_view(), name="dashboard"),
-    path("company/", views.ChooseCompanyView.as_view(), name="choose-company"),
-    path("invitations/", views.InvitationsView.as_view(), name="invitations"),
+    path("", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("company/", account.ChooseCompanyView.as_view(), name="choose-company"),
+    path("invitations/", account.InvitationsView.as_view(), name="invitations"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -50,15 +50,15 @@ def page_urls(channel):
 def edit_urls(channel):
     cp = channel.counterparty_id
     return [
-        reverse("channels:channel-create"),
-        reverse("channels:channel-update", args=[channel.pk]),
+        reverse("channels:channel-add"),
+        reverse("channels:channel-edit", args=[channel.pk]),
         reverse("channels:channel-draw", args=[channel.pk]),
         reverse("channels:channel-repay", args=[channel.pk]),
         reverse("channels:channel-event", args=[channel.pk]),
-        reverse("channels:counterparty-create"),
-        reverse("channels:counterparty-update", args=[cp]),
-        reverse("channels:assessment-create", args=[cp]),
-        reverse("channels:own-assessment-create"),
+        reverse("channels:counterparty-add"),
+        reverse("channels:counterparty-edit", args=[cp]),
+        reverse("channels:assessment-add", args=[cp]),
+        reverse("channels:own-assessment-add"),
     ]
 
 
@@ -89,7 +89,7 @@ def test_every_page_renders_for_a_viewer_without_edit_buttons(channel, viewer, w
 
 def test_an_analyst_sees_edit_buttons_but_not_the_lender_action(channel, analyst, web_as):
     page = html(web_as(analyst).get(reverse("channels:channel-detail", args=[channel.pk])))
-    assert f'href="{reverse("channels:channel-update", args=[channel.pk])}"' in page
+    assert f'href="{reverse("channels:channel-edit", args=[channel.pk])}"' in page
     assert f'href="{reverse("channels:channel-draw", args=[channel.pk])}"' in page
     assert reverse("channels:channel-event", args=[channel.pk]) not in page
 
@@ -197,7 +197,7 @@ def test_a_channel_form_with_errors_keeps_what_was_typed(channel, analyst, web_a
         "triggers-TOTAL_FORMS": "1", "triggers-INITIAL_FORMS": "0",
         "triggers-0-kind": "own_rating_below", "triggers-0-rating": "BBB", "triggers-0-action": "close",
     }  # fmt: skip
-    response = web_as(analyst).post(reverse("channels:channel-create"), body)
+    response = web_as(analyst).post(reverse("channels:channel-add"), body)
     assert response.status_code == 200
     page = html(response)
     assert "after the start date" in field_errors(page, "maturity_date")
@@ -205,7 +205,7 @@ def test_a_channel_form_with_errors_keeps_what_was_typed(channel, analyst, web_a
     assert re.search(r'<option value="BBB" selected>', page)  # the trigger row is kept too
     assert not FundingChannel.objects.filter(name="New revolver").exists()
 
-    response = web_as(analyst).post(reverse("channels:channel-create"), {**body, "maturity_date": "2029-06-01"})
+    response = web_as(analyst).post(reverse("channels:channel-add"), {**body, "maturity_date": "2029-06-01"})
     created = FundingChannel.objects.get(name="New revolver")
     assert response["Location"] == reverse("channels:channel-detail", args=[created.pk])
     assert list(created.triggers.values_list("kind", "rating")) == [("own_rating_below", "BBB")]
@@ -213,14 +213,14 @@ def test_a_channel_form_with_errors_keeps_what_was_typed(channel, analyst, web_a
 
 def test_a_service_refusal_on_edit_lands_on_the_limit_field(channel, analyst, web_as):
     client = web_as(analyst)
-    form_page = html(client.get(reverse("channels:channel-update", args=[channel.pk])))
+    form_page = html(client.get(reverse("channels:channel-edit", args=[channel.pk])))
     body = {
         name: value
         for name, value in re.findall(r'<input type="(?:text|number|date)" name="([^"]+)" value="([^"]*)"', form_page)
     }
     body.update(re.findall(r'<select name="([^"]+)"[^>]*>.*?<option value="([^"]*)" selected>', form_page, re.S))
     body.update({"limit": "500000.00", "notes": "cut it", "triggers-TOTAL_FORMS": "1", "triggers-INITIAL_FORMS": "0"})
-    page = html(client.post(reverse("channels:channel-update", args=[channel.pk]), body))
+    page = html(client.post(reverse("channels:channel-edit", args=[channel.pk]), body))
     assert "below what is drawn" in field_errors(page, "limit")
     assert 'value="500000.00"' in page and "cut it" in page
     channel.refresh_from_db()
@@ -229,13 +229,13 @@ def test_a_service_refusal_on_edit_lands_on_the_limit_field(channel, analyst, we
 
 def test_a_duplicate_counterparty_name_is_refused_beside_the_name(channel, analyst, web_as):
     response = web_as(analyst).post(
-        reverse("channels:counterparty-create"), {"name": "quickloan online", "kind": "bank", "country": "cn"}
+        reverse("channels:counterparty-add"), {"name": "quickloan online", "kind": "bank", "country": "cn"}
     )
     assert "already a counterparty" in field_errors(html(response), "name")
 
 
 def test_an_agency_grade_maps_to_the_master_scale(channel, analyst, web_as):
-    url = reverse("channels:assessment-create", args=[channel.counterparty_id])
+    url = reverse("channels:assessment-add", args=[channel.counterparty_id])
     client = web_as(analyst)
     refused = client.post(url, {"as_of": "2026-03-01", "source": "rating_agency", "agency": "moodys",
                                 "agency_grade": "Zzz9", "outlook": "stable"})  # fmt: skip

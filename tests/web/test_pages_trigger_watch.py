@@ -65,7 +65,7 @@ def test_our_rating_page_shows_both_scales(line, viewer, web_as):
 
 def test_the_channel_form_keeps_a_triggers_scale_and_parameters(line, analyst, web_as, company):
     client = web_as(analyst)
-    form_page = client.get(reverse("channels:channel-update", args=[line.pk])).content.decode()
+    form_page = client.get(reverse("channels:channel-edit", args=[line.pk])).content.decode()
     body = dict(re.findall(r'<input type="(?:text|number|date|hidden)" name="([^"]+)" value="([^"]*)"', form_page))
     body.update(re.findall(r'<select name="([^"]+)"[^>]*>.*?<option value="([^"]*)" selected>', form_page, re.S))
     assert body["triggers-1-kind"] == "any_overdue" and body["triggers-1-grace_days"] == "0"
@@ -75,7 +75,7 @@ def test_the_channel_form_keeps_a_triggers_scale_and_parameters(line, analyst, w
         "triggers-2-kind": "borrowing_frequency", "triggers-2-count": "4", "triggers-2-window_days": "30",
         "triggers-2-action": "freeze", "triggers-2-freeze_days": "7",
     })  # fmt: skip
-    response = client.post(reverse("channels:channel-update", args=[line.pk]), body)
+    response = client.post(reverse("channels:channel-edit", args=[line.pk]), body)
     assert response.status_code == 302, text(response)[:2000]
     saved = FundingChannel.objects.get(pk=line.pk).triggers.order_by("id")
     assert [(t.kind, t.rating, t.scale, t.grace_days, t.count, t.window_days) for t in saved] == [

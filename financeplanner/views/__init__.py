@@ -1,0 +1,11 @@
+"""The core's pages and the page framework every app's pages stand on.
+
+* `base` — `CompanyViewMixin` (tenancy and roles of every page), `can`, and the `company_context` processor.
+* `generic` — the generic views: ObjectListView, ObjectDetailView, ObjectFormView, FormsetEditView,
+  ObjectDeleteView (see its docstring for how to use them).
+* `account` — choose a company, invitations; `dashboard` — the dashboard page.
+"""
+
+from .generic import FilteredListMixin
+
+__all__ = ["FilteredListMixin"]

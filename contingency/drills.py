@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from financeplanner.caching import company_changed
 from financeplanner.models import Company
 
 from . import dispatch, engine, warnings
@@ -141,6 +142,7 @@ def claim(run_id: int) -> DrillRun | None:
         )
         if not claimed:
             return None
+        company_changed(run.company_id)  # a status written by .update(): no signal tells the cache
     return DrillRun.objects.select_related("company").filter(pk=run_id, status=DrillStatus.RUNNING).first()
 
 
@@ -187,6 +189,7 @@ def drill_finish(run_id: int) -> bool:
         status=DrillStatus.SUCCEEDED, progress=100, results=result, passed_policy=passed, finished_at=timezone.now()
     )
     if finished:
+        company_changed(run.company_id)
         # Every finished drill re-evaluates the warnings: they raise (once) or resolve the failed-drill alert of its
         # schedule or scenario, follow the runway, and mail who asked for it.
         warnings.enqueue_evaluation(run.company_id)
@@ -201,6 +204,7 @@ def drill_fail(run_id: int, error: BaseException) -> None:
     )
     run = DrillRun.objects.filter(pk=run_id).first()
     if run is not None:
+        company_changed(run.company_id)
         warnings.enqueue_evaluation(run.company_id)
 
 

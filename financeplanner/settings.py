@@ -92,6 +92,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The shared cache counts login attempts and API throttles for every process: Redis in production (CACHE_URL, or
 # REDIS_URL); local memory, counted per process, only for the single-process demo (`check --deploy` warns about it).
 CACHES = {"default": env.cache("CACHE_URL", default=env("REDIS_URL", default="locmemcache://"))}
+# The per-company cache of heavy reads (financeplanner.caching) needs a cache every process shares: on with Redis,
+# off with local memory; COMPANY_CACHE=true / false forces it.
+COMPANY_CACHE = env.bool("COMPANY_CACHE", default=None)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import socket
+from collections.abc import Iterator
 from datetime import datetime
 
 from celery.schedules import crontab
@@ -154,14 +155,14 @@ def missing_blocks(run: DrillRun) -> list[int]:
 def block_execute(run_id: int, index: int) -> bool:
     """Simulate one block of paths and store it (idempotent: a block stored twice is stored once).
 
-    True when this call stored it."""
-    run = DrillRun.objects.filter(pk=run_id, status=DrillStatus.RUNNING).first()
+    True when this call stored it. The block is stored in its compact binary form (``BlockResult.to_bytes``)."""
+    run = DrillRun.objects.filter(pk=run_id, status=DrillStatus.RUNNING).only("snapshot", "blocks_total").first()
     if run is None or DrillBlock.objects.filter(run=run, index=index).exists():
         return False
     result = engine.simulate_block(DrillInputs.from_dict(run.snapshot), index)
     try:
         with transaction.atomic():
-            DrillBlock.objects.create(run=run, index=index, result=result.to_dict(), worker=_worker_name())
+            DrillBlock.objects.create(run=run, index=index, payload=result.to_bytes(), worker=_worker_name())
     except IntegrityError:
         return False  # another worker stored the same block first; the numbers are the same
     done = DrillBlock.objects.filter(run=run).count()
@@ -172,24 +173,45 @@ def block_execute(run_id: int, index: int) -> bool:
     return True
 
 
+class BlocksGone(Exception):
+    """A block's numbers were emptied while this process read them: another process finished the run first."""
+
+
+def stored_blocks(run_id: int, blocks_total: int) -> Iterator[engine.BlockResult]:
+    """The run's blocks one at a time, read from the database by index: one block in memory at a time."""
+    for index in range(blocks_total):
+        row = DrillBlock.objects.filter(run_id=run_id, index=index).values_list("payload", "result").first()
+        if row is None or (row[0] is None and row[1] is None):
+            raise BlocksGone(index)
+        payload, legacy = row
+        yield engine.BlockResult.from_bytes(payload) if payload is not None else engine.BlockResult.from_dict(legacy)
+
+
 def drill_finish(run_id: int) -> bool:
     """Combine the blocks into the results, once every block is in. True when this call finished the run.
 
-    The blocks were simulated anywhere; combining them also settles the extra liquidity needed (D16): each block
-    stored its breaching paths' search brackets, and only the paths that decide the figure are re-simulated here.
+    The blocks are streamed from the database one at a time and folded into fixed-size sketches, so the finishing
+    process's memory does not grow with the number of blocks. Combining them also settles the extra liquidity needed
+    (D16): each block stored its breaching paths' search brackets; only those that can still decide the figure are
+    kept, and only the paths that decide it are re-simulated here. Once the run is finished its blocks' numbers are
+    emptied (the run's ``results`` hold everything reported; the rows stay, naming the worker of each block).
     """
-    run = DrillRun.objects.select_related("company", "scenario", "schedule").filter(pk=run_id).first()
+    run = DrillRun.objects.filter(pk=run_id).only("company_id", "status", "blocks_total", "snapshot").first()
     if run is None or run.status != DrillStatus.RUNNING or missing_blocks(run):
         return False
     inputs = DrillInputs.from_dict(run.snapshot)
-    blocks = [engine.BlockResult.from_dict(b) for b in run.blocks.order_by("index").values_list("result", flat=True)]
-    result = json.loads(json.dumps(engine.combine(blocks, inputs).to_dict(), default=float))
+    try:
+        combined = engine.combine(stored_blocks(run_id, run.blocks_total), inputs)
+    except BlocksGone:
+        return False
+    result = json.loads(json.dumps(combined.to_dict(), default=float))
     passed = passes_policy(result)
     finished = DrillRun.objects.filter(pk=run_id, status=DrillStatus.RUNNING).update(
         status=DrillStatus.SUCCEEDED, progress=100, results=result, passed_policy=passed, finished_at=timezone.now()
     )
     if finished:
         company_changed(run.company_id)
+        DrillBlock.objects.filter(run_id=run_id).update(payload=None, result=None)
         # Every finished drill re-evaluates the warnings: they raise (once) or resolve the failed-drill alert of its
         # schedule or scenario, follow the runway, and mail who asked for it.
         warnings.enqueue_evaluation(run.company_id)

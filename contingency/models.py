@@ -262,11 +262,16 @@ class DrillRun(TenantModel):
 
 
 class DrillBlock(models.Model):
-    """The result of one block of Monte Carlo paths, stored so any worker can combine the run."""
+    """The result of one block of Monte Carlo paths, stored so any worker can combine the run.
+
+    ``payload`` is the block in its compact binary form (``BlockResult.to_bytes``); ``result`` the JSON of blocks
+    stored by older versions. Both are emptied once the run is finished (its ``results`` hold what is reported); the
+    row stays, saying which worker simulated the block."""
 
     run = models.ForeignKey(DrillRun, on_delete=models.CASCADE, related_name="blocks")
     index = models.PositiveIntegerField()
-    result = models.JSONField()
+    payload = models.BinaryField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True, help_text=_("The Celery worker that simulated the block"))
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -12,15 +12,16 @@ Store ``inputs.to_dict()`` as the run's snapshot; ``DrillInputs.from_dict(snapsh
 Running::
 
     run(inputs, *, workers=1, with_channel_impact=True, with_extra_liquidity=True, progress=None) -> DrillResult
-        Whole drill in this process (or ``workers`` processes); memory stays flat as paths grow (plus about 40 bytes
-        per path that breaches the buffer, for the extra-liquidity search). ``with_extra_liquidity=False`` skips
-        that search (``extra_liquidity_needed`` is then None).
+        Whole drill in this process (or ``workers`` processes); memory stays flat as paths grow (plus about 48 bytes
+        per breaching path that can still decide the extra liquidity: those near the order statistic D16 takes).
+        ``with_extra_liquidity=False`` skips that search (``extra_liquidity_needed`` is then None).
     block_layout(inputs) -> list[(block_index, n_paths)]
         The fixed cut of the paths into blocks of ``scenario.block_size`` (default 5000; deterministic drill: one
         block). The numbers depend on the seed and the block size, never on where or in which order blocks run.
     simulate_block(inputs, block_index, n_paths_in_block=None, *, with_extra_liquidity=True) -> BlockResult
-        One block, anywhere (e.g. one Celery task per block). ``BlockResult.to_dict()`` is JSON for the database,
-        ``BlockResult.from_dict()`` reads it back. It carries its breaching paths' extra-liquidity brackets.
+        One block, anywhere (e.g. one Celery task per block). ``BlockResult.to_bytes()`` is its compact, lossless
+        form for the database (``from_bytes()`` reads it back; ``to_dict()`` / ``from_dict()`` are JSON). It
+        carries its breaching paths' extra-liquidity brackets.
     combine(block_results, inputs, *, with_channel_impact=True) -> DrillResult
         Folds every block (BlockResult objects or their dicts, any order, streamed one at a time). The result is
         bit-identical to ``run(inputs)`` whatever the split or order; a missing or repeated block is a ValueError.

@@ -1,9 +1,9 @@
-"""Block results, their exact combination, and the drill result.
+"""The exact combination of block results, and the drill result.
 
-A :class:`BlockResult` carries the per-path numbers of one block plus its sparse daily-liquidity sketch; it is
-JSON-friendly so a Celery worker can store it in the database. :class:`DrillAccumulator` folds block results in
-any order into integer counts, exact integer-cent sums and exact minima/maxima, so the :class:`DrillResult` is
-bit-identical however the blocks were split, ordered or distributed, in memory that does not grow with paths.
+:class:`DrillAccumulator` folds block results (:mod:`.blocks`) in any order into integer counts, exact integer-cent
+sums and exact minima/maxima, so the :class:`DrillResult` is bit-identical however the blocks were split, ordered or
+distributed, in memory that does not grow with the number of blocks: per block it keeps nothing but its index, and
+of the extra-liquidity brackets only those that can still decide the figure (:meth:`DrillAccumulator.add`).
 """
 
 from __future__ import annotations
@@ -17,201 +17,17 @@ from typing import Any
 
 import numpy as np
 
+from .blocks import FAN_PERCENTILES, RANK_BINS, BlockResult, fan_days
 from .extra import Brackets, order_statistic
 from .inputs import LENDER_ACTIONS, DrillInputs
 from .model import prepare
-from .simulate import PathOutcomes
 from .sketch import fan_grid, metric_grid, money_quantile, quantile_from_counts, quantile_rank
 
-#: The daily fan keeps at most this many days (evenly spaced, always including the last day).
-MAX_FAN_DAYS = 200
-FAN_PERCENTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
-_PER_PATH_INT = ("runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day", "breach_day")
-_EXTRA_INT = ("extra_rows", "extra_lo", "extra_hi", "extra_lo2")
+__all__ = ["BlockResult", "DrillAccumulator", "DrillResult", "fan_days", "paths_to_decide", "wilson_interval"]
+
 #: The normal quantile of a two-sided 95 % interval.
 Z95 = NormalDist().inv_cdf(0.975)
 VERDICTS: tuple[str, ...] = ("met", "not_met", "inconclusive", "not_tested")
-_PER_PATH_FLOAT = ("min_liquidity", "deepest_deficit", "contingency_used", "contingency_cost")
-
-
-def fan_days(horizon: int) -> np.ndarray:
-    """The days the liquidity fan reports: every day up to MAX_FAN_DAYS days, else an even subsample."""
-    if horizon <= MAX_FAN_DAYS:
-        return np.arange(horizon, dtype=np.int64)
-    step = -(-horizon // MAX_FAN_DAYS)
-    days = np.arange(0, horizon, step, dtype=np.int64)
-    return days if days[-1] == horizon - 1 else np.append(days, horizon - 1)
-
-
-@dataclass(frozen=True, eq=False)
-class BlockResult:
-    """Results of the paths of block ``block_index``.
-
-    Per path (arrays of length ``n_paths``): ``runway`` (first shortfall day, -1 = survived), ``min_liquidity``
-    and ``min_liquidity_day``, ``deepest_deficit`` (largest negative cash, >= 0), ``contingency_used`` and
-    ``contingency_cost``, ``gap_day`` (-1 = none), ``closing_step`` (position of the step in plan order, -1 = none),
-    ``activation_day`` (-1 = plan never activated), ``breach_day`` (first day in the policy window with end-of-day
-    cash below the buffer, -1 = none). The extra-liquidity search (:mod:`.extra`): ``extra_rows`` (the breaching paths)
-    with their brackets in cents ``extra_lo`` < need <= ``extra_hi`` and the search state ``extra_f_lo``,
-    ``extra_lo2``, ``extra_f_lo2``; ``extra_searched`` False when the search was skipped. Fan sketch: the non-empty cells (``fan_cells`` = position of
-    the fan day x fan-grid size + bucket) with their path counts and the exact smallest and largest liquidity in
-    each (``fan_counts``, ``fan_cell_min``, ``fan_cell_max``).
-    """
-
-    block_index: int
-    n_paths: int
-    runway: np.ndarray
-    min_liquidity: np.ndarray
-    min_liquidity_day: np.ndarray
-    deepest_deficit: np.ndarray
-    contingency_used: np.ndarray
-    contingency_cost: np.ndarray
-    gap_day: np.ndarray
-    closing_step: np.ndarray
-    activation_day: np.ndarray
-    breach_day: np.ndarray
-    extra_rows: np.ndarray
-    extra_lo: np.ndarray
-    extra_hi: np.ndarray
-    extra_f_lo: np.ndarray
-    extra_lo2: np.ndarray
-    extra_f_lo2: np.ndarray
-    fan_cells: np.ndarray
-    fan_counts: np.ndarray
-    fan_cell_min: np.ndarray
-    fan_cell_max: np.ndarray
-    # What the lenders did, per source of lender actions (Model.sources): the paths on which it first acted on each
-    # day (sparse cells source x horizon + day, with counts), the liquidity it cost summed over them (cents), and the
-    # counts of the action it took (source x 4, LENDER_ACTIONS order); the company's own rating: per final rank
-    # (-1 unknown .. 21) the number of paths, and for a one-path block its rank at the end of each day.
-    action_cells: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    action_cell_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    action_lost_cents: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    action_kind_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    final_rank_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    daily_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    extra_searched: bool = True
-
-    @property
-    def brackets(self) -> Brackets:
-        return Brackets(
-            lo=self.extra_lo.copy(),
-            f_lo=self.extra_f_lo.copy(),
-            lo2=self.extra_lo2.copy(),
-            f_lo2=self.extra_f_lo2.copy(),
-            hi=self.extra_hi.copy(),
-        )
-
-    @property
-    def survived(self) -> np.ndarray:
-        return self.runway < 0
-
-    @classmethod
-    def from_outcomes(
-        cls, block_index: int, outcomes: PathOutcomes, extra: tuple[np.ndarray, Brackets] | None = None
-    ) -> BlockResult:
-        horizon, n_paths = outcomes.liquidity.shape
-        grid = fan_grid()
-        days = fan_days(horizon)
-        # Sorting each day's liquidity makes bucket indices non-decreasing along the flattened array (buckets
-        # increase with the value), so every non-empty cell is one run: its first value is the cell's minimum,
-        # its last the maximum. A few days at a time, to keep the temporaries small.
-        per_chunk = max(1, 250_000 // max(n_paths, 1))
-        parts: list[tuple[np.ndarray, ...]] = []
-        for first in range(0, days.size, per_chunk):
-            chunk = days[first : first + per_chunk]
-            ordered = np.sort(outcomes.liquidity[chunk], axis=1)
-            cells = grid.index(ordered)
-            cells += (np.arange(first, first + chunk.size, dtype=np.int64) * grid.size)[:, None]
-            cells = cells.reshape(-1)
-            ordered = ordered.reshape(-1)
-            starts = np.flatnonzero(np.diff(cells, prepend=-1))
-            ends = np.append(starts[1:], cells.size)
-            parts.append((cells[starts], ends - starts, ordered[starts], ordered[ends - 1]))
-        values: dict[str, Any] = {name: np.asarray(getattr(outcomes, name), dtype=np.int64) for name in _PER_PATH_INT}
-        values.update({name: np.asarray(getattr(outcomes, name), dtype=np.float64) for name in _PER_PATH_FLOAT})
-        rows, state = (
-            extra if extra is not None else (np.zeros(0, np.int64), Brackets.start(outcomes, np.zeros(0, int)))
-        )
-        values.update(
-            extra_searched=extra is not None,
-            extra_rows=np.asarray(rows, dtype=np.int64),
-            extra_lo=state.lo,
-            extra_hi=state.hi,
-            extra_f_lo=state.f_lo,
-            extra_lo2=state.lo2,
-            extra_f_lo2=state.f_lo2,
-        )
-        values.update(_lender_actions(outcomes))
-        return cls(
-            block_index=int(block_index),
-            n_paths=int(n_paths),
-            fan_cells=np.concatenate([p[0] for p in parts]),
-            fan_counts=np.concatenate([p[1] for p in parts]).astype(np.int64),
-            fan_cell_min=np.round(np.concatenate([p[2] for p in parts]), 2),  # the fan is reported in cents
-            fan_cell_max=np.round(np.concatenate([p[3] for p in parts]), 2),
-            **values,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "block_index": self.block_index,
-            "n_paths": self.n_paths,
-            "extra_searched": self.extra_searched,
-        }
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, np.ndarray):
-                data[f.name] = value.tolist()
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> BlockResult:
-        values: dict[str, Any] = {
-            "block_index": int(data["block_index"]),
-            "n_paths": int(data["n_paths"]),
-            "extra_searched": bool(data.get("extra_searched", False)),
-        }
-        for f in fields(cls):
-            if f.name in values:
-                continue
-            is_int = (
-                f.name in _PER_PATH_INT or f.name in _EXTRA_INT or f.name in _ACTIONS
-                or f.name in ("fan_cells", "fan_counts")
-            )  # fmt: skip
-            raw = data.get(f.name, ()) if f.name.startswith("extra_") or f.name in _ACTIONS else data[f.name]
-            values[f.name] = np.array(raw, dtype=np.int64 if is_int else np.float64)
-        return cls(**values)
-
-
-_ACTIONS = (
-    "action_cells", "action_cell_counts", "action_lost_cents", "action_kind_counts", "final_rank_counts",
-    "daily_rank",
-)  # fmt: skip
-#: Final-rank bins: -1 (rating unknown), 0 (AAA) .. 21 (D).
-RANK_BINS = 23
-
-
-def _lender_actions(outcomes: PathOutcomes) -> dict[str, np.ndarray]:
-    horizon, n_paths = outcomes.liquidity.shape
-    acted = outcomes.action_day < horizon
-    sources, paths = np.nonzero(acted)
-    cells = sources.astype(np.int64) * horizon + outcomes.action_day[sources, paths]
-    unique, counts = np.unique(cells, return_counts=True)
-    n_src = outcomes.action_day.shape[0]
-    lost = np.rint(np.where(acted, outcomes.action_lost, 0.0) * 100.0).astype(np.int64).sum(axis=1)
-    kinds = np.zeros((n_src, 4), dtype=np.int64)
-    np.add.at(kinds, (sources, np.maximum(outcomes.action_code[sources, paths], 0)), 1)
-    final = outcomes.own_rank[-1].astype(np.int64) + 1
-    daily = outcomes.own_rank[:, 0].astype(np.int64) if n_paths == 1 else np.zeros(0, np.int64)
-    return {
-        "action_cells": unique.astype(np.int64),
-        "action_cell_counts": counts.astype(np.int64),
-        "action_lost_cents": lost,
-        "action_kind_counts": kinds.reshape(-1),
-        "final_rank_counts": np.bincount(final, minlength=RANK_BINS).astype(np.int64),
-        "daily_rank": daily,
-    }
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -303,9 +119,14 @@ class DrillAccumulator:
     closing_hist: np.ndarray = field(init=False)
     min_liq_hist: np.ndarray = field(init=False)
     breach_hist: np.ndarray = field(init=False)
-    # The extra-liquidity brackets of the breaching paths, per block (about 40 bytes per such path): D16 takes an
-    # order statistic of the needs; ``settle_extra`` refines what it requires and stores it in ``extra_cents``.
+    # The extra-liquidity brackets of the breaching paths that can still decide D16's order statistic, per block
+    # (about 48 bytes per such path; ``extra_rank``: see :meth:`_prune_extra`); ``settle_extra`` refines what it
+    # requires and stores it in ``extra_cents``. ``extra_dropped``: brackets dropped because they cannot decide it.
+    extra_rank: int | None = None
     extra_blocks: list[tuple[int, np.ndarray, Brackets]] = field(default_factory=list)
+    extra_dropped: int = 0
+    extra_kept: int = 0
+    extra_prune_at: int = 0
     extra_searched: bool = True
     extra_cents: int | None = None
     # The fan sketch, dense over (fan day, bucket): counts and the exact min / max of each cell (a fixed ~18 MB).
@@ -358,6 +179,9 @@ class DrillAccumulator:
         if block.extra_searched:
             if block.extra_rows.size:
                 self.extra_blocks.append((block.block_index, block.extra_rows, block.brackets))
+                self.extra_kept += block.extra_rows.size
+                if self.extra_rank is not None and self.extra_kept >= self.extra_prune_at:
+                    self._prune_extra()
         else:
             self.extra_searched = False
         self.closing_hist += np.bincount(block.closing_step + 1, minlength=len(self.step_orders) + 1)
@@ -531,6 +355,53 @@ class DrillAccumulator:
         """Paths that keep the buffer over the policy window."""
         return int(self.breach_hist[self.horizon])
 
+    @classmethod
+    def for_inputs(cls, inputs: DrillInputs) -> DrillAccumulator:
+        """The accumulator of a drill: its horizon, its plan's steps, and the rank D16 takes (:meth:`_prune_extra`)."""
+        scenario = inputs.scenario
+        orders = tuple(s.order for s in inputs.plan.ordered_steps) if inputs.plan is not None else ()
+        target = Fraction(repr(float(scenario.target_survival_probability)))
+        required = 1 if scenario.paths == 1 else math.ceil(target * scenario.paths)
+        return cls(horizon=scenario.horizon_days, step_orders=orders, extra_rank=scenario.paths - required + 1)
+
+    def _prune_extra(self) -> None:
+        """Drop the brackets that can no longer decide the extra liquidity, so that what is kept stays bounded.
+
+        Why the figure is unchanged. D16 takes the k-th smallest need of the B breaching paths, k = r - kept, r the
+        paths the policy requires (:meth:`extra_short`); as B = n - kept, that is the m-th *largest* need with
+        m = n - r + 1 (``extra_rank``), fixed before any block is seen. Every bracket holds its path's need in
+        (lo, hi]. Let L be the m-th largest lower bound lo + 1 among the brackets kept so far; at least m needs are
+        >= L, and L only grows (more paths, and refining only raises lo). A path with hi < L therefore has a need
+        strictly below the m-th largest, now and at the end, and :func:`.extra.order_statistic` never touches it:
+        its ``floor`` (the k-th smallest lo + 1 = the m-th largest) is >= L > hi, so the bracket is never refined,
+        and removing values strictly below the m-th largest of lo + 1 (and of hi >= lo + 1) changes neither that
+        floor nor the ``top`` (the m-th largest hi). Every round then sees the same floor, top and set of paths to
+        refine (so the same number of amounts per path and the same window), and each path's trials depend only on
+        its own bracket: the rounds and the answer are the very same. :meth:`settle_extra` asks for the
+        (k - dropped)-th smallest of what is kept, which is that same m-th largest.
+
+        Runs whenever what is kept has doubled since the last pruning (amortised linear); what is kept is about the
+        m paths at the top plus those whose bracket overlaps the m-th largest lower bound.
+        """
+        assert self.extra_rank is not None
+        m = self.extra_rank
+        if self.extra_kept >= m:
+            lows = np.concatenate([b.lo for _, _, b in self.extra_blocks]) + 1
+            floor = int(np.partition(lows, lows.size - m)[lows.size - m])
+            kept_blocks = []
+            for index, rows, brackets in self.extra_blocks:
+                keep = brackets.hi >= floor
+                if keep.all():
+                    kept_blocks.append((index, rows, brackets))
+                elif keep.any():
+                    names = ("lo", "f_lo", "lo2", "f_lo2", "hi")
+                    kept_blocks.append((index, rows[keep], Brackets(*(getattr(brackets, n)[keep] for n in names))))
+            self.extra_blocks = kept_blocks
+            kept = sum(rows.size for _, rows, _ in kept_blocks)
+            self.extra_dropped += self.extra_kept - kept
+            self.extra_kept = kept
+        self.extra_prune_at = max(2 * self.extra_kept, 2 * m, 1024)
+
     def extra_short(self, target: float) -> int:
         """D16: how many breaching paths must keep the buffer too for the policy to be met (<= 0: met already).
 
@@ -550,7 +421,9 @@ class DrillAccumulator:
             self.extra_cents = None
             return
         short = self.extra_short(target)
-        self.extra_cents = 0 if short <= 0 else order_statistic(short, self.extra_blocks, refine)
+        if self.extra_rank is not None:
+            self._prune_extra()
+        self.extra_cents = 0 if short <= 0 else order_statistic(short - self.extra_dropped, self.extra_blocks, refine)
 
     def _extra_needed(self) -> float | None:
         return None if self.extra_cents is None else _money(self.extra_cents / 100.0)

@@ -95,8 +95,7 @@ def combine(
     The iterable is consumed one block at a time, so a generator over database rows keeps memory flat.
     Raises ``ValueError`` when a block is missing or given twice.
     """
-    orders = tuple(s.order for s in inputs.plan.ordered_steps) if inputs.plan is not None else ()
-    accumulator = DrillAccumulator(horizon=inputs.scenario.horizon_days, step_orders=orders)
+    accumulator = DrillAccumulator.for_inputs(inputs)
     for block in block_results:
         accumulator.add(block if isinstance(block, BlockResult) else BlockResult.from_dict(block))
     expected = {index for index, _ in block_layout(inputs)}
@@ -140,8 +139,7 @@ def run(
     """
     layout = block_layout(inputs)
     total = len(layout)
-    orders = tuple(s.order for s in inputs.plan.ordered_steps) if inputs.plan is not None else ()
-    accumulator = DrillAccumulator(horizon=inputs.scenario.horizon_days, step_orders=orders)
+    accumulator = DrillAccumulator.for_inputs(inputs)
 
     def fold(block: BlockResult) -> None:
         accumulator.add(block)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from contingency.warnings import enqueue_evaluation, lender_action_alert
+from contingency.early_warnings import enqueue_evaluation, lender_action_alert
 from financeplanner.models import Company
 
 from . import ratings

@@ -6,4 +6,4 @@ class ContingencyConfig(AppConfig):
     verbose_name = "Liquidity and drills"
 
     def ready(self) -> None:
-        from . import tasks_warnings  # noqa: F401  (the early-warning tasks: autodiscovery only finds tasks.py)
+        from .early_warnings import tasks  # noqa: F401  (the early-warning tasks: autodiscovery only finds tasks.py)

@@ -23,8 +23,9 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from financeplanner.caching import company_changed
 from financeplanner.models import Company
 
-from . import dispatch, engine, warnings
+from . import dispatch, engine
 from .choices import ChecklistOutcome, DrillStatus, ScenarioKind, StepAction
+from .early_warnings import enqueue_evaluation
 from .engine.inputs import DrillInputs
 from .models import ChecklistItem, ContingencyPlan, DrillBlock, DrillRun, DrillSchedule, Scenario
 from .report import DrillReport, report_of
@@ -214,7 +215,7 @@ def drill_finish(run_id: int) -> bool:
         DrillBlock.objects.filter(run_id=run_id).update(payload=None, result=None)
         # Every finished drill re-evaluates the warnings: they raise (once) or resolve the failed-drill alert of its
         # schedule or scenario, follow the runway, and mail who asked for it.
-        warnings.enqueue_evaluation(run.company_id)
+        enqueue_evaluation(run.company_id)
     return bool(finished)
 
 
@@ -227,7 +228,7 @@ def drill_fail(run_id: int, error: BaseException) -> None:
     run = DrillRun.objects.filter(pk=run_id).first()
     if run is not None:
         company_changed(run.company_id)
-        warnings.enqueue_evaluation(run.company_id)
+        enqueue_evaluation(run.company_id)
 
 
 def drill_run_here(run: DrillRun) -> None:

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from financeplanner.api.base import CompanyScopedViewSet
 from financeplanner.choices import Role
 
-from .. import notifications, warnings
+from ..early_warnings import alerts, indicators, notifications
 from ..filtersets import AlertFilterSet
 from ..models import Alert, WarningThreshold, Webhook, WebhookDelivery
 
@@ -49,12 +49,12 @@ class AlertViewSet(CompanyScopedViewSet):
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         """Say that someone is on it (analyst or above). Acknowledging again keeps the first acknowledgement."""
-        alert = warnings.alert_acknowledge(alert=self.get_object(), by=request.user)
+        alert = alerts.alert_acknowledge(alert=self.get_object(), by=request.user)
         return Response(self.get_serializer(alert).data)
 
 
 class WarningThresholdSerializer(serializers.ModelSerializer):
-    indicator = serializers.ChoiceField(choices=sorted(warnings.INDICATORS))
+    indicator = serializers.ChoiceField(choices=sorted(indicators.INDICATORS))
     default_amber = serializers.SerializerMethodField()
     default_red = serializers.SerializerMethodField()
     worse = serializers.SerializerMethodField()
@@ -64,8 +64,8 @@ class WarningThresholdSerializer(serializers.ModelSerializer):
         fields = ["id", "indicator", "amber", "red", "enabled", "default_amber", "default_red", "worse", "updated_at"]
         read_only_fields = ["updated_at"]
 
-    def _definition(self, row: WarningThreshold) -> warnings.Indicator:
-        return warnings.INDICATORS[row.indicator]
+    def _definition(self, row: WarningThreshold) -> indicators.Indicator:
+        return indicators.INDICATORS[row.indicator]
 
     def get_default_amber(self, row: WarningThreshold) -> str | None:
         level = self._definition(row).amber
@@ -98,7 +98,7 @@ class WarningThresholdViewSet(CompanyScopedViewSet):
     def _save(self, serializer):
         row, data = serializer.instance, serializer.validated_data
         current = {"amber": row.amber, "red": row.red, "enabled": row.enabled} if row else {}
-        serializer.instance = warnings.threshold_set(
+        serializer.instance = indicators.threshold_set(
             company=self.request.company,
             indicator=row.indicator if row else data["indicator"],  # a row stays about its indicator
             amber=data.get("amber", current.get("amber")),
@@ -133,7 +133,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 @extend_schema_view(create=extend_schema(responses={201: NewWebhookSerializer}))
 class WebhookViewSet(CompanyScopedViewSet):
-    """Where the company's alerts are POSTed, signed (admin). See contingency.notifications for the format."""
+    """Where the company's alerts are POSTed, signed (admin). See early_warnings.notifications for the format."""
 
     queryset = Webhook.objects.all()
     serializer_class = WebhookSerializer

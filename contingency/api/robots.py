@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from financeplanner.api.base import CompanyScopedViewSet
 from financeplanner.choices import Role
 
-from .. import robots
+from ..early_warnings import robots
 from ..models import AlertRobot, RobotDelivery
 
 
@@ -47,7 +47,7 @@ class RobotDeliverySerializer(serializers.ModelSerializer):
 
 
 class AlertRobotViewSet(CompanyScopedViewSet):
-    """DingTalk and WeCom group robots the company's alerts are posted to (admin). See contingency.robots."""
+    """DingTalk and WeCom group robots the company's alerts are posted to (admin). See early_warnings.robots."""
 
     queryset = AlertRobot.objects.all()
     serializer_class = AlertRobotSerializer

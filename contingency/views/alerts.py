@@ -14,6 +14,7 @@ from django.views import View
 from financeplanner.choices import Role
 from financeplanner.web import CompanyViewMixin
 
+from ..early_warnings.alerts import alert_acknowledge
 from ..filtersets import AlertFilterSet
 from ..models import Alert
 from .base import CompanyListView
@@ -49,7 +50,7 @@ class AlertListView(CompanyListView):
         return context
 
 
-# The early-warning indicators of contingency.warnings, named in the user's language.
+# The early-warning indicators of contingency.early_warnings.indicators, named in the user's language.
 INDICATOR_LABELS = {
     "headroom_ratio": gettext_lazy("Headroom ratio"),
     "hhi_lender": gettext_lazy("Funding concentration by lender (HHI)"),
@@ -71,11 +72,9 @@ class AlertAcknowledgeView(CompanyViewMixin, View):
     required_role = Role.ANALYST
 
     def post(self, request, pk: int):
-        from .. import warnings
-
         alert = get_object_or_404(Alert.objects.for_company(request.company), pk=pk)
         try:
-            alert = warnings.alert_acknowledge(alert=alert, by=request.user)
+            alert = alert_acknowledge(alert=alert, by=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         if request.htmx:

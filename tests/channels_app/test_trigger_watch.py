@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from channels_app import services
 from channels_app.models import CreditAssessment, LenderTrigger
-from contingency import warnings
+from contingency.early_warnings import alerts
 from contingency.models import Alert
 from tests.factories import CounterpartyFactory, FundingChannelFactory
 
@@ -181,12 +181,12 @@ def test_the_notches_away_alert_counts_the_downgrades_that_fire(company):
     channel = FundingChannelFactory(company=company, name="Platform")
     trigger(channel, kind="own_rating_below", rating="A", action="close")
     own_rating(company, "A+")
-    evaluation = warnings.evaluate_company(company=company)
+    evaluation = alerts.evaluate_company(company=company)
     reading = next(r for r in evaluation.readings if r.indicator == "own_rating_trigger")
     assert reading.value == D(2) and reading.severity == "amber"
     assert "fires after 2 notch(es) of downgrade" in reading.message
     own_rating(company, "A-", days_ago=1)
-    warnings.evaluate_company(company=company)
+    alerts.evaluate_company(company=company)
     alert = Alert.objects.get(company=company, indicator="own_rating_trigger", resolved_at__isnull=True)
     assert (alert.value, alert.severity) == (D(0), "red")
     assert "has fired" in alert.message

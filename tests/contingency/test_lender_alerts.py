@@ -8,7 +8,8 @@ import pytest
 from django.core import mail
 
 from channels_app import services as channel_services
-from contingency import drills, warnings
+from contingency import drills
+from contingency.early_warnings import alerts
 from contingency.models import Alert, DrillRun
 from tests.factories import FundingChannelFactory, ScenarioFactory
 
@@ -51,22 +52,22 @@ def test_a_recorded_lender_action_raises_an_alert_at_once(
         channel=platform, kind="reopen", date=date(2026, 3, 3), reason="Talks", new_limit=D("960000.00"), by=None
     )
     assert sorted(open_alerts(company, "lender_action").values_list("severity", flat=True)) == ["amber", "red"]
-    warnings.evaluate_company(company=company)
+    alerts.evaluate_company(company=company)
     assert open_alerts(company, "lender_action").count() == 2
 
 
 def test_a_freeze_does_not_resolve_the_utilisation_alert_of_the_line(platform, company):
-    warnings.evaluate_company(company=company)
+    alerts.evaluate_company(company=company)
     alert = open_alerts(company, "platform_utilisation").get()  # 95 % against the default 90 %: red
     assert alert.severity == "red"
     channel_services.channel_event_record(
         channel=platform, kind="freeze", date=date(2026, 3, 1), reason="Risk", by=None
     )
-    warnings.evaluate_company(company=company)
+    alerts.evaluate_company(company=company)
     assert open_alerts(company, "platform_utilisation").get().pk == alert.pk
     # Repaying below the level is a recovery, frozen or not.
     channel_services.channel_repay(channel=platform, amount=D("500000.00"), date=date(2026, 3, 2), by=None)
-    warnings.evaluate_company(company=company)
+    alerts.evaluate_company(company=company)
     assert not open_alerts(company, "platform_utilisation").exists()
 
 
@@ -92,6 +93,6 @@ def test_a_drill_on_demand_that_misses_the_policy_is_an_alert(verdict, severity,
         company=company, scenario=scenario, paths=1000, seed=0, status="succeeded", passed_policy=verdict == "met",
         results={"runway_days": {"p1": 20}, "policy": {"verdict": verdict}},
     )  # fmt: skip
-    warnings.evaluate_company(company=company)
+    alerts.evaluate_company(company=company)
     found = open_alerts(company, "failed_drill").first()
     assert (found.severity if found else None) == severity

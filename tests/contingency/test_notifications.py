@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from channels_app import services as channel_services
-from contingency import notifications
+from contingency.early_warnings import notifications
+from contingency.early_warnings.notifications import deliver_webhook_task, send_alert_email_task
 from contingency.models import Alert, WebhookDelivery
-from contingency.tasks_warnings import send_alert_email_task
 from tests.factories import FundingChannelFactory, MembershipFactory, UserFactory
 
 D = Decimal
@@ -154,8 +154,6 @@ def test_a_webhook_that_never_answers_is_given_up_after_the_retries(company, set
     try:
         webhook = notifications.webhook_create(company=company, name="Down", url=receiver.url)
         delivery = notifications.webhook_delivery_create(webhook=webhook, alert=None, event="ping")
-        from contingency.tasks_warnings import deliver_webhook_task
-
         deliver_webhook_task.apply(args=(delivery.pk,))  # inline: one attempt, no retry that would block
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts, delivery.response_status) == ("failed", 1, 500)

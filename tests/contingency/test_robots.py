@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from channels_app import services as channel_services
+from contingency.early_warnings import robots
 from contingency.models import AlertRobot, RobotDelivery
 from tests.factories import CounterpartyFactory, FundingChannelFactory
 
@@ -140,8 +141,6 @@ def test_a_robot_error_code_is_a_failed_attempt(receiver, company, company_admin
     robot = api_as(company_admin).post("/api/v1/robots/", robot_body(receiver, secret="wrong"), format="json").json()
     receiver.answer = (200, {"errcode": 310000, "errmsg": "sign not match"}, {})
     delivery = api_as(company_admin).post(f"/api/v1/robots/{robot['id']}/ping/").json()
-    from contingency import robots
-
     attempt = robots.robot_attempt(delivery["id"])
     assert (attempt.delivered, attempt.retry, attempt.error) == (False, True, "robot error 310000")
     log = api_as(company_admin).get(f"/api/v1/robots/{robot['id']}/deliveries/").json()["results"][0]
@@ -151,8 +150,6 @@ def test_a_robot_error_code_is_a_failed_attempt(receiver, company, company_admin
 def test_a_redirect_is_not_followed(receiver, company, company_admin, api_as):
     robot = api_as(company_admin).post("/api/v1/robots/", robot_body(receiver, "wecom"), format="json").json()
     receiver.answer = (302, {}, {"Location": receiver.url("/elsewhere?key=x")})
-    from contingency import robots
-
     delivery = robots.robot_test(robot=AlertRobot.objects.get(pk=robot["id"]))
     attempt = robots.robot_attempt(delivery.pk)
     assert (attempt.delivered, attempt.error) == (False, "HTTP 3xx")

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from channels_app import services as channel_services
 from channels_app.models import LenderTrigger
-from contingency import warnings
+from contingency.early_warnings import alerts, indicators
 from contingency.models import Alert, DrillRun, DrillSchedule, WarningThreshold
+from financeplanner.celery import app
 from tests.factories import (
     CounterpartyFactory,
     CreditAssessmentFactory,
@@ -25,12 +26,12 @@ TODAY = date(2026, 6, 1)
 
 
 def open_alerts(company, indicator=None):
-    alerts = Alert.objects.for_company(company).filter(resolved_at__isnull=True)
-    return alerts.filter(indicator=indicator) if indicator else alerts
+    found = Alert.objects.for_company(company).filter(resolved_at__isnull=True)
+    return found.filter(indicator=indicator) if indicator else found
 
 
 def evaluate(company):
-    return warnings.evaluate_company(company=company, today=TODAY)
+    return alerts.evaluate_company(company=company, today=TODAY)
 
 
 def platform_line(company, drawn="950000.00", **kwargs):
@@ -49,7 +50,7 @@ class TestIndicators:
         amber = platform_line(company, drawn="850000.00", name="Amber line")
         red = platform_line(company, drawn="100000.00", name="Red line")
         LenderTrigger.objects.create(channel=red, kind="utilisation_above", level=D("0.05"), action="reduce")
-        readings, _ = warnings.read_indicators(company=company, today=TODAY)
+        readings, _ = indicators.read_indicators(company=company, today=TODAY)
         by_key = {r.key: r for r in readings if r.indicator == "platform_utilisation"}
         assert by_key[f"channel:{amber.pk}"].severity == "amber"  # 85% against the default 90%
         assert by_key[f"channel:{amber.pk}"].value == D("-0.050000")
@@ -59,7 +60,7 @@ class TestIndicators:
         platform_line(company, drawn="500000.00")
         bank = FundingChannelFactory(company=company, name="Bank line", limit=D("2000000.00"))
         channel_services.channel_draw(channel=bank, amount=D("1500000.00"), date=date(2026, 2, 1), by=None)
-        readings = {r.indicator: r for r in warnings.read_indicators(company=company, today=TODAY)[0]}
+        readings = {r.indicator: r for r in indicators.read_indicators(company=company, today=TODAY)[0]}
         # Shares 25% / 75% → HHI 625 + 5625 = 6250 (red by lender and by type); platforms 25% (amber).
         assert (readings["hhi_lender"].value, readings["hhi_lender"].severity) == (D("6250.000000"), "red")
         assert readings["hhi_type"].severity == "red"
@@ -75,7 +76,7 @@ class TestIndicators:
         channel_services.channel_draw(channel=term, amount=D("1000000.00"), date=date(2025, 1, 2), by=None)
         revolver = FundingChannelFactory(company=company, name="Revolver", limit=D("800000.00"), rolls_over=True)
         channel_services.channel_draw(channel=revolver, amount=D("100000.00"), date=date(2026, 2, 1), by=None)
-        readings = {r.indicator: r for r in warnings.read_indicators(company=company, today=TODAY)[0]}
+        readings = {r.indicator: r for r in indicators.read_indicators(company=company, today=TODAY)[0]}
         # 1,000,000 falls due in 20 days; the revolver rolls over; headroom 700,000 → 1.43: red on both walls.
         assert readings["maturity_wall_30"].value == (D("1000000") / D("700000")).quantize(D("0.000001"))
         assert readings["maturity_wall_30"].severity == readings["maturity_wall_90"].severity == "red"
@@ -88,7 +89,7 @@ class TestIndicators:
         CreditAssessmentFactory(
             company=company, counterparty=bank, as_of=date(2026, 5, 1), rating="BBB", pd_1y=D("0.0018")
         )
-        readings = {r.indicator: r for r in warnings.read_indicators(company=company, today=TODAY)[0]}
+        readings = {r.indicator: r for r in indicators.read_indicators(company=company, today=TODAY)[0]}
         assert (readings["counterparty_downgrade"].value, readings["counterparty_downgrade"].severity) == (3, "red")
         assert readings["counterparty_downgrade"].key == f"counterparty:{bank.pk}"
         assert (readings["counterparty_pd_rise"].value, readings["counterparty_pd_rise"].severity) == (2, "red")
@@ -99,7 +100,7 @@ class TestIndicators:
         LenderTrigger.objects.create(channel=near, kind="own_rating_below", rating="BBB-", action="close")
         LenderTrigger.objects.create(channel=fired, kind="own_rating_below", rating="A", action="close")
         CreditAssessmentFactory(company=company, counterparty=None, rating="BBB", pd_1y=D("0.0018"))
-        readings = {r.key: r for r in warnings.read_indicators(company=company, today=TODAY)[0]
+        readings = {r.key: r for r in indicators.read_indicators(company=company, today=TODAY)[0]
                     if r.indicator == "own_rating_trigger"}  # fmt: skip
         # From BBB a trigger "below BBB-" needs two downgrades (BBB- does not fire it, BB+ does): 2, amber.
         assert (readings[f"channel:{near.pk}:BBB-"].value, readings[f"channel:{near.pk}:BBB-"].severity) == (2, "amber")
@@ -112,7 +113,9 @@ class TestIndicators:
                                 finished_at=earlier, results={"runway_days": 10})  # fmt: skip
         DrillRun.objects.create(company=company, scenario=scenario, paths=1, seed=0, status="succeeded",
                                 finished_at=timezone.now(), results={"runway_days": 100})  # fmt: skip
-        reading = next(r for r in warnings.read_indicators(company=company, today=TODAY)[0] if r.indicator == "runway")
+        reading = next(
+            r for r in indicators.read_indicators(company=company, today=TODAY)[0] if r.indicator == "runway"
+        )
         assert (reading.value, reading.severity) == (
             (D("100") / D("90")).quantize(D("0.000001")),
             "amber",
@@ -170,16 +173,16 @@ class TestAlertLifecycle:
         platform_line(company, drawn="100000.00")  # 10% drawn: green by default
         evaluate(company)
         assert not open_alerts(company, "platform_utilisation").exists()
-        warnings.threshold_set(company=company, indicator="platform_utilisation", amber=D("-0.85"), red=None)
+        indicators.threshold_set(company=company, indicator="platform_utilisation", amber=D("-0.85"), red=None)
         evaluate(company)
         assert open_alerts(company, "platform_utilisation").get().severity == "amber"
-        warnings.threshold_set(company=company, indicator="platform_utilisation", amber=None, red=None, enabled=False)
+        indicators.threshold_set(company=company, indicator="platform_utilisation", amber=None, red=None, enabled=False)
         evaluate(company)
         assert not open_alerts(company, "platform_utilisation").exists()
 
     def test_thresholds_in_the_wrong_order_are_refused(self, company):
         with pytest.raises(Exception, match="amber"):
-            warnings.threshold_set(company=company, indicator="headroom_ratio", amber=D("0.05"), red=D("0.10"))
+            indicators.threshold_set(company=company, indicator="headroom_ratio", amber=D("0.05"), red=D("0.10"))
         assert not WarningThreshold.objects.exists()
 
     def test_an_indicator_that_cannot_be_read_leaves_its_alerts_alone(self, company):
@@ -271,4 +274,13 @@ class TestAlertsApi:
         response = api_as(treasurer).post("/api/v1/warning-thresholds/", body)
         assert response.status_code == 201, response.json()
         assert response.json()["default_amber"] == "0.15" and response.json()["worse"] == "higher"
-        assert warnings.thresholds_for(company)["platform_share"].amber == D("0.05")
+        assert indicators.thresholds_for(company)["platform_share"].amber == D("0.05")
+
+
+def test_the_tasks_keep_the_names_that_beat_and_queued_messages_use(settings):
+    """The early-warning tasks are named by the module they were first registered from; the schedule and messages
+    already in the queue call them so, wherever their code lives now."""
+    names = ("evaluate_company_task", "evaluate_all_companies_task", "deliver_webhook_task", "deliver_robot_task")
+    for name in (*names, "send_alert_email_task"):
+        assert f"contingency.tasks_warnings.{name}" in app.tasks
+    assert settings.CELERY_BEAT_SCHEDULE["evaluate-early-warnings"]["task"] in app.tasks

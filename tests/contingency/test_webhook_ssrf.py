@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from contingency import notifications
+from contingency.early_warnings import notifications
+from contingency.early_warnings.notifications import deliver_webhook_task
 from contingency.models import Webhook, WebhookDelivery
-from contingency.tasks_warnings import deliver_webhook_task
 
 pytestmark = pytest.mark.django_db
 

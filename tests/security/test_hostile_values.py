@@ -9,8 +9,8 @@ from django.http import HttpResponse
 from django.urls import path
 
 import financeplanner.urls as project_urls
+from contingency.early_warnings.notifications import send_alert_email_task
 from contingency.models import Alert
-from contingency.tasks_warnings import send_alert_email_task
 from tests.factories import CounterpartyFactory, FundingChannelFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

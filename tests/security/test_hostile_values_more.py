@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from channels_app.models import FundingChannel, LedgerEntry
+from contingency.early_warnings.alerts import evaluate_company
 from contingency.models import CashFlowLine, Scenario
-from contingency.warnings import evaluate_company
 from tests.factories import CounterpartyFactory, FundingChannelFactory
 
 pytestmark = pytest.mark.django_db

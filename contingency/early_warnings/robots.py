@@ -1,5 +1,5 @@
 """DingTalk and WeCom (企业微信) group robots: alerts posted where Chinese treasury teams read, beside e-mail and
-signed webhooks (contingency.notifications). Configured per company by its admins (AlertRobot).
+signed webhooks (`notifications`). Configured per company by its admins (AlertRobot).
 
 **DingTalk custom robot** (open.dingtalk.com, "自定义机器人 / 加签"): `POST <webhook>?access_token=…` with
 `{"msgtype": "markdown", "markdown": {"title": …, "text": …}}`. With the "sign" security setting the query also
@@ -14,7 +14,7 @@ Both answer HTTP 200 with `{"errcode": 0, "errmsg": "ok"}`; any other errcode (a
 missing, a rate limit) is a failed attempt and is retried like a webhook (WEBHOOK_RETRY_* settings, exponential).
 
 **Where robots may post**: the robot's address goes through the webhooks' server-side-request-forgery guard
-(contingency.notifications): https only (WEBHOOK_ALLOW_HTTP aside), no redirect followed, the host resolved at every
+(`delivery`): https only (WEBHOOK_ALLOW_HTTP aside), no redirect followed, the host resolved at every
 attempt and refused if any of its addresses is internal unless WEBHOOK_ALLOWED_HOSTS lists it, and the connection
 made to the checked address. **User text never becomes markup**: channel names and reasons in an alert's message are
 made inert for markdown (the characters that make links, emphasis, headings or HTML tags are replaced by their
@@ -30,24 +30,17 @@ import json
 import logging
 import time
 import urllib.parse
-from typing import TYPE_CHECKING
 
+from celery import shared_task
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from financeplanner.models import Company
 
-from .models import Alert, AlertRobot, RobotDelivery
-from .notifications import (
-    Attempt,
-    _check_url,
-    attempt_once,
-    post_pinned,
-)
-
-if TYPE_CHECKING:
-    from .warnings import AlertEvent
+from ..models import Alert, AlertRobot, RobotDelivery
+from .delivery import AlertEvent, Attempt, attempt_once, check_url, post_pinned, retry_countdown
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +115,7 @@ def message_body(*, robot: AlertRobot, alert: Alert | None, event: str, company:
 def _check(kind: str, url: str, secret: str) -> None:
     if kind not in AlertRobot.Kind.values:
         raise ValidationError({"kind": "A DingTalk or WeCom group robot (dingtalk, wecom)."})
-    _check_url(url)  # the webhooks' rule: https, no literal internal address unless allowed
+    check_url(url)  # the webhooks' rule: https, no literal internal address unless allowed
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
     if kind == AlertRobot.Kind.DINGTALK and "access_token" not in query:
         raise ValidationError({"url": "A DingTalk robot's address carries its access_token (copy it from DingTalk)."})
@@ -167,8 +160,6 @@ def delivery_create(*, robot: AlertRobot, alert: Alert | None, event: str) -> Ro
 
 def alert_events_post(*, company: Company, events: list[AlertEvent]) -> None:
     """A delivery per enabled robot and alert event (raised, escalated, resolved), sent once committed."""
-    from .tasks_warnings import deliver_robot_task
-
     robots = list(AlertRobot.objects.for_company(company).filter(enabled=True).select_related("company"))
     for item in events:
         for robot in robots:
@@ -179,8 +170,6 @@ def alert_events_post(*, company: Company, events: list[AlertEvent]) -> None:
 @transaction.atomic
 def robot_test(*, robot: AlertRobot) -> RobotDelivery:
     """Post a test message, so an admin sees the robot is wired (and, for DingTalk, that the secret is right)."""
-    from .tasks_warnings import deliver_robot_task
-
     delivery = delivery_create(robot=robot, alert=None, event="ping")
     transaction.on_commit(lambda: deliver_robot_task.delay(delivery.pk), robust=True)
     return delivery
@@ -220,3 +209,20 @@ def robot_give_up(delivery_id: int) -> None:
     RobotDelivery.objects.filter(pk=delivery_id, status=RobotDelivery.Status.PENDING).update(
         status=RobotDelivery.Status.FAILED
     )
+
+
+@shared_task(
+    name="contingency.tasks_warnings.deliver_robot_task",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    max_retries=None,
+)
+def deliver_robot_task(self, delivery_id: int) -> None:
+    attempt = robot_attempt(delivery_id)
+    if not attempt.retry:
+        return
+    if self.request.is_eager or self.request.retries >= settings.WEBHOOK_MAX_RETRIES:
+        robot_give_up(delivery_id)
+        return
+    raise self.retry(countdown=retry_countdown(self.request.retries))

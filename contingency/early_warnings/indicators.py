@@ -1,10 +1,7 @@
-"""Early warnings: indicators of funding risk, graded green / amber / red against thresholds, kept as alerts.
+"""The indicators of funding risk, graded green / amber / red against thresholds.
 
 Each indicator reads the company as it stands and gives zero or more readings (one per channel, counterparty or
-schedule where it is about one). A reading at amber or red is a *breach*: it opens an alert, once — the partial
-unique constraint `alert_one_open` (company, indicator, key while unresolved) makes a second evaluation, even a
-concurrent one, find the open alert instead of raising another. While the breach lasts the alert follows the value
-(amber → red is an escalation and notifies again); when the value recovers the alert resolves itself.
+schedule where it is about one). A reading at amber or red is a *breach*, which `alerts` keeps as an alert.
 
 **Defaults** (a company overrides them with WarningThreshold rows; `enabled=False` silences an indicator):
 
@@ -28,10 +25,6 @@ A frozen line keeps its utilisation reading (a freeze is not a recovery: the ale
 falling due after a reduction or a call; amounts are converted to the reporting currency at the latest FX rate.
 For a Monte Carlo drill the runway is the headline of every page: its quantile at the policy's confidence
 (`runway_days.at_target`, the 1 % quantile for a 99 % target), read through `contingency.report`.
-
-Evaluation runs on a schedule (Celery beat, every WARNINGS_EVALUATION_SECONDS) and after every change that moves an
-indicator: the ledger and lender-event services and new credit assessments call `enqueue_evaluation`, which enqueues
-the task once the change is committed.
 """
 
 from __future__ import annotations
@@ -43,22 +36,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from channels_app import ratings
-from channels_app.choices import ChannelStatus, EventKind, RatingScale, TriggerKind
-from channels_app.models import ChannelEvent, CreditAssessment, FundingChannel, LenderTrigger
+from channels_app.choices import ChannelStatus, RatingScale, TriggerKind
+from channels_app.models import CreditAssessment, FundingChannel, LenderTrigger
 from channels_app.selectors import PLATFORM_TYPES, channel_schedule, funding_summary, fx_rates, to_reporting
 from channels_app.watch import trigger_watch
 from financeplanner.models import Company
 
-from .choices import DrillStatus, Severity
-from .models import Alert, DrillRun, WarningThreshold
-from .report import report_of
+from ..choices import DrillStatus, Severity
+from ..models import DrillRun, WarningThreshold
+from ..report import report_of
 
 logger = logging.getLogger(__name__)
 
@@ -117,21 +108,6 @@ class Reading:
     severity: str = Severity.GREEN
 
 
-@dataclass(frozen=True)
-class AlertEvent:
-    """What happened to an alert in an evaluation: raised, escalated (amber → red) or resolved."""
-
-    alert: Alert
-    event: str
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    readings: list[Reading]
-    events: list[AlertEvent]
-    skipped: dict[str, str]  # indicator → why it could not be evaluated (its open alerts are left as they are)
-
-
 def thresholds_for(company: Company) -> dict[str, Thresholds]:
     """The documented defaults, overridden by the company's WarningThreshold rows."""
     result = {code: Thresholds(i.amber, i.red) for code, i in INDICATORS.items()}
@@ -170,7 +146,7 @@ def _pct(value: Decimal) -> str:
     return f"{value * 100:.1f}%"
 
 
-def _money(value: Decimal, currency: str) -> str:
+def money(value: Decimal, currency: str) -> str:
     return f"{currency} {value:,.2f}"
 
 
@@ -208,7 +184,7 @@ def headroom_ratio(ctx: Context) -> list[Reading]:
             "headroom_ratio",
             "",
             ratio,
-            f"Open headroom is {_money(headroom, currency)}, {_pct(ratio)} of the {_money(open_limit, currency)} "
+            f"Open headroom is {money(headroom, currency)}, {_pct(ratio)} of the {money(open_limit, currency)} "
             "limit of open lines.",
         )  # fmt: skip
     ]
@@ -268,8 +244,8 @@ def maturity_wall(ctx: Context) -> list[Reading]:
         else:
             ratio = None
         message = (
-            f"{_money(due, currency)} of principal falls due within {days} days against open headroom of "
-            f"{_money(headroom, currency)}."
+            f"{money(due, currency)} of principal falls due within {days} days against open headroom of "
+            f"{money(headroom, currency)}."
         )
         reading = Reading(f"maturity_wall_{days}", "", ratio, message)
         if ratio is None:  # something falls due and nothing can be drawn: as bad as it gets
@@ -479,140 +455,6 @@ def read_indicators(*, company: Company, today: date | None = None) -> tuple[lis
     return readings, skipped
 
 
-# -- lender actions: an alert at once -------------------------------------------------------------------------------
-
-LENDER_ACTION = "lender_action"
-LENDER_ACTION_SEVERITY = {
-    EventKind.CLOSE: Severity.RED,
-    EventKind.CALL: Severity.RED,
-    EventKind.FREEZE: Severity.RED,
-    EventKind.REDUCE: Severity.AMBER,
-}
-
-
-@transaction.atomic
-def lender_action_alert(*, event: ChannelEvent) -> Alert | None:
-    """A recorded reduce, freeze, close or call raises its own alert at once (not at the next evaluation), and is
-    delivered like every other alert. One alert per event (key `event:<id>`); it stays open until acknowledged and
-    resolved by hand — no indicator value recovers from a lender's decision. Reopen, unfreeze and maturity: none."""
-    severity = LENDER_ACTION_SEVERITY.get(event.kind)
-    if severity is None:
-        return None
-    from . import notifications
-
-    channel = event.channel
-    currency = channel.currency
-    what = {
-        EventKind.CLOSE: "closed",
-        EventKind.CALL: "called",
-        EventKind.FREEZE: f"froze for {event.freeze_days} day(s)" if event.freeze_days else "froze",
-        EventKind.REDUCE: "reduced",
-    }[event.kind]
-    message = (
-        f"{channel.counterparty.name} {what} {channel.name} on {event.date.isoformat()}: limit "
-        f"{_money(event.old_limit, currency)} → {_money(event.new_limit, currency)}. Reason: {event.reason}"
-    )
-    alert = Alert.objects.create(
-        company_id=event.company_id,
-        indicator=LENDER_ACTION,
-        key=f"event:{event.pk}",
-        severity=severity,
-        value=event.new_limit,
-        message=message[:5000],
-    )
-    notifications.alert_events_notify(company=channel.company, events=[AlertEvent(alert, "raised")])
-    return alert
-
-
-# -- alerts: raise once, follow, resolve ----------------------------------------------------------------------------
-
-
-def _lock_company(company: Company) -> None:
-    # Serialise evaluations of one company; the alert_one_open constraint stays the backstop.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7_001, company.pk])
-
-
-def _raise(company: Company, reading: Reading) -> tuple[Alert, bool]:
-    """Open an alert for the breach, or find the one that is open: race-safe through `alert_one_open`."""
-    try:
-        with transaction.atomic():
-            alert = Alert.objects.create(
-                company=company,
-                indicator=reading.indicator,
-                key=reading.key,
-                severity=reading.severity,
-                value=reading.value,
-                message=reading.message,
-            )
-            return alert, True
-    except IntegrityError:
-        alert = Alert.objects.select_for_update().get(
-            company=company, indicator=reading.indicator, key=reading.key, resolved_at__isnull=True
-        )
-        return alert, False
-
-
-@transaction.atomic
-def evaluate_company(*, company: Company, today: date | None = None) -> Evaluation:
-    """Read every indicator and bring the company's alerts in line: raise, follow, escalate, resolve; notify."""
-    from . import notifications
-
-    readings, skipped = read_indicators(company=company, today=today)
-    limits = thresholds_for(company)
-    _lock_company(company)
-    now = timezone.now()
-    breaches = {(r.indicator, r.key): r for r in readings if r.severity != Severity.GREEN}
-    # Open alerts of indicators we could read (or that are switched off) resolve when no longer breached.
-    settled = {code for code in INDICATORS if code not in skipped}
-    open_alerts = {
-        (a.indicator, a.key): a
-        for a in Alert.objects.for_company(company).select_for_update().filter(resolved_at__isnull=True)
-    }
-    events: list[AlertEvent] = []
-    for identity, reading in breaches.items():
-        alert = open_alerts.get(identity)
-        created = False
-        if alert is None:
-            alert, created = _raise(company, reading)
-        if created:
-            events.append(AlertEvent(alert, "raised"))
-            continue
-        escalated = alert.severity == Severity.AMBER and reading.severity == Severity.RED
-        if (alert.severity, alert.value, alert.message) != (reading.severity, reading.value, reading.message):
-            alert.severity, alert.value, alert.message = reading.severity, reading.value, reading.message
-            alert.save(update_fields=["severity", "value", "message", "updated_at"])
-        if escalated:
-            events.append(AlertEvent(alert, "escalated"))
-    for identity, alert in open_alerts.items():
-        indicator = identity[0]
-        if identity in breaches or indicator not in settled:
-            continue
-        if indicator not in INDICATORS:
-            continue  # an alert some other part of the product raises; not ours to resolve
-        recovered = next((r for r in readings if (r.indicator, r.key) == identity), None)
-        alert.resolved_at = now
-        fields = ["resolved_at", "updated_at"]
-        if recovered is not None and limits[indicator].enabled:
-            alert.value, alert.message = recovered.value, recovered.message
-            fields += ["value", "message"]
-        alert.save(update_fields=fields)
-        events.append(AlertEvent(alert, "resolved"))
-    notifications.alert_events_notify(company=company, events=events)
-    return Evaluation(readings=readings, events=events, skipped=skipped)
-
-
-@transaction.atomic
-def alert_acknowledge(*, alert: Alert, by) -> Alert:
-    """Someone has seen the alert and is on it. Acknowledging again keeps the first acknowledgement."""
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at, alert.acknowledged_by = timezone.now(), by
-        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "updated_at"])
-    return alert
-
-
 @transaction.atomic
 def threshold_set(
     *, company: Company, indicator: str, amber: Decimal | None, red: Decimal | None, enabled: bool = True
@@ -634,23 +476,3 @@ def threshold_set(
     row.full_clean()
     row.save()
     return row
-
-
-# -- enqueueing -----------------------------------------------------------------------------------------------------
-
-
-def enqueue_evaluation(company_id: int) -> None:
-    """Evaluate the company's warnings once the current transaction commits (a burst of changes: once).
-
-    Never raises into the caller: a broker that is down costs an evaluation, which the periodic task makes up.
-    """
-
-    def send() -> None:
-        debounce = settings.WARNINGS_DEBOUNCE_SECONDS
-        if debounce and not cache.add(f"warnings:evaluate:{company_id}", 1, timeout=debounce):
-            return  # one is already due within the window, and it will see this change
-        from .tasks_warnings import evaluate_company_task
-
-        evaluate_company_task.apply_async((company_id,), countdown=debounce or None, expires=600)
-
-    transaction.on_commit(send, robust=True)

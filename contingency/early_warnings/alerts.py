@@ -1,0 +1,162 @@
+"""Alerts: the breaches of the indicators (`indicators`) kept, followed and resolved; a lender action alerts at once.
+
+A reading at amber or red is a *breach*: it opens an alert, once — the partial unique constraint `alert_one_open`
+(company, indicator, key while unresolved) makes a second evaluation, even a concurrent one, find the open alert
+instead of raising another. While the breach lasts the alert follows the value (amber → red is an escalation and
+notifies again); when the value recovers the alert resolves itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from channels_app.choices import EventKind
+from channels_app.models import ChannelEvent
+from financeplanner.models import Company
+
+from ..choices import Severity
+from ..models import Alert
+from . import notifications
+from .delivery import AlertEvent
+from .indicators import INDICATORS, Reading, money, read_indicators, thresholds_for
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    readings: list[Reading]
+    events: list[AlertEvent]
+    skipped: dict[str, str]  # indicator → why it could not be evaluated (its open alerts are left as they are)
+
+
+# -- lender actions: an alert at once -------------------------------------------------------------------------------
+
+LENDER_ACTION = "lender_action"
+LENDER_ACTION_SEVERITY = {
+    EventKind.CLOSE: Severity.RED,
+    EventKind.CALL: Severity.RED,
+    EventKind.FREEZE: Severity.RED,
+    EventKind.REDUCE: Severity.AMBER,
+}
+
+
+@transaction.atomic
+def lender_action_alert(*, event: ChannelEvent) -> Alert | None:
+    """A recorded reduce, freeze, close or call raises its own alert at once (not at the next evaluation), and is
+    delivered like every other alert. One alert per event (key `event:<id>`); it stays open until acknowledged and
+    resolved by hand — no indicator value recovers from a lender's decision. Reopen, unfreeze and maturity: none."""
+    severity = LENDER_ACTION_SEVERITY.get(event.kind)
+    if severity is None:
+        return None
+    channel = event.channel
+    currency = channel.currency
+    what = {
+        EventKind.CLOSE: "closed",
+        EventKind.CALL: "called",
+        EventKind.FREEZE: f"froze for {event.freeze_days} day(s)" if event.freeze_days else "froze",
+        EventKind.REDUCE: "reduced",
+    }[event.kind]
+    message = (
+        f"{channel.counterparty.name} {what} {channel.name} on {event.date.isoformat()}: limit "
+        f"{money(event.old_limit, currency)} → {money(event.new_limit, currency)}. Reason: {event.reason}"
+    )
+    alert = Alert.objects.create(
+        company_id=event.company_id,
+        indicator=LENDER_ACTION,
+        key=f"event:{event.pk}",
+        severity=severity,
+        value=event.new_limit,
+        message=message[:5000],
+    )
+    notifications.alert_events_notify(company=channel.company, events=[AlertEvent(alert, "raised")])
+    return alert
+
+
+# -- alerts: raise once, follow, resolve ----------------------------------------------------------------------------
+
+
+def _lock_company(company: Company) -> None:
+    # Serialise evaluations of one company; the alert_one_open constraint stays the backstop.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7_001, company.pk])
+
+
+def _raise(company: Company, reading: Reading) -> tuple[Alert, bool]:
+    """Open an alert for the breach, or find the one that is open: race-safe through `alert_one_open`."""
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                company=company,
+                indicator=reading.indicator,
+                key=reading.key,
+                severity=reading.severity,
+                value=reading.value,
+                message=reading.message,
+            )
+            return alert, True
+    except IntegrityError:
+        alert = Alert.objects.select_for_update().get(
+            company=company, indicator=reading.indicator, key=reading.key, resolved_at__isnull=True
+        )
+        return alert, False
+
+
+@transaction.atomic
+def evaluate_company(*, company: Company, today: date | None = None) -> Evaluation:
+    """Read every indicator and bring the company's alerts in line: raise, follow, escalate, resolve; notify."""
+    readings, skipped = read_indicators(company=company, today=today)
+    limits = thresholds_for(company)
+    _lock_company(company)
+    now = timezone.now()
+    breaches = {(r.indicator, r.key): r for r in readings if r.severity != Severity.GREEN}
+    # Open alerts of indicators we could read (or that are switched off) resolve when no longer breached.
+    settled = {code for code in INDICATORS if code not in skipped}
+    open_alerts = {
+        (a.indicator, a.key): a
+        for a in Alert.objects.for_company(company).select_for_update().filter(resolved_at__isnull=True)
+    }
+    events: list[AlertEvent] = []
+    for identity, reading in breaches.items():
+        alert = open_alerts.get(identity)
+        created = False
+        if alert is None:
+            alert, created = _raise(company, reading)
+        if created:
+            events.append(AlertEvent(alert, "raised"))
+            continue
+        escalated = alert.severity == Severity.AMBER and reading.severity == Severity.RED
+        if (alert.severity, alert.value, alert.message) != (reading.severity, reading.value, reading.message):
+            alert.severity, alert.value, alert.message = reading.severity, reading.value, reading.message
+            alert.save(update_fields=["severity", "value", "message", "updated_at"])
+        if escalated:
+            events.append(AlertEvent(alert, "escalated"))
+    for identity, alert in open_alerts.items():
+        indicator = identity[0]
+        if identity in breaches or indicator not in settled:
+            continue
+        if indicator not in INDICATORS:
+            continue  # an alert some other part of the product raises; not ours to resolve
+        recovered = next((r for r in readings if (r.indicator, r.key) == identity), None)
+        alert.resolved_at = now
+        fields = ["resolved_at", "updated_at"]
+        if recovered is not None and limits[indicator].enabled:
+            alert.value, alert.message = recovered.value, recovered.message
+            fields += ["value", "message"]
+        alert.save(update_fields=fields)
+        events.append(AlertEvent(alert, "resolved"))
+    notifications.alert_events_notify(company=company, events=events)
+    return Evaluation(readings=readings, events=events, skipped=skipped)
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by) -> Alert:
+    """Someone has seen the alert and is on it. Acknowledging again keeps the first acknowledgement."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = timezone.now(), by
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "updated_at"])
+    return alert

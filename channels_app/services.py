@@ -8,12 +8,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from contingency.early_warnings import enqueue_evaluation, lender_action_alert
 from financeplanner.models import Company
 
 from . import ratings
 from .choices import OPEN_STATUSES, ChannelStatus, ChannelType, EventKind, LedgerKind
 from .models import ChannelEvent, Counterparty, CreditAssessment, FundingChannel, LedgerEntry, LenderTrigger
+from .signals import channels_changed, lender_action_recorded
 
 CENT = Decimal("0.01")
 
@@ -84,7 +84,7 @@ def channel_draw(*, channel: FundingChannel, amount: Decimal, date: date, refere
     if amount > channel.headroom:
         raise ValidationError({"amount": f"The draw of {amount} exceeds the headroom of {channel.headroom}."})
     FundingChannel.objects.filter(pk=channel.pk).update(drawn=F("drawn") + amount, updated_at=timezone.now())
-    enqueue_evaluation(channel.company_id)
+    channels_changed.send(sender=FundingChannel, company_id=channel.company_id)
     return _ledger_entry(channel, LedgerKind.DRAW, amount, date, reference, by)
 
 
@@ -102,7 +102,7 @@ def channel_repay(*, channel: FundingChannel, amount: Decimal, date: date, refer
         excess_due_date=channel.excess_due_date if excess_due else None,
         updated_at=timezone.now(),  # .update() skips auto_now; ERPs sync on updated_at
     )
-    enqueue_evaluation(channel.company_id)
+    channels_changed.send(sender=FundingChannel, company_id=channel.company_id)
     return _ledger_entry(channel, LedgerKind.REPAY, amount, date, reference, by)
 
 
@@ -202,8 +202,8 @@ def channel_event_record(
     )
     event.full_clean()
     event.save()
-    lender_action_alert(event=event)
-    enqueue_evaluation(channel.company_id)
+    lender_action_recorded.send(sender=ChannelEvent, event=event)
+    channels_changed.send(sender=FundingChannel, company_id=channel.company_id)
     return event
 
 
@@ -251,5 +251,5 @@ def assessment_create(
     )
     assessment.full_clean()
     assessment.save()
-    enqueue_evaluation(company.pk)
+    channels_changed.send(sender=CreditAssessment, company_id=company.pk)
     return assessment

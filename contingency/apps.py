@@ -6,4 +6,6 @@ class ContingencyConfig(AppConfig):
     verbose_name = "Liquidity and drills"
 
     def ready(self) -> None:
-        from .early_warnings import tasks  # noqa: F401  (the early-warning tasks: autodiscovery only finds tasks.py)
+        # The signal receivers, and the early-warning tasks (autodiscovery only finds tasks.py).
+        from . import receivers  # noqa: F401
+        from .early_warnings import tasks  # noqa: F401

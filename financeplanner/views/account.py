@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from financeplanner import services
@@ -20,6 +21,7 @@ class ChooseCompanyView(LoginRequiredMixin, TemplateView):
     """Which company the session works in, for users who belong to several (financeplanner.tenancy.SESSION_KEY)."""
 
     template_name = "financeplanner/choose_company.html"
+    extra_context = {"title": gettext_lazy("Choose a company"), "narrow": True}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -50,6 +52,7 @@ class InvitationsView(LoginRequiredMixin, TemplateView):
     """The signed-in user's pending invitations to join companies, each to accept or decline."""
 
     template_name = "financeplanner/invitations.html"
+    extra_context = {"title": gettext_lazy("Invitations"), "narrow": True}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

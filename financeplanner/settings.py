@@ -87,6 +87,11 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections: each web or worker process keeps its connection between requests for DB_CONN_MAX_AGE
+# seconds, instead of paying PostgreSQL a new backend (a fork and authentication, ~10 ms under load) per request;
+# checked before reuse, so a restarted database costs no failed request. DB_CONN_MAX_AGE=0 closes it after each.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The shared cache counts login attempts and API throttles for every process: Redis in production (CACHE_URL, or

@@ -139,45 +139,40 @@ class ChannelFormView(ChannelViews, FormsetEditView):
 
 
 class ChannelActionView(ChannelViews, ObjectFormView):
-    """A form about one line (draw, repay, lender action): the line is one of the company's own."""
+    """A form about one line (draw, repay, lender action): the line is one of the company's own; `service` records
+    what the form says on it."""
 
     form_takes_company = False
     template_name = "channels_app/channel_action_form.html"
+    service: Any = None
+
+    def save(self, form) -> LedgerEntry | ChannelEvent:
+        return self.service(channel=self.object, by=self.request.user, **form.cleaned_data)
 
 
 class ChannelDrawView(ChannelActionView):
     form_class = MoneyMovementForm
-    edit_title = _("Draw on the line")
-    submit_label = _("Record the draw")
+    service = staticmethod(services.channel_draw)
+    edit_title, submit_label = _("Draw on the line"), _("Record the draw")
     success_message = _("Draw recorded.")
-
-    def save(self, form) -> LedgerEntry:
-        return services.channel_draw(channel=self.object, by=self.request.user, **form.cleaned_data)
 
 
 class ChannelRepayView(ChannelActionView):
     form_class = MoneyMovementForm
-    edit_title = _("Repay principal")
-    submit_label = _("Record the repayment")
+    service = staticmethod(services.channel_repay)
+    edit_title, submit_label = _("Repay principal"), _("Record the repayment")
     success_message = _("Repayment recorded.")
-
-    def save(self, form) -> LedgerEntry:
-        return services.channel_repay(channel=self.object, by=self.request.user, **form.cleaned_data)
 
 
 class ChannelEventView(ChannelActionView):
     """Record a lender's action — reduce, freeze, unfreeze, close, reopen, call — with the reason (treasurer)."""
 
     form_class = ChannelEventForm
+    service = staticmethod(services.channel_event_record)
     required_role = Role.TREASURER
-    edit_title = _("Record a lender action")
-    submit_label = _("Record the action")
-    submit_style = "warn"
+    edit_title, submit_label, submit_style = _("Record a lender action"), _("Record the action"), "warn"
     success_message = _("Lender action recorded.")
     extra_context = {"lender_action": True}
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "channel": self.object}
-
-    def save(self, form) -> ChannelEvent:
-        return services.channel_event_record(channel=self.object, by=self.request.user, **form.cleaned_data)

@@ -12,13 +12,14 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
 
 from financeplanner import charts
 from financeplanner.choices import Role
 from financeplanner.forms import apply_service_errors
 from financeplanner.history import history_for
-from financeplanner.views.base import can
-from financeplanner.views.generic import ObjectFormView, ObjectListView, PageAction
+from financeplanner.views.base import CompanyViewMixin, can
+from financeplanner.views.generic import ObjectFormView, ObjectMixin, PageAction
 
 from .. import ratings, services
 from ..forms import AltmanForm, AssessmentForm
@@ -80,36 +81,27 @@ class OwnAssessmentFormView(AssessmentFormView):
     success_action = "list"
 
 
-class OwnRatingView(ObjectListView):
+class OwnRatingView(ObjectMixin, CompanyViewMixin, TemplateView):
     """Our own company's credit standing over time: the lenders' risk control watches it."""
 
-    model = CreditAssessment
-    url_names = {"list": "channels:counterparty-list"}
     template_name = "channels_app/own_rating.html"
-    context_object_name = "assessments"
-    paginate_by = None
-    list_title = _("Our own rating")
+    url_names = {"list": "channels:counterparty-list"}
+    list_title = _("Counterparties")
     lead = _("Lenders' risk control watches our rating: a downgrade can close or freeze lines.")
     actions = (
         PageAction(_("Add assessment"), "channels:own-assessment-add", Role.ANALYST),
         PageAction(_("Altman calculator"), "channels:altman", Role.ANALYST, "quiet"),
     )
 
-    def get_queryset(self):
-        return super().get_queryset().filter(counterparty__isnull=True)
-
-    def get_breadcrumbs(self) -> list[tuple[str, str]]:
-        return [(str(_("Counterparties")), self.url_for("list"))]
-
-    def get_template_names(self):
-        return [self.template_name]
+    def get_title(self) -> str:
+        return gettext("Our own rating")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["rating_chart"] = rating_chart(list(context["assessments"]), gettext("Our rating history"))
-        context["history"] = history_for(
-            CreditAssessment.objects.for_company(self.request.company).filter(counterparty__isnull=True)
-        )
+        own = CreditAssessment.objects.for_company(self.request.company).filter(counterparty__isnull=True)
+        context["assessments"] = assessments = list(own)
+        context["rating_chart"] = rating_chart(assessments, gettext("Our rating history"))
+        context["history"] = history_for(own)
         return context
 
 

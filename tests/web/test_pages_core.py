@@ -211,6 +211,25 @@ def test_a_channel_form_with_errors_keeps_what_was_typed(channel, analyst, web_a
     assert list(created.triggers.values_list("kind", "rating")) == [("own_rating_below", "BBB")]
 
 
+def test_a_trigger_the_model_refuses_is_named_beside_its_own_row(channel, analyst, web_as):
+    body = {
+        "name": "Frequency-watched line", "counterparty": channel.counterparty_id, "channel_type": "revolving_credit",
+        "currency": "CNY", "limit": "5000000", "rate_type": "fixed", "base_rate": "0", "spread": "0",
+        "annual_rate": "0.042", "fee_rate": "0", "day_count": "ACT/365F", "start_date": "2026-06-01",
+        "maturity_date": "2029-06-01", "repayment_profile": "revolving", "payment_frequency": "monthly",
+        "notice_days": "10",
+        "triggers-TOTAL_FORMS": "3", "triggers-INITIAL_FORMS": "0",
+        "triggers-0-kind": "own_rating_below", "triggers-0-rating": "BBB", "triggers-0-action": "close",
+        "triggers-1-kind": "", "triggers-1-action": "close",  # an empty row: skipped, so it is not row 1 of the service
+        "triggers-2-kind": "borrowing_frequency", "triggers-2-count": "3", "triggers-2-action": "close",
+    }  # fmt: skip
+    page = html(web_as(analyst).post(reverse("channels:channel-add"), body))
+    # The service numbers the rows it was given (0 and 1); the page puts "triggers[1].window_days" on the third row.
+    assert "window the draws are counted in" in field_errors(page, "triggers-2-window_days")
+    assert field_errors(page, "triggers-0-window_days") == "" and 'value="3"' in page
+    assert not FundingChannel.objects.filter(name="Frequency-watched line").exists()
+
+
 def test_a_service_refusal_on_edit_lands_on_the_limit_field(channel, analyst, web_as):
     client = web_as(analyst)
     form_page = html(client.get(reverse("channels:channel-edit", args=[channel.pk])))
@@ -318,6 +337,37 @@ def test_the_channel_list_filters_with_the_api_filterset_and_sorts(company, view
     assert 'type="checkbox" name="channel_type" value="bank_term_loan"' in page and 'type="date"' in page
     partial = client.get(reverse("channels:channel-list"), {"name": "line 5"}, HTTP_HX_REQUEST="true")
     assert "<html" not in html(partial) and "Line 5" in html(partial) and "Line 4" not in html(partial)
+
+
+def list_views():
+    """Every list page of the project, from the URL conf: (name, view class) of each ObjectListView."""
+    from django.urls import get_resolver
+
+    from financeplanner.views.generic import ObjectListView
+
+    def walk(resolver, namespace=""):
+        for pattern in resolver.url_patterns:
+            if hasattr(pattern, "url_patterns"):
+                yield from walk(pattern, f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace)
+            elif getattr(pattern.callback, "view_class", None) and not pattern.pattern.converters:
+                yield f"{namespace}{pattern.name}", pattern.callback.view_class
+
+    return sorted((name, view) for name, view in walk(get_resolver()) if issubclass(view, ObjectListView))
+
+
+def test_every_list_page_refreshes_its_results_in_place(company, viewer, web_as, make_channels):
+    make_channels(company, 2)
+    client = web_as(viewer)
+    names = [name for name, _view in list_views()]
+    assert {"channels:channel-list", "channels:counterparty-list"} <= set(names)
+    for name, view in list_views():
+        url = reverse(name)
+        page = html(client.get(url))
+        assert 'id="results"' in page, name
+        if view.filterset_class is not None:
+            assert f'hx-get="{url}" hx-target="#results"' in page, name
+        partial = client.get(url, headers={"HX-Request": "true"})
+        assert partial.status_code == 200 and "<html" not in html(partial) and "<table" in html(partial), name
 
 
 def test_the_list_paginates(company, viewer, web_as):

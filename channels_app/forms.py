@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from financeplanner.constraints import CompanyConstraintsFormMixin
 from financeplanner.forms import DateInput, MoneyField, ShareField, blank_choice
 from financeplanner.labels import FIELD_LABELS
 from financeplanner.models import Company
@@ -31,7 +32,7 @@ def _labels(*names: str) -> dict[str, Any]:
     return {name: FIELD_LABELS[name] for name in names}
 
 
-class CounterpartyForm(forms.ModelForm):
+class CounterpartyForm(CompanyConstraintsFormMixin, forms.ModelForm):
     class Meta:
         model = Counterparty
         fields = ["name", "kind", "country", "notes"]
@@ -43,20 +44,8 @@ class CounterpartyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.company = company
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        others = Counterparty.objects.for_company(self.company).filter(name__iexact=name)
-        if self.instance.pk:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise forms.ValidationError(_("There is already a counterparty called %(name)s."), params={"name": name})
-        return name
-
     def clean_country(self) -> str:
-        country = (self.cleaned_data.get("country") or "").strip()
-        if country and not (len(country) == 2 and country.isalpha()):
-            raise forms.ValidationError(_("Use the two-letter ISO 3166 country code, e.g. CN."))
-        return country.upper()
+        return (self.cleaned_data.get("country") or "").strip().upper()  # the model's validator checks the code
 
 
 CHANNEL_FIELDS = [
@@ -66,7 +55,7 @@ CHANNEL_FIELDS = [
 ]  # fmt: skip
 
 
-class FundingChannelForm(forms.ModelForm):
+class FundingChannelForm(CompanyConstraintsFormMixin, forms.ModelForm):
     limit = MoneyField(label=FIELD_LABELS["limit"], min_value=Decimal("0"))
     action_probability = ShareField(
         label=FIELD_LABELS["action_probability"],
@@ -102,15 +91,6 @@ class FundingChannelForm(forms.ModelForm):
         self.company = company
         self.fields["counterparty"].queryset = Counterparty.objects.for_company(company)
         self.fields["counterparty"].empty_label = _("Choose the lender")
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        others = FundingChannel.objects.for_company(self.company).filter(name__iexact=name)
-        if self.instance.pk:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise forms.ValidationError(_("There is already a channel called %(name)s."), params={"name": name})
-        return name
 
     def service_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in CHANNEL_FIELDS if name in self.cleaned_data}

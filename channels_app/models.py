@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from financeplanner.constraints import UniqueNameConstraint
 from financeplanner.currencies import CURRENCY_CHOICES
 from financeplanner.tenancy import TenantModel, TenantQuerySet
 from financeplanner.validators import validate_treasury_date
@@ -36,6 +38,12 @@ MONEY = {"max_digits": 20, "decimal_places": 2}
 SHARE = {"max_digits": 7, "decimal_places": 6, "validators": [MinValueValidator(0), MaxValueValidator(1)]}
 
 
+def validate_country_code(value: str) -> None:
+    """An ISO 3166 alpha-2 code: two letters (either case; forms and the API store it upper-case)."""
+    if value and not (len(value) == 2 and value.isalpha()):
+        raise ValidationError(_("Use the two-letter ISO 3166 country code, e.g. CN."), code="invalid")
+
+
 def rating_choices() -> list[tuple[str, str]]:
     from .ratings import RATING_CHOICES
 
@@ -47,13 +55,22 @@ class Counterparty(TenantModel):
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=CounterpartyKind.choices)
-    country = models.CharField(max_length=2, blank=True, help_text=_("ISO 3166 alpha-2 code"))
+    country = models.CharField(
+        max_length=2, blank=True, validators=[validate_country_code], help_text=_("ISO 3166 alpha-2 code")
+    )
     notes = models.TextField(blank=True, max_length=5000)
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "counterparties"
-        constraints = [models.UniqueConstraint(fields=["company", "name"], name="counterparty_unique_name")]
+        constraints = [
+            UniqueNameConstraint(
+                Lower("name"),
+                "company",
+                name="counterparty_unique_name",
+                violation_error_message=_("There is already a counterparty called %(name)s."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -145,7 +162,12 @@ class FundingChannel(TenantModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "name"], name="channel_unique_name"),
+            UniqueNameConstraint(
+                Lower("name"),
+                "company",
+                name="channel_unique_name",
+                violation_error_message=_("There is already a channel called %(name)s."),
+            ),
             models.CheckConstraint(condition=Q(limit__gte=0), name="channel_limit_non_negative"),
             models.CheckConstraint(condition=Q(drawn__gte=0), name="channel_drawn_non_negative"),
             models.CheckConstraint(condition=Q(maturity_date__gt=F("start_date")), name="channel_maturity_after_start"),
@@ -254,7 +276,7 @@ class ChannelEvent(TenantModel):
     old_status = models.CharField(max_length=10, choices=ChannelStatus.choices)
     new_status = models.CharField(max_length=10, choices=ChannelStatus.choices)
     old_limit = models.DecimalField(**MONEY)
-    new_limit = models.DecimalField(**MONEY)
+    new_limit = models.DecimalField(**MONEY, validators=[MinValueValidator(0)])
     freeze_days = models.PositiveIntegerField(null=True, blank=True)
     reason = models.TextField(max_length=5000)
     created_by = models.ForeignKey(
@@ -275,7 +297,7 @@ class LedgerEntry(TenantModel):
     channel = models.ForeignKey(FundingChannel, on_delete=models.PROTECT, related_name="ledger")
     date = models.DateField(validators=[validate_treasury_date])
     kind = models.CharField(max_length=10, choices=LedgerKind.choices)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
     reference = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, FundingChannel
+from financeplanner.constraints import CompanyConstraintsFormMixin
 from financeplanner.forms import DateInput
 from financeplanner.labels import FIELD_LABELS
 from financeplanner.models import Company
@@ -54,22 +56,6 @@ def _labels(*names: str) -> dict:
     return {name: LABELS[name] for name in names}
 
 
-class UniqueNameMixin:
-    """Names are unique per company (a database constraint): say so next to the name, not as a crash or on top."""
-
-    duplicate_message = _("There is already one called %(name)s.")
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()  # type: ignore[attr-defined]
-        model = self._meta.model  # type: ignore[attr-defined]
-        others = model.objects.for_company(self.company).filter(name=name)  # type: ignore[attr-defined]
-        if self.instance.pk:  # type: ignore[attr-defined]
-            others = others.exclude(pk=self.instance.pk)  # type: ignore[attr-defined]
-        if others.exists():
-            raise ValidationError(self.duplicate_message, params={"name": name})
-        return name
-
-
 class CompanyFormMixin:
     """Restrict every related-object field to the company's own rows."""
 
@@ -86,9 +72,8 @@ class CompanyFormMixin:
 POOL_FIELDS = ["name", "kind", "currency", "amount", "haircut", "days_to_cash", "channel"]
 
 
-class LiquidityPoolForm(UniqueNameMixin, CompanyFormMixin, forms.ModelForm):
+class LiquidityPoolForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.ModelForm):
     company_querysets = {"channel": FundingChannel}
-    duplicate_message = _("There is already a pool called %(name)s.")
 
     class Meta:
         model = LiquidityPool
@@ -123,8 +108,7 @@ class CashFlowLineForm(forms.ModelForm):
 PLAN_FIELDS = ["name", "description", "trigger", "threshold"]
 
 
-class ContingencyPlanForm(UniqueNameMixin, forms.ModelForm):
-    duplicate_message = _("There is already a plan called %(name)s.")
+class ContingencyPlanForm(CompanyConstraintsFormMixin, forms.ModelForm):
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
@@ -228,8 +212,7 @@ SCENARIO_FIELDS = [
 ]  # fmt: skip
 
 
-class ScenarioForm(UniqueNameMixin, forms.ModelForm):
-    duplicate_message = _("There is already a scenario called %(name)s.")
+class ScenarioForm(CompanyConstraintsFormMixin, forms.ModelForm):
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
@@ -324,9 +307,8 @@ class DrillStartForm(CompanyFormMixin, forms.Form):
 SCHEDULE_FIELDS = ["name", "scenario", "plan", "cron", "enabled"]
 
 
-class DrillScheduleForm(UniqueNameMixin, CompanyFormMixin, forms.ModelForm):
+class DrillScheduleForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.ModelForm):
     company_querysets = {"scenario": Scenario, "plan": ContingencyPlan}
-    duplicate_message = _("There is already a schedule called %(name)s.")
 
     class Meta:
         model = DrillSchedule
@@ -356,8 +338,10 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise ValidationError(_("Upload an .xlsx or a .csv file."))
-        if upload.size > 10 * 1024 * 1024:
-            raise ValidationError(_("The file is larger than 10 MB."))
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(megabytes)d MB."), params={"megabytes": settings.MAX_UPLOAD_BYTES // 2**20}
+            )
         return upload
 
 

@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from financeplanner.constraints import UniqueNameConstraint
 from financeplanner.currencies import CURRENCY_CHOICES
 from financeplanner.tenancy import TenantModel, TenantQuerySet
 from financeplanner.validators import validate_treasury_date
@@ -53,7 +55,12 @@ class LiquidityPool(TenantModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "name"], name="pool_unique_name"),
+            UniqueNameConstraint(
+                Lower("name"),
+                "company",
+                name="pool_unique_name",
+                violation_error_message=_("There is already a pool called %(name)s."),
+            ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="pool_amount_non_negative"),
             models.CheckConstraint(condition=Q(haircut__gte=0, haircut__lte=1), name="pool_haircut_0_1"),
         ]
@@ -109,7 +116,14 @@ class ContingencyPlan(TenantModel):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["company", "name"], name="plan_unique_name")]
+        constraints = [
+            UniqueNameConstraint(
+                Lower("name"),
+                "company",
+                name="plan_unique_name",
+                violation_error_message=_("There is already a plan called %(name)s."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -187,7 +201,14 @@ class Scenario(TenantModel):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["company", "name"], name="scenario_unique_name")]
+        constraints = [
+            UniqueNameConstraint(
+                Lower("name"),
+                "company",
+                name="scenario_unique_name",
+                violation_error_message=_("There is already a scenario called %(name)s."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -297,7 +318,14 @@ class DrillSchedule(TenantModel):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["company", "name"], name="schedule_unique_name")]
+        constraints = [
+            UniqueNameConstraint(
+                Lower("name"),
+                "company",
+                name="schedule_unique_name",
+                violation_error_message=_("There is already a schedule called %(name)s."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -387,7 +415,14 @@ class Webhook(TenantModel):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["company", "name"], name="webhook_unique_name")]
+        constraints = [
+            UniqueNameConstraint(
+                Lower("name"),
+                "company",
+                name="webhook_unique_name",
+                violation_error_message=_("There is already one called %(name)s."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} → {self.url}"
@@ -452,7 +487,14 @@ class AlertRobot(TenantModel):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["company", "name"], name="alertrobot_unique_name")]
+        constraints = [
+            UniqueNameConstraint(
+                Lower("name"),
+                "company",
+                name="alertrobot_unique_name",
+                violation_error_message=_("There is already one called %(name)s."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"

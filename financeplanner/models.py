@@ -25,7 +25,9 @@ class Company(models.Model):
     survival_horizon_days = models.PositiveIntegerField(
         default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)]
     )
-    min_cash_buffer = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0"))
+    min_cash_buffer = models.DecimalField(
+        max_digits=20, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
     target_survival_probability = models.DecimalField(
         max_digits=5,
         decimal_places=4,
@@ -125,7 +127,7 @@ class FxRate(TenantModel):
 
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     as_of = models.DateField(validators=[validate_treasury_date])
-    rate = models.DecimalField(max_digits=20, decimal_places=8)
+    rate = models.DecimalField(max_digits=20, decimal_places=8, validators=[MinValueValidator(Decimal("0.00000001"))])
 
     class Meta:
         ordering = ["currency", "-as_of"]

@@ -1,0 +1,86 @@
+"""One home for each rule (issue 13 items 3-4): the model says it, and forms, the API and the database agree.
+
+Names are unique in a company whatever their letter case — a database constraint whose one message, next to
+`name`, is what the pages and the API show; the API's serializers run the model's own checks.
+"""
+
+import pytest
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.urls import NoReverseMatch, reverse
+
+from channels_app.models import Counterparty
+from contingency.models import LiquidityPool
+from financeplanner.constraints import refuse_names_clashing_in_case
+from tests.factories import CounterpartyFactory, FundingChannelFactory, LiquidityPoolFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def import_page() -> str:
+    try:
+        return reverse("contingency:import-add")
+    except NoReverseMatch:  # the name before the page framework
+        return reverse("contingency:import")
+
+
+def test_the_database_refuses_a_name_that_differs_only_in_case(company, other_company):
+    CounterpartyFactory(company=company, name="Bank of Ningbo")
+    CounterpartyFactory(company=other_company, name="BANK OF NINGBO")  # another company's names are its own
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Counterparty.objects.create(company=company, name="bank of ningbo", kind="bank")
+
+
+def test_the_api_refuses_a_case_variant_next_to_the_name(company, analyst, api_as):
+    FundingChannelFactory(company=company, name="Revolver")
+    pool = LiquidityPoolFactory(company=company, name="Cash")
+    client = api_as(analyst)
+    lender = client.post("/api/v1/counterparties/", {"name": "Bank A", "kind": "bank"}).json()
+    response = client.post("/api/v1/counterparties/", {"name": "BANK a", "kind": "bank"})
+    assert response.status_code == 400
+    assert response.json() == {"name": ["There is already a counterparty called BANK a."]}
+    body = {"name": "cash", "kind": "deposit", "currency": "CNY", "amount": "1.00"}
+    response = client.post("/api/v1/pools/", body, format="json")
+    assert response.status_code == 400 and response.json() == {"name": ["There is already a pool called cash."]}
+    # Renaming a row to its own name in another case is no clash with itself.
+    renamed = client.patch(f"/api/v1/counterparties/{lender['id']}/", {"name": "bank a"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "bank a"
+    assert client.patch(f"/api/v1/pools/{pool.pk}/", {"name": "CASH"}).status_code == 200
+
+
+def test_the_pages_refuse_a_case_variant_with_the_models_message(company, analyst, web_as):
+    LiquidityPoolFactory(company=company, name="Cash")
+    body = {"name": "CASH", "kind": "cash", "currency": "CNY", "amount": "1", "haircut": "0", "days_to_cash": "0"}
+    response = web_as(analyst).post(reverse("contingency:pool-add"), body)
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="id_name_error"' in page
+    assert "There is already a pool called CASH." in page
+    assert LiquidityPool.objects.filter(company=company).count() == 1
+
+
+def test_the_migration_stops_on_names_that_clash_in_case(company, other_company):
+    """Rows stored before the constraint existed: the migration names them instead of failing on an index."""
+    constraint = next(c for c in Counterparty._meta.constraints if c.name == "counterparty_unique_name")
+    with connection.schema_editor() as editor:  # PostgreSQL's DDL is transactional: the test undoes it
+        editor.remove_constraint(Counterparty, constraint)
+    for name in ["Bank A", "BANK A", "Bank B"]:
+        Counterparty.objects.create(company=company, name=name, kind="bank")
+    Counterparty.objects.create(company=other_company, name="bank a", kind="bank")
+    check = refuse_names_clashing_in_case("channels_app", "counterparty", "fundingchannel")
+    with pytest.raises(RuntimeError) as refused:
+        check(apps, None)
+    assert f"channels_app.counterparty of company #{company.pk}: Bank A, BANK A" in str(refused.value)
+    assert "Bank B" not in str(refused.value) and f"#{other_company.pk}" not in str(refused.value)
+
+
+def test_one_upload_limit_on_the_page_and_the_api(company, analyst, web_as, api_as, settings):
+    """5 MB (README), the stricter of the two limits the page (10 MB) and the API (5 MB) used to have."""
+    assert settings.MAX_UPLOAD_BYTES == 5 * 1024 * 1024
+    big = b"name,kind\n" + b"x" * settings.MAX_UPLOAD_BYTES
+    upload = SimpleUploadedFile("big.csv", big, content_type="text/csv")
+    page = web_as(analyst).post(import_page(), {"dataset": "counterparties", "file": upload})
+    assert page.status_code == 200 and "The file is larger than 5 MB." in page.content.decode()
+    upload = SimpleUploadedFile("big.csv", big, content_type="text/csv")
+    response = api_as(analyst).post("/api/v1/imports/counterparties/", {"file": upload}, format="multipart")
+    assert response.status_code == 400 and "larger than 5 MB" in str(response.json())

@@ -6,9 +6,8 @@ class ChannelsAppConfig(AppConfig):
     verbose_name = "Funding channels"
 
     def ready(self) -> None:
-        # Apps register into the core (STYLE.md): the trigger watch is an export dataset like the core's own.
-        from financeplanner import exports
+        # Apps register into the core (STYLE.md): the channels app's export datasets and spreadsheet imports.
+        from . import exports, imports
 
-        from .exports import TRIGGER_WATCH
-
-        exports.DATASETS.setdefault(TRIGGER_WATCH.name, TRIGGER_WATCH)
+        exports.register()
+        imports.register()

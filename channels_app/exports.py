@@ -1,10 +1,145 @@
-"""The channels app's export datasets, registered into financeplanner.exports from `ChannelsAppConfig.ready()`."""
+"""The channels app's export datasets (channels, ledger, schedules, trigger watch), registered into the core's
+`registry["exports"]` from `ChannelsAppConfig.ready()`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from financeplanner.exports import BOOLEAN, DECIMAL, INTEGER, STRING, Column, Dataset, ExportRequest
+from django.db.models import DateTimeField, Max, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
+
+from financeplanner.exports import (
+    BOOLEAN,
+    CHUNK_SIZE,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    INTEGER,
+    STRING,
+    Column,
+    Dataset,
+    ExportRequest,
+    register_export,
+    since,
+)
+from financeplanner.models import Company
+
+from .models import FundingChannel, LedgerEntry
+from .selectors import channel_schedule
+
+
+def channels_with_change_time(company: Company) -> QuerySet:
+    """Channels with `changed_at`: a draw or repayment changes `drawn` without touching the channel's updated_at."""
+    last_entry = (
+        LedgerEntry.objects.filter(channel=OuterRef("pk")).order_by().values("channel").annotate(m=Max("updated_at"))
+    )
+    return FundingChannel.objects.for_company(company).annotate(
+        changed_at=Greatest(
+            "updated_at", Coalesce(Subquery(last_entry.values("m"), output_field=DateTimeField()), "updated_at")
+        )
+    )
+
+
+CHANNEL_COLUMNS = (
+    Column("id", INTEGER, "Channel id (the key)."),
+    Column("name", STRING),
+    Column("counterparty", INTEGER, "Counterparty id."),
+    Column("counterparty_name", STRING),
+    Column("channel_type", STRING, "bank_term_loan, revolving_credit, supply_chain_finance, small_loan_platform, …"),
+    Column("currency", STRING, "ISO 4217; the amounts of the row are in this currency."),
+    Column("limit", DECIMAL),
+    Column("drawn", DECIMAL),
+    Column("headroom", DECIMAL, "Undrawn limit of an open line; 0 when frozen, closed or matured."),
+    Column("committed", BOOLEAN),
+    Column("status", STRING, "active, reduced, frozen, closed, matured."),
+    Column("annual_rate", DECIMAL),
+    Column("day_count", STRING),
+    Column("start_date", DATE),
+    Column("maturity_date", DATE),
+    Column("repayment_profile", STRING),
+    Column("payment_frequency", STRING),
+    Column("rolls_over", BOOLEAN),
+    Column("notice_days", INTEGER),
+    Column("excess_due", DECIMAL, "Drawn above a reduced limit (or called), due on excess_due_date."),
+    Column("excess_due_date", DATE),
+    Column("updated_at", DATETIME, "Last change of the channel or of its ledger."),
+)
+
+
+def channel_rows(request: ExportRequest) -> Iterator[tuple]:
+    queryset = since(channels_with_change_time(request.company), request, "changed_at")
+    for channel in queryset.select_related("counterparty").order_by("id").iterator(chunk_size=CHUNK_SIZE):
+        yield (
+            channel.pk, channel.name, channel.counterparty_id, channel.counterparty.name, channel.channel_type,
+            channel.currency, channel.limit, channel.drawn, channel.headroom, channel.committed, channel.status,
+            channel.annual_rate, channel.day_count, channel.start_date, channel.maturity_date,
+            channel.repayment_profile, channel.payment_frequency, channel.rolls_over, channel.notice_days,
+            channel.excess_due, channel.excess_due_date, channel.changed_at,
+        )  # fmt: skip
+
+
+LEDGER_COLUMNS = (
+    Column("id", INTEGER, "Ledger entry id (the key)."),
+    Column("channel", INTEGER, "Channel id."),
+    Column("channel_name", STRING),
+    Column("currency", STRING, "The channel's currency."),
+    Column("date", DATE),
+    Column("kind", STRING, "draw, repay, interest, fee."),
+    Column("amount", DECIMAL, "Always positive; the kind says the direction."),
+    Column("reference", STRING),
+    Column("created_by", STRING, "Username."),
+    Column("created_at", DATETIME),
+    Column("updated_at", DATETIME),
+)
+
+
+def ledger_rows(request: ExportRequest) -> Iterator[tuple]:
+    queryset = since(LedgerEntry.objects.for_company(request.company), request)
+    yield from (
+        queryset.order_by("id")
+        .values_list(
+            "id",
+            "channel_id",
+            "channel__name",
+            "channel__currency",
+            "date",
+            "kind",
+            "amount",
+            "reference",
+            "created_by__username",
+            "created_at",
+            "updated_at",
+        )  # fmt: skip
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+
+
+SCHEDULE_COLUMNS = (
+    Column("channel", INTEGER, "Channel id (the key: a pull replaces all rows of the channels it returns)."),
+    Column("channel_name", STRING),
+    Column("currency", STRING),
+    Column("date", DATE, "Payment date."),
+    Column("interest", DECIMAL),
+    Column("principal", DECIMAL),
+    Column("payment", DECIMAL),
+    Column("balance", DECIMAL, "Balance after the payment."),
+    Column("updated_at", DATETIME, "Last change of the channel or of its ledger."),
+)
+
+
+def schedule_rows(request: ExportRequest) -> Iterator[tuple]:
+    """What every channel owes, by date: the schedule of what is drawn now, from `as_of` (default today)."""
+    queryset = since(channels_with_change_time(request.company), request, "changed_at").filter(drawn__gt=0)
+    rows = []
+    for channel in queryset.order_by("id"):
+        for row in channel_schedule(channel=channel, as_of=request.as_of):
+            rows.append(
+                (channel.pk, channel.name, channel.currency, row.date, row.interest, row.principal, row.payment,
+                 row.balance, channel.changed_at)
+            )  # fmt: skip
+    rows.sort(key=lambda r: (r[3], r[0]))
+    yield from rows
+
 
 TRIGGER_WATCH_COLUMNS = (
     Column("trigger", INTEGER, "Lender trigger id (the key)."),
@@ -44,4 +179,33 @@ TRIGGER_WATCH = Dataset(
     description="How close every lender trigger of the open and frozen lines is to firing, closest first (as "
     "`GET /api/v1/trigger-watch/`). A snapshot, always whole: the watch moves with the calendar (draw windows, "
     "days beyond a level) as well as with the data.",
+    weight=100,
 )
+
+
+def register() -> None:
+    register_export(
+        Dataset(
+            "channels",
+            "Funding channels",
+            "id",
+            CHANNEL_COLUMNS,
+            channel_rows,
+            ("channels_app.fundingchannel",),
+            weight=10,
+        ),
+        Dataset("ledger", "Ledger", "id", LEDGER_COLUMNS, ledger_rows, ("channels_app.ledgerentry",), weight=20),
+        Dataset(
+            "schedules",
+            "Repayment schedules",
+            "channel",
+            SCHEDULE_COLUMNS,
+            schedule_rows,
+            ("channels_app.fundingchannel",),
+            parameters=("as_of",),
+            description="Every channel's interest and principal payments on what is drawn now, from `as_of` "
+            "(default today) to maturity, ordered by date. Pull with a fixed `as_of` for an exact incremental mirror.",
+            weight=30,
+        ),  # fmt: skip
+        TRIGGER_WATCH,
+    )

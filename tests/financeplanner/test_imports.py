@@ -354,10 +354,10 @@ def test_a_row_the_service_refuses_rolls_back_the_rows_before_it(company, analys
     def refuse_the_second(*, company, by, fields):
         if fields["name"] == "Second":
             raise ValidationError({"name": "Refused by the service."})
-        return counterparties.save(company=company, by=by, fields=fields)
+        return counterparties.build(company=company, by=by, fields=fields)
 
     monkeypatch.setitem(
-        importing.DATASETS, "counterparties", dataclasses.replace(counterparties, save=refuse_the_second)
+        importing.DATASETS, "counterparties", dataclasses.replace(counterparties, build=refuse_the_second)
     )
     rows = [["name", "kind"], ["First", "bank"], ["Second", "bank"], ["Third", "bank"]]
     response = upload(api_as(analyst), "counterparties", csv_file(rows), commit=True)
@@ -378,10 +378,10 @@ def test_two_simultaneous_imports_of_the_same_names_commit_once(company, analyst
         if not getattr(waited, "done", False):  # both imports have checked the names: neither saw the other's
             waited.done = True
             barrier.wait(timeout=10)
-        return counterparties.save(company=company, by=by, fields=fields)
+        return counterparties.build(company=company, by=by, fields=fields)
 
     monkeypatch.setitem(
-        importing.DATASETS, "counterparties", dataclasses.replace(counterparties, save=save_after_both_validated)
+        importing.DATASETS, "counterparties", dataclasses.replace(counterparties, build=save_after_both_validated)
     )
     rows = [["name", "kind"], ["Bank of Ningbo", "bank"], ["Ant Credit Pay", "platform"]]
     reports: list[importing.ImportReport] = []

@@ -1,0 +1,152 @@
+"""Writing the rows of an import: built in memory, inserted in bulk in one transaction, with their audit trail.
+
+Each row becomes an unsaved object through its dataset's `build` (the create service's checks without a query),
+then all of them are inserted with `bulk_create` and their audit-log entries written the same way: the entry
+django-auditlog writes on each save (it does not see bulk inserts) — the same changes, representation, correlation
+id and actor. All or nothing: if a row is refused, nothing is written and the report names it. When the database
+refuses the bulk insert (a name a colleague saved meanwhile, a value out of range), the transaction goes back to its
+savepoint and saves the rows one by one, with the model's full validation, to name the row it refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from auditlog.cid import get_cid
+from auditlog.context import auditlog_disabled
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError, models, router, transaction
+from django.db.models.signals import pre_save
+from django.utils.encoding import smart_str
+
+from ..models import Company
+from .report import ImportReport, django_messages
+from .specs import ImportSpec
+
+BATCH_SIZE = 2_000
+CONFLICT = "This row conflicts with a record saved meanwhile; try again."
+OUT_OF_RANGE = "The database refused a value of this row as out of range."
+
+
+def commit_rows(
+    spec: ImportSpec,
+    company: Company,
+    by,
+    valid: list[tuple[int, dict[str, Any]]],
+    report: ImportReport,
+    seal: Callable[[ImportReport], bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Create every row in one transaction: all of them, or — if any row is refused — none, with that row named.
+
+    `progress(done, total)` hears the steps: each row built, each batch inserted and logged (the transaction is
+    invisible to others until it ends, so a job tells its progress on a connection of its own)."""
+    total = 2 * len(valid)
+    built: list[tuple[int, models.Model]] = []
+    for done, (row_number, fields) in enumerate(valid):
+        if progress:
+            progress(done, total)
+        try:
+            built.append((row_number, spec.build(company=company, by=by, fields=dict(fields))))
+        except DjangoValidationError as exc:
+            _refuse(report, row_number, exc)
+    if report.errors:
+        return
+    with transaction.atomic():
+        try:
+            with transaction.atomic():  # a savepoint: a refused insert leaves the transaction usable for the rows
+                _insert(spec.model, [obj for _, obj in built], progress, len(valid), total)
+        except (IntegrityError, DataError):
+            for _, obj in built:  # the savepoint undid the insert: the objects are unsaved again
+                obj.pk, obj._state.adding, obj._state.db = None, True, None
+            _save_one_by_one(built, report)
+        if report.errors:
+            transaction.set_rollback(True)
+            return
+        report.committed = True
+        report.created = len(valid)
+        if seal is not None and not seal(report):
+            report.committed, report.created = False, 0
+            transaction.set_rollback(True)
+
+
+def _refuse(report: ImportReport, row_number: int, exc: DjangoValidationError) -> None:
+    for column, messages in django_messages(exc):
+        for message in messages:
+            report.add_error(row_number, column, message)
+    report.valid_rows -= 1
+
+
+def _insert(
+    model: type[models.Model],
+    objects: list[models.Model],
+    progress: Callable[[int, int], None] | None,
+    done: int,
+    total: int,
+) -> None:
+    for start in range(0, len(objects), BATCH_SIZE):
+        batch = objects[start : start + BATCH_SIZE]
+        model.objects.bulk_create(batch)
+        log_created(batch)
+        if progress:
+            progress(done + start + len(batch), total)
+
+
+def _save_one_by_one(built: list[tuple[int, models.Model]], report: ImportReport) -> None:
+    """The rows as the API's service saves one: full validation, then save (django-auditlog logs each)."""
+    for row_number, obj in built:
+        try:
+            with transaction.atomic():  # a savepoint: one refused row leaves the transaction usable for the rest
+                obj.full_clean()
+                obj.save()
+        except DjangoValidationError as exc:
+            _refuse(report, row_number, exc)
+        except IntegrityError:  # the unique name a colleague saved after we checked
+            report.add_error(row_number, None, CONFLICT)
+            report.valid_rows -= 1
+        except DataError:
+            report.add_error(row_number, None, OUT_OF_RANGE)
+            report.valid_rows -= 1
+
+
+def log_created(objects: Iterable[models.Model]) -> list[LogEntry]:
+    """The audit-log entries django-auditlog writes when each object is created, written in one insert.
+
+    The same fields as its post_save receiver (the changes from nothing, the representation, the serialized data of
+    models that ask for it, the correlation id), and the actor, remote address and extra data of the request or job
+    (`auditlog.context.set_actor`), which auditlog adds in a pre_save receiver that bulk_create would not run.
+    """
+    objects = list(objects)
+    if not objects or auditlog_disabled.get() or not auditlog.contains(type(objects[0])):
+        return []
+    content_type = ContentType.objects.get_for_model(type(objects[0]))
+    use_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)
+    cid = get_cid()
+    database = router.db_for_write(LogEntry)
+    entries = []
+    for obj in objects:
+        changes = model_instance_diff(None, obj, use_json_for_changes=use_json)
+        if not changes:
+            continue
+        entry = LogEntry(
+            content_type=content_type,
+            object_pk=str(obj.pk),
+            object_id=obj.pk if isinstance(obj.pk, int) else None,
+            object_repr=smart_str(obj),
+            serialized_data=LogEntry.objects._get_serialized_data_or_none(obj),
+            action=LogEntry.Action.CREATE,
+            changes=changes,
+            cid=cid,
+        )
+        get_additional_data = getattr(obj, "get_additional_data", None)
+        if callable(get_additional_data):
+            entry.additional_data = get_additional_data()
+        pre_save.send(sender=LogEntry, instance=entry, raw=False, using=database, update_fields=None)
+        entries.append(entry)
+    return LogEntry.objects.bulk_create(entries)

@@ -1,0 +1,216 @@
+"""Importing the rows of a file: every row validated, then — with `commit` — all of them created, or none.
+
+Every row is validated by the same DRF serializer the API uses, plus the checks an API client makes one request at a
+time (names unique in the company, counterparties named within the company), each done once for the whole file: the
+company's names and the objects a column may name are read in one query each, so checking 10,000 rows makes no
+query per row. A dry run stops there and writes nothing. A commit then writes every row in one transaction
+(commit.py): if any row fails there too, nothing is written and the report names that row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import IO, Any
+
+import pandas as pd
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import models
+from django.db.models import UniqueConstraint
+from django.db.models.functions import Lower
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from ..models import Company
+from .commit import commit_rows
+from .reading import EXCEL_ERRORS, FORMULA_PREFIXES, ImportFileError, decimal_text, read_table
+from .report import PREVIEW_ROWS, ImportReport, messages_of, preview, shown
+from .specs import ImportSpec, get_dataset
+
+READ_PERCENT = 10  # a job's progress once the file is read; checking the rows takes it to CHECKED_PERCENT or 100
+CHECKED_PERCENT = 50  # then the commit: building the rows, writing them, up to 100 when its transaction ends
+
+
+def import_rows(
+    *,
+    company: Company,
+    dataset: str,
+    file: IO[bytes],
+    filename: str,
+    by,
+    commit: bool,
+    progress: Callable[[int], None] | None = None,
+    seal: Callable[[ImportReport], bool] | None = None,
+) -> ImportReport:
+    """Validate every row of the file; with `commit`, create them all — or, if any row fails, none.
+
+    Never raises for bad input: file-level, header and row problems all end up in `report.errors`.
+    `progress(percent)` hears how far reading, checking and writing have come (a background job shows it);
+    `seal(report)` runs inside the commit's transaction once every row is saved and may refuse it (False: nothing
+    is written).
+    """
+    spec = get_dataset(dataset)
+    report = ImportReport(dataset=spec.name)
+    try:
+        table = read_table(file, filename)
+    except ImportFileError as exc:
+        report.add_error(None, None, str(exc))
+        report.finish()
+        return report
+    if progress:
+        progress(READ_PERCENT)
+    report.total_rows = len(table)
+    report.preview = [preview(row_number, cells) for row_number, cells in _rows(table.head(PREVIEW_ROWS))]
+    if _check_header(spec, list(table.columns), report):
+        if report.total_rows == 0:
+            report.add_error(None, None, "The file has a header but no data rows.")
+        else:
+            checked_percent = CHECKED_PERCENT if commit else 100
+            valid = _validate(spec, company, table, report, _scaled(progress, READ_PERCENT, checked_percent))
+            if commit and not report.errors:
+                commit_rows(spec, company, by, valid, report, seal, _scaled(progress, checked_percent, 99))
+    report.finish()
+    return report
+
+
+def _rows(table: pd.DataFrame) -> Iterable[tuple[int, dict[str, str]]]:
+    columns = list(table.columns)
+    for row_number, values in zip(table.index, table.itertuples(index=False, name=None), strict=True):
+        yield int(row_number), dict(zip(columns, values, strict=True))
+
+
+def _check_header(spec: ImportSpec, columns: list[str], report: ImportReport) -> bool:
+    expected = spec.column_names()
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            report.add_error(1, name, f"The column {name!r} appears more than once.")
+        elif name not in expected:
+            report.add_error(1, name, f"Unknown column {shown(name)}; the columns are: {', '.join(expected)}.")
+        seen.add(name)
+    for name in spec.required_columns():
+        if name not in seen:
+            report.add_error(1, name, f"The required column {name!r} is missing.")
+    return not report.errors
+
+
+def _scaled(progress: Callable[[int], None] | None, start: int, end: int) -> Callable[[int, int], None] | None:
+    """`done of total` rows as a percent between start and end, told only when the percent changes."""
+    if progress is None:
+        return None
+    told = [start]
+
+    def tell(done: int, total: int) -> None:
+        percent = start + (end - start) * done // max(total, 1)
+        if percent != told[0]:
+            told[0] = percent
+            progress(percent)
+
+    return tell
+
+
+class PreloadedObject(serializers.Field):
+    """A reference column resolved before the rows are checked: the id maps to the company's object read once for
+    the whole file, where the API's related field would read it again for each row."""
+
+    def __init__(self, objects: dict[Any, models.Model], **kwargs):
+        self.objects = objects
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> models.Model:
+        return self.objects[data]
+
+    def to_representation(self, value: models.Model) -> Any:
+        return value.pk
+
+
+def _name_key(model: type[models.Model]) -> Callable[[str], str]:
+    """How the model's unique name constraint compares two names: whatever the letter case if it is on
+    `Lower("name")`, else exactly. The constraint is the rule; the database refuses what this check lets through."""
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, UniqueConstraint) and any(
+            isinstance(expression, Lower) for expression in constraint.expressions
+        ):
+            return str.lower
+    return str
+
+
+def _validate(
+    spec: ImportSpec,
+    company: Company,
+    table: pd.DataFrame,
+    report: ImportReport,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[tuple[int, dict[str, Any]]]:
+    """Run every row through the API's serializer; return the rows that passed, with their validated data."""
+    # One serializer validates every row: `run_validation` is what `is_valid()` runs, without building the ~30
+    # fields of a channel serializer again for each of 10,000 rows.
+    # `bulk`: the serializer leaves out its per-row queries (uniqueness, constraints, foreign keys); the names and
+    # the references are checked here for the whole file instead.
+    serializer = spec.serializer_class(context={"company": company, "bulk": True})
+    decimal_columns = {name for name, f in serializer.fields.items() if isinstance(f, serializers.DecimalField)}
+    text_columns = {name for name, f in serializer.fields.items() if isinstance(f, serializers.CharField)}
+    # Names resolve within the company only: another company's counterparty is simply unknown here.
+    references: dict[str, dict[str, Any]] = {}
+    for column, model in spec.references.items():
+        objects = {obj.pk: obj for obj in model.objects.for_company(company)}
+        references[column] = {obj.name: pk for pk, obj in objects.items()}
+        api_field = serializer.fields[column]
+        serializer.fields[column] = PreloadedObject(objects, required=api_field.required)
+    name_key = _name_key(spec.model)
+    existing_names = set()
+    if spec.unique_name:
+        existing_names = {
+            name_key(name) for name in spec.model.objects.for_company(company).values_list("name", flat=True)
+        }
+    order = {name: position for position, name in enumerate(spec.column_names())}
+    first_row_of_name: dict[str, int] = {}
+    valid: list[tuple[int, dict[str, Any]]] = []
+    for done, (row_number, cells) in enumerate(_rows(table)):
+        if progress:
+            progress(done, len(table))
+        row_errors: dict[str | None, list[str]] = {}
+        data: dict[str, Any] = {}
+        for column, text in cells.items():
+            if not text:
+                continue  # an empty cell takes the column's default (or is missing, if the column is required)
+            if text in EXCEL_ERRORS:
+                row_errors[column] = [f"The cell holds the spreadsheet error {text}; enter a value."]
+            elif column in text_columns and text.startswith(FORMULA_PREFIXES):
+                row_errors[column] = [
+                    f"{shown(text)} starts with {text[0]!r}, which a spreadsheet runs as a formula; "
+                    "start the text with a letter or a digit."
+                ]
+            elif column in references:
+                pk = references[column].get(text)
+                if pk is None:
+                    row_errors[column] = [f"Your company has no {column} called {shown(text)}."]
+                else:
+                    data[column] = pk
+            else:
+                data[column] = decimal_text(text) if column in decimal_columns else text
+        try:
+            validated = serializer.run_validation(data)
+        except serializers.ValidationError as exc:
+            for key, detail in exc.detail.items():
+                column = None if key in (NON_FIELD_ERRORS, api_settings.NON_FIELD_ERRORS_KEY) else key
+                # A cell we already explained (unknown name, Excel error) is not also "required".
+                row_errors.setdefault(column, messages_of(detail))
+        else:
+            if spec.unique_name:
+                name = validated["name"]
+                key = name_key(name)
+                if key in existing_names:
+                    row_errors["name"] = [f"Your company already has one called {shown(name)}."]
+                elif key in first_row_of_name:
+                    row_errors["name"] = [
+                        f"{shown(name)} appears twice in the file: also on row {first_row_of_name[key]}."
+                    ]
+                else:
+                    first_row_of_name[key] = row_number
+            if not row_errors:
+                valid.append((row_number, validated))
+        for column in sorted(row_errors, key=lambda name: order.get(name or "", len(order))):
+            for message in row_errors[column]:
+                report.add_error(row_number, column, message)
+    report.valid_rows = len(valid)
+    return valid

@@ -1,23 +1,33 @@
-"""Pages of channels, counterparties and ratings. Names by the one convention: <model>-list/-detail/-add/-edit."""
+"""Pages of channels, counterparties and ratings; names by the one convention (<model>-list, -detail, -add, -edit)."""
 
 from django.urls import path
+
+from financeplanner.views.generic import object_paths
 
 from .views import channels, counterparties, ratings
 
 app_name = "channels"
 
 urlpatterns = [
-    path("channels/", channels.ChannelListView.as_view(), name="channel-list"),
-    path("channels/new/", channels.ChannelFormView.as_view(), name="channel-add"),
-    path("channels/<int:pk>/", channels.ChannelDetailView.as_view(), name="channel-detail"),
-    path("channels/<int:pk>/edit/", channels.ChannelFormView.as_view(), name="channel-edit"),
+    *object_paths(
+        "channel",
+        "channels/",
+        list_view=channels.ChannelListView,
+        detail_view=channels.ChannelDetailView,
+        form_view=channels.ChannelFormView,
+        add_path="new/",
+    ),
     path("channels/<int:pk>/draw/", channels.ChannelDrawView.as_view(), name="channel-draw"),
     path("channels/<int:pk>/repay/", channels.ChannelRepayView.as_view(), name="channel-repay"),
     path("channels/<int:pk>/lender-action/", channels.ChannelEventView.as_view(), name="channel-event"),
-    path("counterparties/", counterparties.CounterpartyListView.as_view(), name="counterparty-list"),
-    path("counterparties/new/", counterparties.CounterpartyFormView.as_view(), name="counterparty-add"),
-    path("counterparties/<int:pk>/", counterparties.CounterpartyDetailView.as_view(), name="counterparty-detail"),
-    path("counterparties/<int:pk>/edit/", counterparties.CounterpartyFormView.as_view(), name="counterparty-edit"),
+    *object_paths(
+        "counterparty",
+        "counterparties/",
+        list_view=counterparties.CounterpartyListView,
+        detail_view=counterparties.CounterpartyDetailView,
+        form_view=counterparties.CounterpartyFormView,
+        add_path="new/",
+    ),
     path(
         "counterparties/<int:pk>/assessments/new/",
         ratings.CounterpartyAssessmentFormView.as_view(),

@@ -35,7 +35,8 @@ company's row is a 404) and a view that writes names the role it needs (403 belo
         def delete(self, obj): drills.schedule_delete(schedule=obj, by=self.request.user)
 
 URL names follow one convention: `<namespace>:<model>-<action>` with the actions `list`, `detail`, `add`, `edit`,
-`delete` (`url_base` + "-" + action); `self.url_for(action, obj)` reverses them. Templates: generic/object_list.html
+`delete` (`url_base` + "-" + action); `object_paths()` writes those routes for a URL conf and `self.url_for(action,
+obj)` reverses them. Templates: generic/object_list.html
 (filters; htmx refreshes only the results), generic/object_table.html (the results, also the htmx partial),
 generic/object_detail.html, generic/object_form.html and generic/object_confirm_delete.html; a model's own template
 extends one of them and overrides only the blocks it needs. Service errors go on the form through
@@ -52,7 +53,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
@@ -73,6 +74,7 @@ __all__ = [
     "ObjectMixin",
     "PageAction",
     "extra_rows",
+    "object_paths",
 ]
 
 MAX_EXTRA_ROWS = 20
@@ -460,3 +462,29 @@ class ObjectDeleteView(ObjectMixin, CompanyViewMixin, SingleObjectMixin, Templat
             return self.render_to_response(self.get_context_data(errors=exc.messages))
         messages.success(request, str(self.success_message) % {"name": name})
         return HttpResponseRedirect(self.url_for("list") or "/")
+
+
+def object_paths(
+    name: str,
+    prefix: str,
+    *,
+    list_view: Any = None,
+    detail_view: Any = None,
+    form_view: Any = None,
+    delete_view: Any = None,
+    add_path: str = "add/",
+) -> list[URLPattern]:
+    """The routes of one model's pages by the one convention, for a URL conf (as NetBox's register_model_view):
+
+    `<prefix>` list, `<prefix><add_path>` add, `<prefix><pk>/` detail, `<prefix><pk>/edit/` edit and
+    `<prefix><pk>/delete/` delete, named `<name>-list`, `-add`, `-detail`, `-edit` and `-delete`; one form view
+    serves add and edit. `*object_paths("pool", "pools/", list_view=PoolListView, ...)`.
+    """
+    routes = [
+        ("", list_view, "list"),
+        (add_path, form_view, "add"),
+        ("<int:pk>/", detail_view, "detail"),
+        ("<int:pk>/edit/", form_view, "edit"),
+        ("<int:pk>/delete/", delete_view, "delete"),
+    ]
+    return [path(prefix + route, view.as_view(), name=f"{name}-{action}") for route, view, action in routes if view]

@@ -187,16 +187,22 @@ def test_a_refused_draw_shows_the_reason_beside_the_amount_and_keeps_the_input(c
     assert channel.drawn == Decimal("1000000.00")
 
 
-def test_a_channel_form_with_errors_keeps_what_was_typed(channel, analyst, web_as):
-    body = {
-        "name": "New revolver", "counterparty": channel.counterparty_id, "channel_type": "revolving_credit",
+def new_channel_form(counterparty_id: int, **fields: str) -> dict[str, str]:
+    """What a treasurer types to add a revolver (one own-rating trigger), with `fields` changed."""
+    return {
+        "name": "New revolver", "counterparty": counterparty_id, "channel_type": "revolving_credit",
         "currency": "CNY", "limit": "5000000", "rate_type": "fixed", "base_rate": "0", "spread": "0",
         "annual_rate": "0.042", "fee_rate": "0", "day_count": "ACT/365F", "start_date": "2026-06-01",
-        "maturity_date": "2026-01-01", "repayment_profile": "revolving", "payment_frequency": "monthly",
-        "notice_days": "10", "notes": "typed notes",
+        "maturity_date": "2029-06-01", "repayment_profile": "revolving", "payment_frequency": "monthly",
+        "notice_days": "10",
         "triggers-TOTAL_FORMS": "1", "triggers-INITIAL_FORMS": "0",
         "triggers-0-kind": "own_rating_below", "triggers-0-rating": "BBB", "triggers-0-action": "close",
+        **fields,
     }  # fmt: skip
+
+
+def test_a_channel_form_with_errors_keeps_what_was_typed(channel, analyst, web_as):
+    body = new_channel_form(channel.counterparty_id, maturity_date="2026-01-01", notes="typed notes")
     response = web_as(analyst).post(reverse("channels:channel-add"), body)
     assert response.status_code == 200
     page = html(response)
@@ -212,17 +218,11 @@ def test_a_channel_form_with_errors_keeps_what_was_typed(channel, analyst, web_a
 
 
 def test_a_trigger_the_model_refuses_is_named_beside_its_own_row(channel, analyst, web_as):
-    body = {
-        "name": "Frequency-watched line", "counterparty": channel.counterparty_id, "channel_type": "revolving_credit",
-        "currency": "CNY", "limit": "5000000", "rate_type": "fixed", "base_rate": "0", "spread": "0",
-        "annual_rate": "0.042", "fee_rate": "0", "day_count": "ACT/365F", "start_date": "2026-06-01",
-        "maturity_date": "2029-06-01", "repayment_profile": "revolving", "payment_frequency": "monthly",
-        "notice_days": "10",
-        "triggers-TOTAL_FORMS": "3", "triggers-INITIAL_FORMS": "0",
-        "triggers-0-kind": "own_rating_below", "triggers-0-rating": "BBB", "triggers-0-action": "close",
+    body = new_channel_form(channel.counterparty_id, name="Frequency-watched line", **{
+        "triggers-TOTAL_FORMS": "3",
         "triggers-1-kind": "", "triggers-1-action": "close",  # an empty row: skipped, so it is not row 1 of the service
         "triggers-2-kind": "borrowing_frequency", "triggers-2-count": "3", "triggers-2-action": "close",
-    }  # fmt: skip
+    })  # fmt: skip
     page = html(web_as(analyst).post(reverse("channels:channel-add"), body))
     # The service numbers the rows it was given (0 and 1); the page puts "triggers[1].window_days" on the third row.
     assert "window the draws are counted in" in field_errors(page, "triggers-2-window_days")

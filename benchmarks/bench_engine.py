@@ -36,8 +36,8 @@ from contingency.engine import (  # noqa: E402
 )
 from contingency.engine.model import prepare  # noqa: E402
 from contingency.engine.randomness import draw_block  # noqa: E402
-from contingency.engine.reference import simulate_paths_reference  # noqa: E402
 from contingency.engine.simulate import simulate_paths  # noqa: E402
+from tests.contingency.engine.reference import simulate_paths_reference  # noqa: E402  (the test oracle)
 
 HORIZON = 365
 CHANNELS = 50

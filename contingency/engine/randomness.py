@@ -1,8 +1,9 @@
 """Random draws of a Monte Carlo block, generated up front as arrays.
 
-Both the vectorised engine (:mod:`.simulate`) and the per-path reference loop (:mod:`.reference`) consume the same
-:class:`Draws`, so they can be compared path by path. A deterministic drill uses :func:`no_draws`: no lender
-action beyond the scenario's, every plan step with ``success_probability > 0`` works, no operating noise.
+Both the vectorised engine (:mod:`.simulate`) and the per-path reference loop of the tests
+(tests/contingency/engine/reference.py) consume the same :class:`Draws`, so they can be compared path by path. A
+deterministic drill uses :func:`no_draws`: no lender action beyond the scenario's, every plan step with
+``success_probability > 0`` works, no operating noise.
 
 The model (documented defaults a company can live with; change them here, in one place)
 ------------------------------------------------------------------------------------------

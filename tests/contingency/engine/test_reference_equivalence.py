@@ -1,13 +1,17 @@
 """The vectorised engine and the plain per-path loop are two statements of the same rules: they must agree."""
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import contingency
 from contingency.engine.model import prepare
 from contingency.engine.randomness import draw_block
-from contingency.engine.reference import simulate_paths_reference
 from contingency.engine.simulate import simulate_paths
 from tests.contingency.engine.builders import random_inputs, worked_example
+from tests.contingency.engine.reference import simulate_paths_reference
 
 INTEGER_OUTCOMES = (
     "runway", "min_liquidity_day", "gap_day", "closing_step", "activation_day", "breach_day", "own_rank", "action_day",
@@ -50,3 +54,10 @@ def test_random_drills_judged_on_a_shorter_policy_horizon_agree_with_reference_l
 @pytest.mark.parametrize("case", range(150))
 def test_random_monte_carlo_blocks_agree_with_reference_loop(case):
     assert_same_paths(random_inputs(np.random.default_rng([2, case]), monte_carlo=True), block_index=case % 3)
+
+
+def test_the_reference_loop_is_a_test_oracle_the_product_does_not_ship_or_import():
+    product = Path(contingency.__file__).parent
+    assert not (product / "engine" / "reference.py").exists()
+    importing_tests = re.compile(r"^\s*(from|import)\s+tests\b", re.M)
+    assert [p for p in product.rglob("*.py") if importing_tests.search(p.read_text(encoding="utf-8"))] == []

@@ -1,9 +1,10 @@
-"""The same drill model as :mod:`.simulate`, written as a plain per-path, per-day, per-channel Python loop.
+"""The same drill model as :mod:`contingency.engine.simulate`, written as a plain per-path, per-day, per-channel Python loop.
 
 It reads :class:`~.inputs.DrillInputs` directly (it does not share the prepared :class:`~.model.Model`), so it
 is an independent statement of the rules; tests check that the vectorised engine agrees with it path by path
 on many small random cases, deterministic and Monte Carlo (both consume the same :class:`~.randomness.Draws`).
-It is far too slow for real runs; the benchmark uses it to measure the vectorised engine's speed-up.
+It is far too slow for real runs, and a test oracle: it lives with the tests, not in the product; the benchmark
+(benchmarks/bench_engine.py) uses it to measure the vectorised engine's speed-up.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from .inputs import LENDER_ACTIONS, NON_REVOLVING_TYPES, RANK_C, ChannelInput, DrillInputs
-from .model import HALF_CENT
-from .randomness import NEVER, Draws
-from .simulate import PathOutcomes
+from contingency.engine.inputs import LENDER_ACTIONS, NON_REVOLVING_TYPES, RANK_C, ChannelInput, DrillInputs
+from contingency.engine.model import HALF_CENT
+from contingency.engine.randomness import NEVER, Draws
+from contingency.engine.simulate import PathOutcomes
 
 
 class _Line:

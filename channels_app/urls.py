@@ -4,36 +4,29 @@ from django.urls import path
 
 from financeplanner.views.generic import object_paths
 
-from .views import channels, counterparties, ratings
+from .views.channels import (
+    ChannelDetailView,
+    ChannelDrawView,
+    ChannelEventView,
+    ChannelFormView,
+    ChannelListView,
+    ChannelRepayView,
+)
+from .views.counterparties import CounterpartyDetailView, CounterpartyFormView, CounterpartyListView
+from .views.ratings import AltmanView, CounterpartyAssessmentFormView, OwnAssessmentFormView, OwnRatingView
 
 app_name = "channels"
 
 urlpatterns = [
+    *object_paths("channels/", ChannelListView, ChannelDetailView, ChannelFormView, add_path="new/"),
+    path("channels/<int:pk>/draw/", ChannelDrawView.as_view(), name="channel-draw"),
+    path("channels/<int:pk>/repay/", ChannelRepayView.as_view(), name="channel-repay"),
+    path("channels/<int:pk>/lender-action/", ChannelEventView.as_view(), name="channel-event"),
     *object_paths(
-        "channel",
-        "channels/",
-        list_view=channels.ChannelListView,
-        detail_view=channels.ChannelDetailView,
-        form_view=channels.ChannelFormView,
-        add_path="new/",
+        "counterparties/", CounterpartyListView, CounterpartyDetailView, CounterpartyFormView, add_path="new/"
     ),
-    path("channels/<int:pk>/draw/", channels.ChannelDrawView.as_view(), name="channel-draw"),
-    path("channels/<int:pk>/repay/", channels.ChannelRepayView.as_view(), name="channel-repay"),
-    path("channels/<int:pk>/lender-action/", channels.ChannelEventView.as_view(), name="channel-event"),
-    *object_paths(
-        "counterparty",
-        "counterparties/",
-        list_view=counterparties.CounterpartyListView,
-        detail_view=counterparties.CounterpartyDetailView,
-        form_view=counterparties.CounterpartyFormView,
-        add_path="new/",
-    ),
-    path(
-        "counterparties/<int:pk>/assessments/new/",
-        ratings.CounterpartyAssessmentFormView.as_view(),
-        name="assessment-add",
-    ),
-    path("own-rating/", ratings.OwnRatingView.as_view(), name="own-rating"),
-    path("own-rating/assessments/new/", ratings.OwnAssessmentFormView.as_view(), name="own-assessment-add"),
-    path("altman/", ratings.AltmanView.as_view(), name="altman"),
+    path("counterparties/<int:pk>/assessments/new/", CounterpartyAssessmentFormView.as_view(), name="assessment-add"),
+    path("own-rating/", OwnRatingView.as_view(), name="own-rating"),
+    path("own-rating/assessments/new/", OwnAssessmentFormView.as_view(), name="own-assessment-add"),
+    path("altman/", AltmanView.as_view(), name="altman"),
 ]

@@ -35,8 +35,8 @@ company's row is a 404) and a view that writes names the role it needs (403 belo
         def delete(self, obj): drills.schedule_delete(schedule=obj, by=self.request.user)
 
 URL names follow one convention: `<namespace>:<model>-<action>` with the actions `list`, `detail`, `add`, `edit`,
-`delete` (`url_base` + "-" + action); `object_paths()` writes those routes for a URL conf and `self.url_for(action,
-obj)` reverses them. Templates: generic/object_list.html
+`delete` (`url_base` + "-" + action); `object_paths(prefix, *views)` writes those routes for a URL conf from the
+views' `url_base`, and `self.url_for(action, obj)` reverses them. Templates: generic/object_list.html
 (filters; htmx refreshes only the results), generic/object_table.html (the results, also the htmx partial),
 generic/object_detail.html, generic/object_form.html and generic/object_confirm_delete.html; a model's own template
 extends one of them and overrides only the blocks it needs. Service errors go on the form through
@@ -464,27 +464,22 @@ class ObjectDeleteView(ObjectMixin, CompanyViewMixin, SingleObjectMixin, Templat
         return HttpResponseRedirect(self.url_for("list") or "/")
 
 
-def object_paths(
-    name: str,
-    prefix: str,
-    *,
-    list_view: Any = None,
-    detail_view: Any = None,
-    form_view: Any = None,
-    delete_view: Any = None,
-    add_path: str = "add/",
-) -> list[URLPattern]:
-    """The routes of one model's pages by the one convention, for a URL conf (as NetBox's register_model_view):
+def object_paths(prefix: str, *views: Any, add_path: str = "add/") -> list[URLPattern]:
+    """The routes of one model's pages by the one convention, for a URL conf (as NetBox's register_model_view).
 
-    `<prefix>` list, `<prefix><add_path>` add, `<prefix><pk>/` detail, `<prefix><pk>/edit/` edit and
-    `<prefix><pk>/delete/` delete, named `<name>-list`, `-add`, `-detail`, `-edit` and `-delete`; one form view
-    serves add and edit. `*object_paths("pool", "pools/", list_view=PoolListView, ...)`.
+    Each view's kind gives its route and its `url_base` the name: a list at `<prefix>` (`<model>-list`), a form
+    at `<prefix><add_path>` and `<prefix><pk>/edit/` (`-add`, `-edit`), a detail at `<prefix><pk>/` (`-detail`),
+    a delete at `<prefix><pk>/delete/` (`-delete`): `*object_paths("pools/", PoolListView, PoolFormView)`.
     """
-    routes = [
-        ("", list_view, "list"),
-        (add_path, form_view, "add"),
-        ("<int:pk>/", detail_view, "detail"),
-        ("<int:pk>/edit/", form_view, "edit"),
-        ("<int:pk>/delete/", delete_view, "delete"),
+    kinds = [
+        (ObjectListView, [("", "list")]),
+        (ObjectDeleteView, [("<int:pk>/delete/", "delete")]),
+        (ObjectFormView, [(add_path, "add"), ("<int:pk>/edit/", "edit")]),
+        (ObjectDetailView, [("<int:pk>/", "detail")]),
     ]
-    return [path(prefix + route, view.as_view(), name=f"{name}-{action}") for route, view, action in routes if view]
+    routes = []
+    for view in views:
+        model_name = view.url_base.rpartition(":")[2]
+        kind = next(routes_of for base, routes_of in kinds if issubclass(view, base))
+        routes += [path(prefix + route, view.as_view(), name=f"{model_name}-{action}") for route, action in kind]
+    return routes

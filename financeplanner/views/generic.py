@@ -107,8 +107,9 @@ class ObjectMixin:
     lead: Any = ""
     actions: tuple[PageAction, ...] = ()
 
-    def url_for(self, action: str, obj: Any = None) -> str | None:
-        """The URL of `action` ("list", "detail", "edit", ... or a full name "app:name"); None where there is none.
+    def url_for(self, action: str, obj: Any = None, *, missing_ok: bool = True) -> str | None:
+        """The URL of `action` ("list", "detail", "edit", ... or a full name "app:name"); None where the model has
+        no such page (a model without a detail page), unless `missing_ok` is false.
 
         `url_names` maps an action to a name off the convention (e.g. {"list": "channels:own-rating"}).
         """
@@ -116,7 +117,9 @@ class ObjectMixin:
         try:
             return reverse(name, args=[obj.pk] if obj is not None else [])
         except NoReverseMatch:
-            return None
+            if missing_ok:
+                return None
+            raise
 
     def page_object(self) -> Any:
         return getattr(self, "object", None)
@@ -146,9 +149,8 @@ class ObjectMixin:
         for action in self.actions:
             if not can(self.request, action.role) or (action.when is not None and not action.when(obj)):
                 continue
-            url = self.url_for(action.viewname, obj if action.with_object else None)
-            if url is None:
-                continue
+            # A button naming a page that does not exist is a mistake to see, not a button to drop.
+            url = self.url_for(action.viewname, obj if action.with_object else None, missing_ok=False)
             if action.query:
                 url += "?" + action.query.format(pk=getattr(obj, "pk", ""))
             shown.append({"label": action.label, "url": url, "style": action.style})

@@ -1,4 +1,5 @@
-"""Reads on channels that are more than a filter: schedules of what is drawn, totals for dashboards."""
+"""Reads on channels that are more than a filter: schedules of what is drawn, totals for dashboards, and the one
+rule of which credit assessment is the current one."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -6,15 +7,66 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 from django.core.exceptions import ValidationError
+from django.db.models import F, OuterRef, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from financeplanner.models import Company, FxRate
 
 from . import schedules
-from .models import FundingChannel
+from .models import CreditAssessment, FundingChannel
 
 CENT = Decimal("0.01")
+
+
+# -- the current credit assessment -------------------------------------------------------------------------------
+# DESIGN.md: "The latest assessment is the current one; history is kept." Latest means the latest `as_of`; of two
+# dated the same day, the one recorded last (the higher id). As of a day: only what was dated on or before it (a
+# drill's day 0, the trigger watch's today). Every page, drill, warning and the dashboard read it here.
+
+LATEST_FIRST = ("-as_of", "-id")
+
+
+def assessments_latest_first(company: Company, *, as_of: date | None = None) -> QuerySet[CreditAssessment]:
+    """The company's assessments (its lenders' and its own), the current one of each subject first."""
+    queryset = CreditAssessment.objects.for_company(company)
+    if as_of is not None:
+        queryset = queryset.filter(as_of__lte=as_of)
+    return queryset.order_by(*LATEST_FIRST)
+
+
+def latest_assessment(company: Company, counterparty=None, *, as_of: date | None = None) -> CreditAssessment | None:
+    """The current assessment of one counterparty — with `counterparty` None, of the company itself."""
+    queryset = assessments_latest_first(company, as_of=as_of)
+    if counterparty is None:
+        return queryset.filter(counterparty__isnull=True).first()
+    return queryset.filter(counterparty=counterparty).first()
+
+
+def latest_assessments(company: Company, *, as_of: date | None = None, per_subject: int = 1) -> list[CreditAssessment]:
+    """The current assessment of each subject (each counterparty, and the company itself under counterparty None),
+    or with `per_subject=2` the current one and the one before it, latest first within a subject. One query."""
+    position = Window(RowNumber(), partition_by=[F("counterparty_id")], order_by=[F("as_of").desc(), F("id").desc()])
+    return list(
+        assessments_latest_first(company, as_of=as_of)
+        .annotate(position=position)
+        .filter(position__lte=per_subject)
+        .select_related("counterparty")
+        .order_by("counterparty_id", "position")
+    )
+
+
+def latest_pd_by_counterparty(company: Company, *, as_of: date | None = None) -> dict[int, Decimal]:
+    """Each lender's one-year PD from its current assessment (as of `as_of`)."""
+    return {a.counterparty_id: a.pd_1y for a in latest_assessments(company, as_of=as_of) if a.counterparty_id}
+
+
+def latest_assessment_of_row(field: str) -> Subquery:
+    """For annotating counterparties: `field` of each one's current assessment (the list of counterparties)."""
+    latest = CreditAssessment.objects.filter(counterparty=OuterRef("pk")).order_by(*LATEST_FIRST)
+    return Subquery(latest.values(field)[:1])
+
 
 # A revolving line is repaid at maturity unless it rolls over: for the schedule it is a bullet.
 PROFILE_FOR_SCHEDULE = {"bullet": "bullet", "linear": "linear", "annuity": "annuity", "revolving": "bullet"}

@@ -35,6 +35,7 @@ from financeplanner.models import Company
 from . import ratings
 from .choices import OPEN_STATUSES, ChannelStatus, LedgerKind, LenderAction, RatingScale, TriggerKind
 from .models import CreditAssessment, FundingChannel, LedgerEntry, LenderTrigger
+from .selectors import latest_assessment
 
 WATCHED_STATUSES = (*OPEN_STATUSES, ChannelStatus.FROZEN)
 NOTCHES, PERCENTAGE_POINTS, DRAWS, DAYS, SHARE = "notches", "pp", "draws", "days", "share"
@@ -77,16 +78,6 @@ class WatchRow:
         row = asdict(self)  # the fields only (the labels are for pages)
         row["distance"] = None if self.distance is None else format(self.distance, "f")
         return row
-
-
-def own_rating(company: Company, today: date) -> CreditAssessment | None:
-    """Our latest credit assessment dated on or before `today` (ties: the most recently created)."""
-    return (
-        CreditAssessment.objects.for_company(company)
-        .filter(counterparty__isnull=True, as_of__lte=today)
-        .order_by("-as_of", "-id")
-        .first()
-    )
 
 
 def rating_distance(own: str, threshold: str, scale: str, domestic_offset: int) -> int | None:
@@ -176,7 +167,7 @@ def _trigger_watch(company: Company, today: date) -> list[WatchRow]:
         return []
     longest = max([1, *(t.days or 1 for t in triggers), *(t.window_days or 1 for t in triggers)])
     ledger = _Ledger(company, today - timedelta(days=longest))
-    own = own_rating(company, today)
+    own = latest_assessment(company, as_of=today)  # our own rating as known today
     offset = company.domestic_notch_offset
     rows = [_row(trigger, today=today, own=own, offset=offset, ledger=ledger) for trigger in triggers]
     return sorted(rows, key=lambda r: (not r.fires_now, r.distance is None, r.distance or 0, r.channel_name, r.trigger))

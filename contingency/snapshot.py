@@ -4,6 +4,7 @@ Decimal money becomes float64 in the reporting currency here, at the engine's bo
 stored with the run (`DrillRun.snapshot`), so a run can be rerun and audited and gives the same numbers.
 """
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,8 +14,14 @@ from django.utils import timezone
 
 from channels_app import ratings, schedules
 from channels_app.choices import ChannelStatus, EventKind, LedgerKind
-from channels_app.models import CreditAssessment, FundingChannel
-from channels_app.selectors import channel_schedule, fx_rates, to_reporting
+from channels_app.models import FundingChannel
+from channels_app.selectors import (
+    channel_schedule,
+    fx_rates,
+    latest_assessment,
+    latest_pd_by_counterparty,
+    to_reporting,
+)
 from financeplanner.models import Company
 
 from .choices import Frequency, PoolKind, ScenarioKind
@@ -50,44 +57,50 @@ def cash_flow_days(line: CashFlowLine, as_of: date, horizon_days: int) -> list[i
     return [(d - as_of).days for d in dates if as_of <= d <= end]
 
 
+@dataclass(frozen=True)
+class DailyForecast:
+    """The operating forecast, day by day from `start`, in the reporting currency (Decimal, exact to the cent).
+
+    Signed as DESIGN.md's lines are (+ inflow, − outflow): `inflows` ≥ 0; `outflows` (those a plan cannot cut) and
+    `discretionary_outflows` (those it may cut) ≤ 0; `net` is their sum. The one computation of the forecast: the
+    drill's inputs (`operating_flows`), the cash-flow page and the cash-flow export all read it.
+    """
+
+    start: date
+    inflows: list[Decimal]
+    outflows: list[Decimal]
+    discretionary_outflows: list[Decimal]
+
+    @property
+    def net(self) -> list[Decimal]:
+        return [sum(day) for day in zip(self.inflows, self.outflows, self.discretionary_outflows, strict=True)]
+
+
+def daily_forecast(company: Company, as_of: date, days: int, rates=None) -> DailyForecast:
+    """Each line's signed amount on the days its frequency hits (DESIGN.md "Drill semantics"), converted at the
+    latest FX rate on or before `as_of` (`rates`: fx_rates(company, as_of), if the caller has them)."""
+    rates = fx_rates(company, as_of) if rates is None else rates
+    zero = Decimal("0.00")
+    columns = {"inflows": [zero] * days, "outflows": [zero] * days, "discretionary_outflows": [zero] * days}
+    for line in CashFlowLine.objects.for_company(company).order_by("id"):
+        amount = to_reporting(line.amount, line.currency, rates)
+        column = "inflows" if amount >= 0 else ("discretionary_outflows" if line.discretionary else "outflows")
+        for day in cash_flow_days(line, as_of, days):
+            columns[column][day] += amount
+    return DailyForecast(start=as_of, **columns)
+
+
 def operating_flows(
     company: Company, as_of: date, horizon_days: int, rates
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Daily net operating flow (without discretionary outflows), the discretionary outflows a plan may cut, and the
-    forecast gross inflows (what an inflow-drop trigger compares realised inflows with)."""
-    flows, discretionary, inflows = np.zeros(horizon_days), np.zeros(horizon_days), np.zeros(horizon_days)
-    for line in CashFlowLine.objects.for_company(company):
-        amount = float(to_reporting(line.amount, line.currency, rates))
-        days = cash_flow_days(line, as_of, horizon_days)
-        if line.discretionary and amount < 0:
-            np.add.at(discretionary, days, -amount)
-        else:
-            np.add.at(flows, days, amount)
-            if amount > 0:
-                np.add.at(inflows, days, amount)
+    """The forecast as the engine takes it (float64): the daily net operating flow without discretionary outflows,
+    the discretionary outflows a plan may cut *as positive amounts* (what a cut saves), and the forecast gross
+    inflows (what an inflow-drop trigger compares realised inflows with)."""
+    forecast = daily_forecast(company, as_of, horizon_days, rates)
+    inflows = np.array([float(v) for v in forecast.inflows], dtype=float)
+    flows = np.array([float(i + o) for i, o in zip(forecast.inflows, forecast.outflows, strict=True)], dtype=float)
+    discretionary = np.array([float(-v) for v in forecast.discretionary_outflows], dtype=float) + 0.0  # no −0.0
     return flows, discretionary, inflows
-
-
-def _latest_pd_by_counterparty(company: Company, as_of: date) -> dict[int, float]:
-    """Each lender's PD as known on `as_of`: its latest assessment dated on or before that day."""
-    latest: dict[int, float] = {}
-    for cp_id, pd_1y in (
-        CreditAssessment.objects.for_company(company)
-        .filter(counterparty__isnull=False, as_of__lte=as_of)
-        .order_by("counterparty_id", "-as_of", "-id")
-        .values_list("counterparty_id", "pd_1y")
-    ):
-        latest.setdefault(cp_id, float(pd_1y))
-    return latest
-
-
-def own_rating(company: Company, as_of: date | None = None) -> str | None:
-    """The company's own rating as known on `as_of` (default: the latest)."""
-    assessments = CreditAssessment.objects.for_company(company).filter(counterparty__isnull=True)
-    if as_of is not None:
-        assessments = assessments.filter(as_of__lte=as_of)
-    assessment = assessments.order_by("-as_of", "-id").first()
-    return assessment.rating if assessment else None
 
 
 def _freeze_end(channel: FundingChannel) -> date | None:
@@ -218,8 +231,8 @@ def build_inputs(
     opening_cash = sum(
         float(to_reporting(p.value_after_haircut, p.currency, rates)) for p in pools if p.kind == PoolKind.CASH
     )
-    own = own_rating(company, as_of)
-    pds = _latest_pd_by_counterparty(company, as_of)
+    own = latest_assessment(company, as_of=as_of)  # our own rating as known on day 0
+    pds = {cp: float(pd_1y) for cp, pd_1y in latest_pd_by_counterparty(company, as_of=as_of).items()}
     channels = (
         FundingChannel.objects.for_company(company)
         .select_related("counterparty")
@@ -245,7 +258,7 @@ def build_inputs(
             )
             for s in scenario.shocks.all()
         ),
-        own_rating_rank=ratings.rank_of(own) if own else None,
+        own_rating_rank=ratings.rank_of(own.rating) if own and own.rating else None,
         own_downgrade_notches=scenario.own_downgrade_notches,
         market_stress=float(scenario.market_stress),
         kind=scenario.kind,

@@ -7,8 +7,18 @@ import factory
 from django.contrib.auth import get_user_model
 
 from channels_app.models import Counterparty, CreditAssessment, FundingChannel
-from contingency.models import CashFlowLine, ContingencyPlan, LiquidityPool, PlanStep, Scenario
-from financeplanner.models import Company, Membership
+from contingency.models import (
+    Alert,
+    AlertRobot,
+    CashFlowLine,
+    ContingencyPlan,
+    LiquidityPool,
+    PlanStep,
+    Scenario,
+    WarningThreshold,
+    Webhook,
+)
+from financeplanner.models import Company, FxRate, ImportJob, Invitation, Membership
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -124,3 +134,74 @@ class ScenarioFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Scenario {n}")
     as_of = date(2026, 1, 1)
     horizon_days = 60
+
+
+class FxRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FxRate
+
+    company = factory.SubFactory(CompanyFactory)
+    currency = "USD"
+    as_of = date(2026, 1, 1)
+    rate = Decimal("7.10000000")
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    company = factory.SubFactory(CompanyFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "viewer"
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    company = factory.SubFactory(CompanyFactory)
+    indicator = "headroom_ratio"
+    key = factory.Sequence(lambda n: f"key-{n}")
+    severity = "amber"
+    value = Decimal("0.2")
+    message = "Headroom is 20% of the limits."
+
+
+class WarningThresholdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WarningThreshold
+
+    company = factory.SubFactory(CompanyFactory)
+    indicator = "headroom_ratio"
+    amber = Decimal("0.30")
+    red = Decimal("0.15")
+
+
+class WebhookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Webhook
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"ERP {n}")
+    url = "https://erp.example.com/hooks/alerts"
+    secret = factory.Sequence(lambda n: f"secret-{n}")
+
+
+class AlertRobotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AlertRobot
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"Treasury group {n}")
+    kind = "wecom"
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=test-key"
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportJob
+
+    company = factory.SubFactory(CompanyFactory)
+    dataset = "counterparties"
+    filename = "counterparties.csv"
+    file = b"name,kind,country\nBank,bank,CN\n"

@@ -1,11 +1,11 @@
 """Early-warning API: alerts (read, acknowledge), the company's thresholds, and its webhooks with their deliveries."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, serializers, status
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from financeplanner.api.base import CompanyScopedViewSet
+from financeplanner.api.base import CompanyScopedMixin, CompanyScopedViewSet
 from financeplanner.choices import Role
 
 from ..early_warnings import alerts, indicators, notifications
@@ -25,25 +25,17 @@ class AlertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema_view(
-    create=extend_schema(exclude=True),
-    update=extend_schema(exclude=True),
-    partial_update=extend_schema(exclude=True),
-    destroy=extend_schema(exclude=True),
-)
-class AlertViewSet(CompanyScopedViewSet):
-    """Early-warning alerts: raised once per breach, resolved when the value recovers. Analysts acknowledge them."""
+class AlertViewSet(CompanyScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Early-warning alerts: raised once per breach, resolved when the value recovers. Analysts acknowledge them.
+
+    Read and acknowledge only: alerts are raised by the evaluation, never made, changed or deleted by hand.
+    """
 
     queryset = Alert.objects.select_related("acknowledged_by")
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
     ordering_fields = ["created_at", "severity", "updated_at"]
-    http_method_names = ["get", "post", "head", "options"]
     action_roles = {"acknowledge": Role.ANALYST}
-
-    def create(self, request, *args, **kwargs):
-        # Alerts are raised by the evaluation, never by hand.
-        raise exceptions.MethodNotAllowed(request.method)
 
     @extend_schema(request=None, responses=AlertSerializer)
     @action(detail=True, methods=["post"])

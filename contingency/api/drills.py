@@ -69,7 +69,9 @@ class DrillRunViewSet(
 ):
     """Drill runs. POST enqueues one (analyst+); a worker claims it, reports progress and stores the results."""
 
-    queryset = DrillRun.objects.select_related("scenario", "plan").prefetch_related("checklist__done_by")
+    # The snapshot (the engine's inputs, tens of kilobytes) is not answered: never read it; scenario and plan are
+    # answered as their ids: no join. A poll of a running drill reads the row afresh every time.
+    queryset = DrillRun.objects.defer("snapshot").prefetch_related("checklist__done_by")
     serializer_class = DrillRunSerializer
     filterset_class = DrillRunFilterSet
     ordering_fields = ["created_at", "finished_at"]

@@ -173,3 +173,45 @@ def test_a_draw_moves_the_channels_updated_at(company, analyst, api_as):
     api_as(analyst).post(f"/api/v1/channels/{channel.pk}/draw/", {"amount": "10", "date": "2026-02-01"})
     channel.refresh_from_db()
     assert channel.updated_at > before
+
+
+def _drills(company, n):
+    """`n` finished drills, each with a signed-off checklist item and a snapshot of inputs it does not answer."""
+    from django.utils import timezone
+
+    from contingency.models import ChecklistItem, DrillRun
+
+    scenario = ScenarioFactory(company=company)
+    signer = UserFactory()
+    for _ in range(n):
+        run = DrillRun.objects.create(company=company, scenario=scenario, paths=1, seed=1, status="succeeded",
+                                      snapshot={"inputs": "x" * 1000}, results={"survived": True})  # fmt: skip
+        ChecklistItem.objects.create(run=run, order=1, title="Contacts confirmed", outcome="passed", done_by=signer,
+                                     done_at=timezone.now())  # fmt: skip
+    return signer
+
+
+def test_the_drill_list_keeps_a_fixed_number_of_queries_and_never_reads_the_snapshots(company, viewer, api_as):
+    client = api_as(viewer)
+    _drills(company, 2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/api/v1/drills/").status_code == 200
+    signer = _drills(company, 12)
+    with CaptureQueriesContext(connection) as many:
+        runs = client.get("/api/v1/drills/").json()["results"]
+    assert len(runs) == 14 and runs[0]["checklist"][0]["done_by"] == signer.username
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+    with CaptureQueriesContext(connection) as poll:
+        assert client.get(f"/api/v1/drills/{runs[0]['id']}/").json()["results"] == {"survived": True}
+    assert not any("snapshot" in q["sql"] for q in [*many.captured_queries, *poll.captured_queries])
+
+
+def test_the_trigger_watch_keeps_a_fixed_number_of_queries(company, viewer, api_as):
+    client = api_as(viewer)
+    _grow(company, 2)
+    with CaptureQueriesContext(connection) as few:
+        assert len(client.get("/api/v1/trigger-watch/").json()) == 2
+    _grow(company, 12)
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get("/api/v1/trigger-watch/").json()) == 14
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]

@@ -109,7 +109,6 @@ PLAN_FIELDS = ["name", "description", "trigger", "threshold"]
 
 
 class ContingencyPlanForm(CompanyConstraintsFormMixin, forms.ModelForm):
-
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
         self.company = company
@@ -213,7 +212,6 @@ SCENARIO_FIELDS = [
 
 
 class ScenarioForm(CompanyConstraintsFormMixin, forms.ModelForm):
-
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
         self.company = company

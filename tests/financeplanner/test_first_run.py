@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from channels_app.models import FundingChannel
-from contingency.models import ContingencyPlan, Scenario
 from contingency.demo import seed_demo
+from contingency.models import ContingencyPlan, Scenario
 from financeplanner.models import Company
 
 ROOT = Path(__file__).resolve().parents[2]

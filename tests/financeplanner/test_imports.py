@@ -42,7 +42,9 @@ def csv_file(rows: list[list], name: str = "upload.csv") -> SimpleUploadedFile:
 
 
 def upload(client, dataset: str, file, commit: bool = False):
-    return client.post(f"/api/v1/imports/{dataset}/", {"file": file, "commit": "true" if commit else "false"}, format="multipart")
+    return client.post(
+        f"/api/v1/imports/{dataset}/", {"file": file, "commit": "true" if commit else "false"}, format="multipart"
+    )
 
 
 def channel_row(name: str, counterparty: str, limit="500000.00", **overrides) -> list:
@@ -157,7 +159,9 @@ def test_unknown_dataset_is_a_404_and_unknown_template_format_a_400(analyst, api
 
 def test_signed_out_user_cannot_import_or_download(company, client):
     assert client.get("/api/v1/imports/channels/template/").status_code in (401, 403)
-    assert client.post("/api/v1/imports/channels/", {"file": csv_file([["name"], ["x"]])}, format="multipart").status_code in (401, 403)
+    assert client.post(
+        "/api/v1/imports/channels/", {"file": csv_file([["name"], ["x"]])}, format="multipart"
+    ).status_code in (401, 403)
 
 
 # -- money and file formats ---------------------------------------------------------------------------------------
@@ -240,7 +244,9 @@ def test_a_form_without_a_file_or_with_a_bad_commit_flag_is_a_report_too(company
     response = client.post("/api/v1/imports/channels/", {"commit": "true"}, format="multipart")
     assert response.status_code == 400
     assert response.json()["errors"] == [{"row": None, "column": "file", "message": "No file was submitted."}]
-    response = client.post("/api/v1/imports/channels/", {"file": csv_file([["name"]]), "commit": "perhaps"}, format="multipart")
+    response = client.post(
+        "/api/v1/imports/channels/", {"file": csv_file([["name"]]), "commit": "perhaps"}, format="multipart"
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == [{"row": None, "column": "commit", "message": "Must be a valid boolean."}]
 

@@ -207,7 +207,9 @@ def _random_trigger(rng: np.random.Generator, kind: str, horizon: int) -> Trigge
         kind=kind,
         action=action,
         rating_rank=int(rng.integers(3, 21)) if kind == "own_rating_below" else None,
-        level=float(rng.uniform(0.3, 1.0)) if kind in ("utilisation_above", "utilisation_below", "inflow_drop") else None,
+        level=float(rng.uniform(0.3, 1.0))
+        if kind in ("utilisation_above", "utilisation_below", "inflow_drop")
+        else None,
         days=int(rng.integers(1, 6)) if kind in ("utilisation_above", "utilisation_below", "inflow_drop") else None,
         count=int(rng.integers(1, 5)) if kind == "borrowing_frequency" else None,
         window_days=int(rng.integers(1, 8)) if kind == "borrowing_frequency" else None,

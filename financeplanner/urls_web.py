@@ -4,10 +4,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy
 
-from .views import account, dashboard
+from contingency.views.dashboard import DashboardView
+
+from .views import account
 
 urlpatterns = [
-    path("", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("", DashboardView.as_view(), name="dashboard"),
     path("company/", account.ChooseCompanyView.as_view(), name="choose-company"),
     path("invitations/", account.InvitationsView.as_view(), name="invitations"),
     path(

@@ -1,4 +1,5 @@
-"""The dashboard page: the company's funding at a glance (financeplanner.dashboard) with its charts."""
+"""The dashboard page: the company's funding and liquidity, its latest drills and open alerts at a glance
+(contingency.dashboard) with its charts."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from financeplanner import charts
-from financeplanner.dashboard import dashboard_for
+from financeplanner.views.base import CompanyViewMixin
 
-from .base import CompanyViewMixin
+from ..dashboard import dashboard_for
 
 
 class DashboardView(CompanyViewMixin, TemplateView):
-    template_name = "financeplanner/dashboard.html"
+    template_name = "contingency/dashboard.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

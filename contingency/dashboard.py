@@ -20,11 +20,11 @@ from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, CreditAssessment
 from channels_app.selectors import FundingSummary, funding_summary, fx_rates, maturity_ladder, to_reporting
 from channels_app.watch import WatchRow, trigger_watch
-from contingency.choices import DrillStatus, PoolKind
-from contingency.models import Alert, DrillRun, LiquidityPool
-from contingency.report import DrillReport, report_of
+from financeplanner.models import Company
 
-from .models import Company
+from .choices import DrillStatus, PoolKind
+from .models import Alert, DrillRun, LiquidityPool
+from .report import DrillReport, report_of
 
 ZERO = Decimal("0.00")
 # channels_app.selectors labels its buckets in English; the page shows them in the reader's language.

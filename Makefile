@@ -31,9 +31,14 @@ test: $(STAMP)
 	CELERY_BROKER_URL=$${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/15} \
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# ruff's rules and format, and mypy over the services, selectors and engine ([tool.mypy] in pyproject.toml).
+# All three run, so one failure does not hide the others.
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

@@ -1,24 +1,27 @@
 """Writes on the core: companies, memberships and invitations, API tokens, and the generic save of simple models."""
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from .choices import Role
 from .models import Company, Invitation, Membership
+from .tenancy import TenantModel
+
+TenantRow = TypeVar("TenantRow", bound=TenantModel)
 
 
-def tenant_object_save(*, obj: models.Model, company: Company, fields: dict) -> models.Model:
+def tenant_object_save(*, obj: TenantRow, company: Company, fields: dict) -> TenantRow:
     """Create or update a simple company-owned row: assign, validate in full, save — all or nothing."""
     for name, value in fields.items():
         setattr(obj, name, value)
-    if hasattr(obj, "company_id"):
-        obj.company = company
+    obj.company = company
     with transaction.atomic():
         obj.full_clean()
         obj.save()

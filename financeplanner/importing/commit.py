@@ -10,7 +10,8 @@ savepoint and saves the rows one by one, with the model's full validation, to na
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from auditlog.cid import get_cid
@@ -21,7 +22,7 @@ from auditlog.registry import auditlog
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError, models, router, transaction
+from django.db import DataError, IntegrityError, connection, models, router, transaction
 from django.db.models.signals import pre_save
 from django.utils.encoding import smart_str
 
@@ -59,13 +60,14 @@ def commit_rows(
     if report.errors:
         return
     with transaction.atomic():
-        try:
-            with transaction.atomic():  # a savepoint: a refused insert leaves the transaction usable for the rows
-                _insert(spec.model, [obj for _, obj in built], progress, len(valid), total)
-        except (IntegrityError, DataError):
-            for _, obj in built:  # the savepoint undid the insert: the objects are unsaved again
-                obj.pk, obj._state.adding, obj._state.db = None, True, None
-            _save_one_by_one(built, report)
+        with _foreign_keys_checked_at_once():
+            try:
+                with transaction.atomic():  # a savepoint: a refused insert leaves the transaction usable for the rows
+                    _insert(spec.model, [obj for _, obj in built], progress, len(valid), total)
+            except (IntegrityError, DataError):
+                for _, obj in built:  # the savepoint undid the insert: the objects are unsaved again
+                    obj.pk, obj._state.adding, obj._state.db = None, True, None
+                _save_one_by_one(built, report)
         if report.errors:
             transaction.set_rollback(True)
             return
@@ -74,6 +76,23 @@ def commit_rows(
         if seal is not None and not seal(report):
             report.committed, report.created = False, 0
             transaction.set_rollback(True)
+
+
+@contextmanager
+def _foreign_keys_checked_at_once() -> Iterator[None]:
+    """Foreign keys checked at each insert rather than at COMMIT (Django makes them deferrable on PostgreSQL): a
+    counterparty deleted since the file was checked is then a refused insert, traced to its row, not a failed
+    commit."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _refuse(report: ImportReport, row_number: int, exc: DjangoValidationError) -> None:

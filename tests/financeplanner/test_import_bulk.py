@@ -223,3 +223,31 @@ def test_checking_and_committing_take_the_same_queries_for_ten_or_a_thousand_row
         queries.append(len(captured))
     assert queries[0] == queries[1], queries
     assert FundingChannel.objects.count() == (1_000 if commit else 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_counterparty_deleted_after_the_check_is_a_row_error_not_a_failed_commit(company, analyst):
+    CounterpartyFactory(company=company, name="Bank 0")
+    doomed = CounterpartyFactory(company=company, name="Bank 1")
+    deleted = threading.Event()
+
+    def colleague_deletes_the_lender() -> None:
+        try:
+            Counterparty.objects.filter(pk=doomed.pk).delete()
+        finally:
+            connections.close_all()
+
+    def progress(percent: int) -> None:
+        if percent > importing.rows.CHECKED_PERCENT and not deleted.is_set():
+            thread = threading.Thread(target=colleague_deletes_the_lender)
+            thread.start()
+            thread.join()
+            deleted.set()
+
+    report = importing.import_rows(
+        company=company, dataset="channels", file=channel_file(2), filename="c.csv", by=analyst, commit=True,
+        progress=progress,
+    )  # fmt: skip
+    assert deleted.is_set() and report.committed is False and report.created == 0
+    assert [(error["row"], error["column"]) for error in report.errors] == [(3, "counterparty")]  # Line 1, Bank 1
+    assert not FundingChannel.objects.exists()

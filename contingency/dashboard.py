@@ -13,6 +13,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from channels_app import ratings
@@ -20,6 +22,7 @@ from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, CreditAssessment
 from channels_app.selectors import FundingSummary, funding_summary, fx_rates, maturity_ladder, to_reporting
 from channels_app.watch import WatchRow, trigger_watch
+from financeplanner.caching import cached_for_company
 from financeplanner.models import Company
 
 from .choices import DrillStatus, PoolKind
@@ -88,6 +91,16 @@ class Dashboard:
 
 
 def dashboard_for(company: Company, *, as_of: date | None = None) -> Dashboard:
+    """The company's dashboard as of `as_of` (default today), cached per company, day and language until the
+    company's data changes (financeplanner.caching)."""
+    day = as_of or timezone.localdate()
+    key = f"dashboard:{day.isoformat()}:{get_language()}"  # problems are messages in the reader's language
+    board = cached_for_company(company, key, lambda: _dashboard(company, day))
+    board.company = company  # the caller's, as it stands now
+    return board
+
+
+def _dashboard(company: Company, as_of: date) -> Dashboard:
     problems: list[str] = []
     try:
         funding: FundingSummary | None = funding_summary(company)

@@ -517,9 +517,32 @@ def _page_url(page: Page, a: CompanyA) -> str:
     return url
 
 
+# Pages that are nobody's company's: signing in and out, the language, choosing a company, one's own invitations.
+NOT_COMPANY_PAGES = {"accounts/login/", "accounts/logout/", "i18n/setlang/", "company/", "invitations/"}
+
+
 def test_the_url_conf_is_walked():
     routes = {p.route for p in PAGES}
     assert {"channels/<int:pk>/", "plans/<int:pk>/approve/", "drills/<int:pk>/checklist/<int:item_pk>/"} <= routes
+    # Every other page is a company page, so none escapes the tests below by standing on another base.
+    others = {
+        route
+        for route, _ in _walk(get_resolver().url_patterns)
+        if not route.startswith(("admin/", "api/")) and route not in routes
+    }
+    assert others <= NOT_COMPANY_PAGES, f"Pages outside CompanyViewMixin: {sorted(others - NOT_COMPANY_PAGES)}"
+
+
+def test_the_declarations_name_routed_things():
+    """A renamed route or resource must not leave its role or body declared for nothing."""
+    basenames = {r.basename for r in API_ROUTES}
+    actions = {(r.basename, r.action) for r in API_ROUTES}
+    assert set(WRITE_ROLES) | set(READ_ROLES) | set(CREATE_BODIES) | set(PUT_EXTRA) <= basenames
+    assert set(ACTION_ROLES) | set(ACTION_BODIES) <= actions
+    routes = {p.route for p in PAGES}
+    assert set(PAGE_ROLES) <= routes, f"PAGE_ROLES names no page: {sorted(set(PAGE_ROLES) - routes)}"
+    first_segments = {p.route.split("/", 1)[0] for p in OBJECT_PAGES}
+    assert set(PAGE_MODELS) <= first_segments
 
 
 @pytest.mark.parametrize("page", OBJECT_PAGES, ids=str)

@@ -26,6 +26,7 @@ from django.db import DataError, IntegrityError, connection, models, router, tra
 from django.db.models.signals import pre_save
 from django.utils.encoding import smart_str
 
+from ..caching import company_changed
 from ..models import Company
 from .report import ImportReport, django_messages
 from .specs import ImportSpec
@@ -73,6 +74,7 @@ def commit_rows(
             return
         report.committed = True
         report.created = len(valid)
+        company_changed(company.pk)  # bulk_create sends no post_save: the company's cached reads are stale
         if seal is not None and not seal(report):
             report.committed, report.created = False, 0
             transaction.set_rollback(True)

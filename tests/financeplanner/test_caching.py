@@ -2,14 +2,16 @@
 its queries, is fresh again after any write — through the API, a service, or a bulk write that reports itself — and
 one company's writes neither invalidate nor ever show in another company's reads."""
 
+import csv
+import io
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import redis
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -17,9 +19,11 @@ from channels_app import services
 from channels_app.models import FundingChannel, LenderTrigger
 from channels_app.watch import trigger_watch
 from contingency import drills
+from contingency.dashboard import dashboard_for
 from financeplanner import caching
+from financeplanner.models import Company
 from tests.contingency.drill_fixtures import worked_example
-from tests.factories import FundingChannelFactory, MembershipFactory, UserFactory
+from tests.factories import CounterpartyFactory, FundingChannelFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -171,69 +175,74 @@ def test_without_a_shared_cache_nothing_is_cached(company, settings):
 # -- the dashboard -----------------------------------------------------------------------------------------------
 
 
-def dashboard(client):
-    """The dashboard page's board and whether building it read the company's channels."""
+def dashboard(company):
+    """The company's dashboard as a request builds it (the company loaded afresh), and whether building it read the
+    company's channels."""
     with CaptureQueriesContext(connection) as captured:
-        response = client.get("/")
-    assert response.status_code == 200
-    return response.context["board"], any("channels_app_fundingchannel" in q["sql"] for q in captured.captured_queries)
+        board = dashboard_for(Company.objects.get(pk=company.pk))
+    return board, any("channels_app_fundingchannel" in q["sql"] for q in captured.captured_queries)
 
 
-@pytest.fixture
-def page_as():
-    def client_for(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for
-
-
-def test_the_dashboard_is_cached_and_fresh_after_a_draw_through_the_api(company, treasurer, api_as, page_as):
+def test_the_dashboard_is_cached_and_fresh_after_a_draw_through_the_api(company, treasurer, api_as):
     channel, _ = line_with_trigger(company)
-    page = page_as(treasurer)
-    board, read = dashboard(page)
+    board, read = dashboard(company)
     assert board.funding.total_drawn == D("500000.00") and read
-    board, read = dashboard(page)
+    board, read = dashboard(company)
     assert board.funding.total_drawn == D("500000.00") and not read and board.company == company
     today = timezone.localdate().isoformat()
     body = {"amount": "125000.50", "date": today}
     assert api_as(treasurer).post(f"/api/v1/channels/{channel.pk}/draw/", body, format="json").status_code == 201
-    board, read = dashboard(page)
+    board, read = dashboard(company)
     assert board.funding.total_drawn == D("625000.50") and read
     # The closest-triggers card reads the trigger watch: 62.50 % drawn, 27.50 points from the 90 % trigger.
     assert [(row.current, row.distance) for row in board.closest_triggers] == [("0.6250", D("27.50"))]
 
 
-def test_a_drill_finished_by_a_worker_is_on_the_dashboard_at_once(company, treasurer, page_as):
+def test_a_drill_finished_by_the_drill_service_is_on_the_dashboard_at_once(company):
     """A drill's status is written with `QuerySet.update()` (a claimed, conditional write): drills.py reports it."""
     example = worked_example(company)
-    page = page_as(treasurer)
-    assert dashboard(page)[0].drills == []
+    assert dashboard(company)[0].drills == []
     run = drills.drill_start(company=company, scenario=example["line_closes"], enqueue=False)
     drills.drill_run_here(drills.claim(run.pk))
-    board, _ = dashboard(page)
+    board, _ = dashboard(company)
     # The line closes on day 0 and no plan is drawn on: 1,000,000 of cash at -100,000 a day lasts 10 days.
     assert [(outcome.run.pk, outcome.report.runway) for outcome in board.drills] == [(run.pk, 10)]
 
 
-def test_a_policy_change_of_the_company_is_seen_at_once(company, company_admin, api_as, page_as):
-    page = page_as(company_admin)
-    assert dashboard(page)[0].company.survival_horizon_days == 90
+def test_a_policy_change_of_the_company_is_seen_at_once(company, company_admin, api_as):
+    assert dashboard(company)[0].company.survival_horizon_days == 90
     body = {"survival_horizon_days": 120}
     assert api_as(company_admin).patch(f"/api/v1/companies/{company.slug}/", body, format="json").status_code == 200
-    assert dashboard(page)[0].company.survival_horizon_days == 120
+    assert dashboard(company)[0].company.survival_horizon_days == 120
 
 
-def test_another_companys_draw_leaves_our_cached_dashboard_alone(company, other_company, treasurer, outsider,
-                                                                  page_as):  # fmt: skip
+def test_another_companys_draw_leaves_our_cached_dashboard_alone(company, other_company):
     line_with_trigger(company, drawn="500000.00")
     theirs, _ = line_with_trigger(other_company, drawn="200000.00")
-    ours, theirs_page = page_as(treasurer), page_as(outsider)
-    assert dashboard(ours)[0].funding.total_drawn == D("500000.00")
-    assert dashboard(theirs_page)[0].funding.total_drawn == D("200000.00")
+    assert dashboard(company)[0].funding.total_drawn == D("500000.00")
+    assert dashboard(other_company)[0].funding.total_drawn == D("200000.00")
     services.channel_draw(channel=theirs, amount=D("1.00"), date=timezone.localdate(), by=None)
-    board, read = dashboard(ours)
+    board, read = dashboard(company)
     assert board.funding.total_drawn == D("500000.00") and not read
-    board, read = dashboard(theirs_page)
+    board, read = dashboard(other_company)
     assert board.funding.total_drawn == D("200001.00") and read and board.company == other_company
+
+
+def test_channels_imported_in_bulk_are_on_the_dashboard_at_once(company, analyst, api_as):
+    """The import inserts with `bulk_create` (no post_save): its commit reports the change itself."""
+    line_with_trigger(company)
+    CounterpartyFactory(company=company, name="Bank of Ningbo")
+    assert dashboard(company)[0].funding.total_limit == D("1000000.00")
+    header = [
+        "name", "counterparty", "channel_type", "currency", "limit", "committed", "rate_type", "base_rate", "spread",
+        "annual_rate", "fee_rate", "day_count", "start_date", "maturity_date", "repayment_profile",
+        "payment_frequency", "rolls_over", "notice_days", "action_probability", "notes",
+    ]  # fmt: skip
+    row = ["Ningbo term loan", "Bank of Ningbo", "bank_term_loan", "", "500000", "", "", "", "", "0.045", "", "",
+           "2026-01-01", "2028-01-01", "", "", "", "", "", ""]  # fmt: skip
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([header, row])
+    upload = SimpleUploadedFile("channels.csv", buffer.getvalue().encode(), content_type="text/csv")
+    response = api_as(analyst).post("/api/v1/imports/channels/", {"file": upload, "commit": "true"}, format="multipart")
+    assert response.status_code in (200, 201), response.content
+    assert dashboard(company)[0].funding.total_limit == D("1500000.00")

@@ -1,10 +1,13 @@
-"""Turn locust's `<prefix>_stats.csv` into the Markdown table of docs/benchmarks.md ("## API load test")."""
+"""Turn locust's `<prefix>_stats.csv` into the Markdown table of docs/benchmarks.md ("## API load test"), and
+summarise the drills of the run (`drills.csv`, written by locustfile.DrillRunner) when it is given."""
 
 import csv
+import statistics
 import sys
+from pathlib import Path
 
 
-def main(prefix: str) -> None:
+def main(prefix: str, drills: str | None = None) -> None:
     with open(f"{prefix}_stats.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     print("| endpoint | requests | failures | req/s | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |")
@@ -15,7 +18,20 @@ def main(prefix: str) -> None:
             f"| {name} | {row['Request Count']} | {row['Failure Count']} | {float(row['Requests/s']):.1f} "
             f"| {row['50%']} | {row['95%']} | {row['99%']} | {float(row['Max Response Time']):.0f} |"
         )
+    if drills and Path(drills).exists():
+        with open(drills, newline="") as handle:
+            runs = list(csv.DictReader(handle))
+        print()
+        print("| drill | started | succeeded | start to finished: median (s) | max (s) |")
+        print("|---|---:|---:|---:|---:|")
+        for kind in sorted({run["kind"] for run in runs}):
+            mine = [run for run in runs if run["kind"] == kind]
+            seconds = [float(run["seconds"]) for run in mine if run["status"] == "succeeded"]
+            median = f"{statistics.median(seconds):.1f}" if seconds else "–"
+            longest = f"{max(seconds):.1f}" if seconds else "–"
+            succeeded = sum(run["status"] == "succeeded" for run in mine)
+            print(f"| {kind} | {len(mine)} | {succeeded} | {median} | {longest} |")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

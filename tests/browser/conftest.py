@@ -7,15 +7,8 @@ import pytest
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test itself are still sync.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+# The same system Chromium and flags the screenshots command launches.
+from contingency.management.commands.screenshots import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
 @pytest.fixture(scope="session")

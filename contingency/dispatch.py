@@ -7,6 +7,9 @@
   out the next. Two companies' big runs therefore take turns on the large workers instead of queueing one after
   the other, and a company runs at most DRILL_LARGE_RUNS_PER_COMPANY big runs at once (the next waits queued and
   starts when one finishes).
+- **Small what-ifs in the request.** A deterministic drill of at most DRILL_INLINE_MAX_CHANNEL_DAYS channel-days is
+  simulated by the process that starts it (`runs_in_request`): the API's answer (still 202) already says succeeded
+  and carries the results. Should that process die mid-drill, the sweeper resumes the run like any stalled one.
 - **No stranded run.** A start is refused (QueueUnavailable, a 503 in the API) while the broker cannot be reached,
   before anything is stored; a run whose message is lost anyway, or whose worker was killed, is picked up by the
   sweeper (`sweep`, on beat every DRILL_SWEEP_SECONDS): queued runs untouched for DRILL_REQUEUE_SECONDS are
@@ -42,6 +45,15 @@ class QueueUnavailable(ValidationError):
 
     def __init__(self):
         super().__init__("The task queue is unreachable right now, so the drill was not started. Try again shortly.")
+
+
+def runs_in_request(inputs) -> bool:
+    """Is this drill simulated within the request that starts it? A deterministic drill (one path, one block) of at
+    most DRILL_INLINE_MAX_CHANNEL_DAYS channel-days costs about what a worker's round trip would add (the queue, the
+    worker loading the run again, the client polling), so the treasurer's what-if answers at once."""
+    scenario = inputs.scenario
+    work = max(len(inputs.channels), 1) * scenario.horizon_days
+    return scenario.paths == 1 and work <= settings.DRILL_INLINE_MAX_CHANNEL_DAYS
 
 
 def is_large(run: DrillRun) -> bool:

@@ -52,8 +52,9 @@ def drill_start(
     """Snapshot the company as it stands, store a queued run and hand it to a worker once committed.
 
     Refused with QueueUnavailable (nothing stored) while the broker cannot be reached; a run whose message is lost
-    after that is enqueued again by the sweeper. `enqueue=False` leaves the run to the caller (the `run_drill`
-    command simulates it in its own process).
+    after that is enqueued again by the sweeper. A small deterministic drill is simulated right here instead
+    (dispatch.runs_in_request): the run returned is already finished. `enqueue=False` leaves the run to the caller
+    (the `run_drill` command simulates it in its own process).
     """
     if scenario.company_id != company.pk:
         raise ValidationError({"scenario": "Unknown scenario."})
@@ -71,8 +72,9 @@ def drill_start(
         raise ValidationError({"scenario": "The scenario's dates run past the calendar's end (year 9999)."}) from exc
     except ValueError as exc:
         raise ValidationError({"scenario": str(exc)}) from exc
+    in_request = enqueue and dispatch.runs_in_request(inputs)
     if enqueue:
-        dispatch.broker_check()
+        dispatch.broker_check()  # also for a drill simulated here: what follows a finished drill is queued
     with transaction.atomic():
         run = DrillRun.objects.create(
             company=company,
@@ -88,10 +90,24 @@ def drill_start(
         )
         if plan is not None:
             checklist_create(run=run, plan=plan)
-        if enqueue:
+        if enqueue and not in_request:
             # A worker must never look for a row that is not committed yet.
             transaction.on_commit(lambda: dispatch.enqueue_run(run))
+    if in_request:
+        drill_run_in_request(run)
     return run
+
+
+def drill_run_in_request(run: DrillRun) -> None:
+    """Claim and simulate a small run in this process (dispatch.runs_in_request); a failure fails the run, as on a
+    worker, and is not raised: the caller answers with the run as it stands."""
+    claimed = claim(run.pk)
+    if claimed is not None:
+        try:
+            drill_run_here(claimed)
+        except Exception as exc:  # noqa: BLE001 — recorded on the run (drill_fail logs it), as the task would
+            drill_fail(run.pk, exc)
+    run.refresh_from_db()
 
 
 def checklist_create(*, run: DrillRun, plan: ContingencyPlan) -> list[ChecklistItem]:
@@ -179,13 +195,19 @@ class BlocksGone(Exception):
 
 
 def stored_blocks(run_id: int, blocks_total: int) -> Iterator[engine.BlockResult]:
-    """The run's blocks one at a time, read from the database by index: one block in memory at a time."""
-    for index in range(blocks_total):
-        row = DrillBlock.objects.filter(run_id=run_id, index=index).values_list("payload", "result").first()
-        if row is None or (row[0] is None and row[1] is None):
-            raise BlocksGone(index)
-        payload, legacy = row
+    """The run's blocks in index order, fetched one row at a time (a server-side cursor on PostgreSQL): one block
+    in memory at a time. BlocksGone when one is missing or was emptied (another process finished the run)."""
+    rows = (
+        DrillBlock.objects.filter(run_id=run_id).order_by("index").values_list("index", "payload", "result")
+    ).iterator(chunk_size=1)
+    expected = 0
+    for index, payload, legacy in rows:
+        if index != expected or (payload is None and legacy is None):
+            raise BlocksGone(expected)
+        expected += 1
         yield engine.BlockResult.from_bytes(payload) if payload is not None else engine.BlockResult.from_dict(legacy)
+    if expected != blocks_total:
+        raise BlocksGone(expected)
 
 
 def drill_finish(run_id: int) -> bool:

@@ -211,6 +211,9 @@ IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 DRILL_BLOCK_SIZE = env.int("DRILL_BLOCK_SIZE", default=2048)
+# A deterministic drill of at most this many channel-days (channels x horizon) is simulated within the request that
+# starts it (contingency.dispatch.runs_in_request): its answer already carries the results. 0: always a worker.
+DRILL_INLINE_MAX_CHANNEL_DAYS = env.int("DRILL_INLINE_MAX_CHANNEL_DAYS", default=20_000)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="financeplanner@localhost")

@@ -2,14 +2,15 @@
 
 A :class:`BlockResult` carries the per-path numbers of one block, its breaching paths' extra-liquidity brackets and
 its sparse daily-liquidity sketch. Two encodings, both lossless: :meth:`BlockResult.to_bytes` (what the database
-stores: every array in a compressed ``.npz``, integers in the narrowest type that holds them, floats as the very
+stores: the arrays in a zlib-compressed fixed layout, integers in the narrowest type that holds them, floats as the very
 IEEE doubles, so a block read back folds bit-identically) and :meth:`BlockResult.to_dict` (JSON lists, for tests and
 blocks stored by older versions).
 """
 
 from __future__ import annotations
 
-import io
+import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -33,7 +34,7 @@ _ACTIONS = (
 #: Final-rank bins: -1 (rating unknown), 0 (AAA) .. 21 (D).
 RANK_BINS = 23
 #: The first bytes of a stored block (a format version: a later layout gets a new one).
-MAGIC = b"FPB1"
+MAGIC = b"FPB2"
 _INT_TYPES = (np.int8, np.int16, np.int32, np.int64)
 
 
@@ -187,37 +188,43 @@ class BlockResult:
         return cls(**values)
 
     def to_bytes(self) -> bytes:
-        """The block as stored in the database: :data:`MAGIC` then a compressed ``.npz`` of every array.
+        """The block as stored in the database: :data:`MAGIC`, then zlib of a small JSON header (the block's index,
+        paths and search flag; each array's name, type and length) followed by the arrays' raw bytes.
 
         Lossless, checked array by array (:func:`_encode`): integers in the narrowest signed type that holds them,
         sorted integers (the sparse cells) as differences, floats that are whole cents (the fan's cell bounds) as
         integer cents, other floats as the IEEE doubles themselves. A block read back is bit-identical, at about a
-        fifth of its JSON."""
-        arrays: dict[str, np.ndarray] = {
-            "meta": np.array([self.block_index, self.n_paths, int(self.extra_searched)], dtype=np.int64)
-        }
+        fifth of its JSON; reading it builds nothing but its arrays."""
+        names, chunks = [], []
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
+                if value.ndim != 1:
+                    raise ValueError(f"{f.name} is not one-dimensional.")
                 suffix, encoded = _encode(value)
-                arrays[f.name + suffix] = encoded
-        buffer = io.BytesIO()
-        buffer.write(MAGIC)
-        np.savez_compressed(buffer, **arrays)
-        return buffer.getvalue()
+                names.append([f.name + suffix, encoded.dtype.str, int(encoded.size)])
+                chunks.append(np.ascontiguousarray(encoded).tobytes())
+        header = json.dumps({"block": [self.block_index, self.n_paths, int(self.extra_searched)], "arrays": names})
+        head = header.encode()
+        return MAGIC + zlib.compress(len(head).to_bytes(4, "little") + head + b"".join(chunks), 6)
 
     @classmethod
     def from_bytes(cls, data: bytes | memoryview) -> BlockResult:
         raw = bytes(data)
         if raw[: len(MAGIC)] != MAGIC:
             raise ValueError("Not a stored drill block (unknown format).")
+        body = zlib.decompress(raw[len(MAGIC) :])
+        size = int.from_bytes(body[:4], "little")
+        header = json.loads(body[4 : 4 + size])
         values: dict[str, Any] = {}
-        with np.load(io.BytesIO(raw[len(MAGIC) :]), allow_pickle=False) as stored:
-            block_index, n_paths, searched = (int(v) for v in stored["meta"])
-            for key in stored.files:
-                name, _, suffix = key.partition("@")
-                if name != "meta":
-                    values[name] = _decode(suffix, stored[key])
+        offset = 4 + size
+        for key, dtype, length in header["arrays"]:
+            kind = np.dtype(dtype)
+            stored = np.frombuffer(body, dtype=kind, count=length, offset=offset)
+            offset += kind.itemsize * length
+            name, _, suffix = key.partition("@")
+            values[name] = _decode(suffix, stored)
+        block_index, n_paths, searched = header["block"]
         return cls(block_index=block_index, n_paths=n_paths, extra_searched=bool(searched), **values)
 
 
@@ -235,11 +242,12 @@ def _encode(values: np.ndarray) -> tuple[str, np.ndarray]:
 
 
 def _decode(suffix: str, stored: np.ndarray) -> np.ndarray:
+    """The array as it was (a fresh, writable copy)."""
     if suffix == "d":
-        return np.cumsum(stored.astype(np.int64))
+        return np.cumsum(stored, dtype=np.int64)
     if suffix == "c":
         return stored.astype(np.int64) / 100.0
-    return stored.astype(np.int64) if stored.dtype.kind in "iu" else stored
+    return stored.astype(np.int64) if stored.dtype.kind in "iu" else stored.astype(np.float64)
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:

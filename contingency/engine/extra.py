@@ -24,7 +24,7 @@ to the cent in its block. The answer is exact and the same whatever the split ov
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -61,17 +61,6 @@ def subset(draws: Draws, rows: np.ndarray) -> Draws:
         if isinstance(value, np.ndarray):
             changes[f.name] = value[:, rows] if f.name in _DAY_MAJOR else value[rows]
     return replace(draws, **changes)
-
-
-def join(parts: list[Draws]) -> Draws:
-    """The draws of several path sets, one after another (the inverse of :func:`subset`)."""
-    changes = {}
-    for f in fields(parts[0]):
-        value = getattr(parts[0], f.name)
-        if isinstance(value, np.ndarray):
-            axis = 1 if f.name in _DAY_MAJOR else 0
-            changes[f.name] = np.concatenate([getattr(p, f.name) for p in parts], axis=axis)
-    return replace(parts[0], **changes)
 
 
 @dataclass
@@ -186,60 +175,110 @@ def block_brackets(
     return rows, state
 
 
-def order_statistic(
-    k: int,
-    blocks: list[tuple[int, np.ndarray, Brackets]],
-    refine: Callable[[list[tuple[int, np.ndarray, np.ndarray, Brackets]], int, tuple[int, int]], None],
-) -> int:
-    """The k-th smallest need (cents, k >= 1) over the breaching paths of every block, refined where it matters.
+@dataclass
+class Candidates:
+    """Breaching paths of many blocks in flat arrays: the block each is in, its index in that block, its bracket.
 
-    ``blocks``: (block index, breaching path indices, their brackets). Each round, the brackets that overlap the
-    range where the k-th smallest need can still lie (between the k-th smallest lower and upper bound) are narrowed
-    by one round of :func:`narrow` inside that range: ``refine(parts, amounts, window)`` with parts (block index, path indices in the block,
-    positions in the brackets, brackets), all in one batch. Ends when that range is a single cent.
+    Flat, so that what the finishing step keeps is a handful of arrays whatever the number of blocks."""
+
+    block: np.ndarray
+    row: np.ndarray
+    brackets: Brackets
+
+    @classmethod
+    def of_block(cls, index: int, rows: np.ndarray, brackets: Brackets) -> Candidates:
+        return cls(np.full(rows.size, index, dtype=np.int64), np.asarray(rows, dtype=np.int64), brackets)
+
+    @classmethod
+    def none(cls) -> Candidates:
+        empty = np.zeros(0, np.int64)
+        return cls(empty, empty.copy(), Brackets(empty.copy(), np.zeros(0), empty.copy(), np.zeros(0), empty.copy()))
+
+    @classmethod
+    def concat(cls, parts: list[Candidates]) -> Candidates:
+        names = [f.name for f in fields(Brackets)]
+        return cls(
+            np.concatenate([p.block for p in parts]),
+            np.concatenate([p.row for p in parts]),
+            Brackets(*(np.concatenate([getattr(p.brackets, n) for p in parts]) for n in names)),
+        )
+
+    def take(self, keep: np.ndarray) -> Candidates:
+        return Candidates(
+            self.block[keep],
+            self.row[keep],
+            Brackets(*(getattr(self.brackets, f.name)[keep] for f in fields(Brackets))),
+        )
+
+    @property
+    def size(self) -> int:
+        return int(self.row.size)
+
+
+def order_statistic(k: int, candidates: Candidates, refine: Callable[[np.ndarray, int, tuple[int, int]], None]) -> int:
+    """The k-th smallest need (cents, k >= 1) over the breaching paths ``candidates``, refined where it matters.
+
+    Each round, the brackets that overlap the range where the k-th smallest need can still lie (between the k-th
+    smallest lower and upper bound) are narrowed by one round of :func:`narrow` inside that range:
+    ``refine(positions, amounts, window)`` narrows the brackets at those positions of ``candidates``, all in one
+    batch. Ends when that range is a single cent.
     """
+    brackets = candidates.brackets
     for _ in range(MAX_ROUNDS):
-        lows = np.concatenate([b.lo for _, _, b in blocks]) + 1
-        highs = np.concatenate([b.hi for _, _, b in blocks])
-        floor = int(np.partition(lows, k - 1)[k - 1])
-        top = int(np.partition(highs, k - 1)[k - 1])
+        floor = int(np.partition(brackets.lo + 1, k - 1)[k - 1])
+        top = int(np.partition(brackets.hi, k - 1)[k - 1])
         if floor >= top:
             return top
-        parts = []
-        for index, rows, brackets in blocks:
-            wanted = np.flatnonzero((brackets.hi >= floor) & (brackets.lo + 1 <= top) & brackets.open)
-            if wanted.size:
-                parts.append((index, rows[wanted], wanted, brackets))
-        count = sum(part[1].size for part in parts)
-        if count == 0:  # cannot happen (some open bracket holds the range); the upper bound is safe
+        wanted = np.flatnonzero((brackets.hi >= floor) & (brackets.lo + 1 <= top) & brackets.open)
+        if wanted.size == 0:  # cannot happen (some open bracket holds the range); the upper bound is safe
             return top
-        refine(parts, int(np.clip(REFINE_BATCH // count, 4, REFINE_AMOUNTS)), (floor - 1, top))
+        refine(wanted, int(np.clip(REFINE_BATCH // wanted.size, 4, REFINE_AMOUNTS)), (floor - 1, top))
     return top
 
 
 def refine_batch(
-    model: Model,
-    parts: list[tuple[Draws, np.ndarray, Brackets]],
-    policy_days: int,
-    amounts: int,
-    window: tuple[int, int],
+    model: Model, draws: Draws, state: Brackets, policy_days: int, amounts: int, window: tuple[int, int]
 ) -> None:
-    """One round of :func:`narrow` over paths of several blocks at once: parts (the draws of exactly those paths,
-    their positions in the brackets, the brackets); the brackets are updated in place."""
-    names = ("lo", "f_lo", "lo2", "f_lo2", "hi")
-    joined = join([d for d, _, _ in parts])
-    state = Brackets(*(np.concatenate([getattr(b, n)[pos] for _, pos, b in parts]) for n in names))
+    """One round of :func:`narrow` over some paths of several blocks at once: ``draws`` exactly those paths' draws,
+    ``state`` their brackets in the same order (updated in place)."""
+    names = [f.name for f in fields(Brackets)]
     # At most MAX_BATCH simulated paths at a time, so memory does not grow with the drill's paths (each path's
     # amounts depend only on its own bracket, the window and ``amounts``: the chunks change nothing else).
     step = max(1, MAX_BATCH // amounts)
-    for first in range(0, joined.n_paths, step):
-        rows = np.arange(first, min(first + step, joined.n_paths))
+    for first in range(0, draws.n_paths, step):
+        rows = np.arange(first, min(first + step, draws.n_paths))
         part = Brackets(*(getattr(state, n)[rows] for n in names))
-        narrow(model, joined, rows, part, policy_days, rounds=1, amounts=amounts, window=window)
+        narrow(model, draws, rows, part, policy_days, rounds=1, amounts=amounts, window=window)
         for n in names:
             getattr(state, n)[rows] = getattr(part, n)
+
+
+def gather(parts: Iterator[Draws], total: int) -> Draws:
+    """The draws of several path sets one after another (the inverse of :func:`subset`), filled into arrays
+    allocated once for ``total`` paths: the parts, regenerated one block at a time, are never all held."""
+    out: Draws | None = None
     start = 0
-    for d, positions, brackets in parts:
-        for name in names:
-            getattr(brackets, name)[positions] = getattr(state, name)[start : start + d.n_paths]
-        start += d.n_paths
+    for part in parts:
+        if out is None:
+            changes = {}
+            for f in fields(part):
+                value = getattr(part, f.name)
+                if isinstance(value, np.ndarray):
+                    shape = (
+                        (value.shape[0], total, *value.shape[2:]) if f.name in _DAY_MAJOR else (total, *value.shape[1:])
+                    )
+                    changes[f.name] = np.empty(shape, dtype=value.dtype)
+            out = replace(part, **changes)
+        n = part.n_paths
+        for f in fields(part):
+            value = getattr(part, f.name)
+            if isinstance(value, np.ndarray):
+                target = getattr(out, f.name)
+                if f.name in _DAY_MAJOR:
+                    target[:, start : start + n] = value
+                else:
+                    target[start : start + n] = value
+        start += n
+    if out is None or start != total:
+        raise ValueError(f"Gathered the draws of {start} paths, not {total}.")
+    return out

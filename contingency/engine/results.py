@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .blocks import FAN_PERCENTILES, RANK_BINS, BlockResult, fan_days
-from .extra import Brackets, order_statistic
+from .extra import Candidates, order_statistic
 from .inputs import LENDER_ACTIONS, DrillInputs
 from .model import prepare
 from .sketch import fan_grid, metric_grid, money_quantile, quantile_from_counts, quantile_rank
@@ -28,6 +28,8 @@ __all__ = ["BlockResult", "DrillAccumulator", "DrillResult", "fan_days", "paths_
 #: The normal quantile of a two-sided 95 % interval.
 Z95 = NormalDist().inv_cdf(0.975)
 VERDICTS: tuple[str, ...] = ("met", "not_met", "inconclusive", "not_tested")
+#: Blocks' brackets kept apart at most before they are merged into one flat set (nothing kept per block).
+MERGE_PARTS = 16
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -119,11 +121,12 @@ class DrillAccumulator:
     closing_hist: np.ndarray = field(init=False)
     min_liq_hist: np.ndarray = field(init=False)
     breach_hist: np.ndarray = field(init=False)
-    # The extra-liquidity brackets of the breaching paths that can still decide D16's order statistic, per block
-    # (about 48 bytes per such path; ``extra_rank``: see :meth:`_prune_extra`); ``settle_extra`` refines what it
-    # requires and stores it in ``extra_cents``. ``extra_dropped``: brackets dropped because they cannot decide it.
+    # The extra-liquidity brackets of the breaching paths that can still decide D16's order statistic, in flat
+    # arrays (about 56 bytes per such path, nothing per block; ``extra_rank``: see :meth:`_prune_extra`), the last
+    # few blocks' still apart in ``extra_parts``; ``settle_extra`` refines what it requires and stores it in
+    # ``extra_cents``. ``extra_dropped``: brackets dropped because they cannot decide it.
     extra_rank: int | None = None
-    extra_blocks: list[tuple[int, np.ndarray, Brackets]] = field(default_factory=list)
+    extra_parts: list[Candidates] = field(default_factory=list)
     extra_dropped: int = 0
     extra_kept: int = 0
     extra_prune_at: int = 0
@@ -178,14 +181,17 @@ class DrillAccumulator:
         self.breach_hist += days(block.breach_day)
         if block.extra_searched:
             if block.extra_rows.size:
-                self.extra_blocks.append((block.block_index, block.extra_rows, block.brackets))
+                self.extra_parts.append(Candidates.of_block(block.block_index, block.extra_rows, block.brackets))
                 self.extra_kept += block.extra_rows.size
                 if self.extra_rank is not None and self.extra_kept >= self.extra_prune_at:
                     self._prune_extra()
+                elif len(self.extra_parts) > MERGE_PARTS:
+                    self._merged_extra()
         else:
             self.extra_searched = False
         self.closing_hist += np.bincount(block.closing_step + 1, minlength=len(self.step_orders) + 1)
-        self.min_liq_hist += np.bincount(grid.index(block.min_liquidity), minlength=grid.size)
+        buckets, counts = np.unique(grid.index(block.min_liquidity), return_counts=True)  # not a grid-sized array
+        self.min_liq_hist[buckets] += counts
         self.runway_sum += int(block.runway[block.runway >= 0].sum())
         self.used_cents += sum(np.rint(block.contingency_used * 100.0).astype(np.int64).tolist())
         self.cost_cents += sum(np.rint(block.contingency_cost * 100.0).astype(np.int64).tolist())
@@ -385,22 +391,21 @@ class DrillAccumulator:
         """
         assert self.extra_rank is not None
         m = self.extra_rank
-        if self.extra_kept >= m:
-            lows = np.concatenate([b.lo for _, _, b in self.extra_blocks]) + 1
+        merged = self._merged_extra()
+        if merged.size >= m:
+            lows = merged.brackets.lo + 1
             floor = int(np.partition(lows, lows.size - m)[lows.size - m])
-            kept_blocks = []
-            for index, rows, brackets in self.extra_blocks:
-                keep = brackets.hi >= floor
-                if keep.all():
-                    kept_blocks.append((index, rows, brackets))
-                elif keep.any():
-                    names = ("lo", "f_lo", "lo2", "f_lo2", "hi")
-                    kept_blocks.append((index, rows[keep], Brackets(*(getattr(brackets, n)[keep] for n in names))))
-            self.extra_blocks = kept_blocks
-            kept = sum(rows.size for _, rows, _ in kept_blocks)
-            self.extra_dropped += self.extra_kept - kept
-            self.extra_kept = kept
+            kept = merged.take(merged.brackets.hi >= floor)
+            self.extra_parts = [kept]
+            self.extra_dropped += merged.size - kept.size
+            self.extra_kept = kept.size
         self.extra_prune_at = max(2 * self.extra_kept, 2 * m, 1024)
+
+    def _merged_extra(self) -> Candidates:
+        """The brackets kept, as one flat set (the parts of the last blocks merged into it)."""
+        if len(self.extra_parts) != 1:
+            self.extra_parts = [Candidates.concat(self.extra_parts)] if self.extra_parts else [Candidates.none()]
+        return self.extra_parts[0]
 
     def extra_short(self, target: float) -> int:
         """D16: how many breaching paths must keep the buffer too for the policy to be met (<= 0: met already).
@@ -415,7 +420,8 @@ class DrillAccumulator:
         """Find the exact D16 amount: the k-th smallest need of the breaching paths (k = :meth:`extra_short`).
 
         Each breaching path counts once the extra cash reaches its need, so that order statistic is the smallest
-        amount that meets the policy. ``refine`` re-simulates paths of a block to narrow their brackets.
+        amount that meets the policy. ``refine(positions, amounts, window)`` re-simulates paths of the candidates
+        (:class:`.extra.Candidates`, flat over the blocks) to narrow their brackets.
         """
         if not self.extra_searched:
             self.extra_cents = None
@@ -423,7 +429,8 @@ class DrillAccumulator:
         short = self.extra_short(target)
         if self.extra_rank is not None:
             self._prune_extra()
-        self.extra_cents = 0 if short <= 0 else order_statistic(short - self.extra_dropped, self.extra_blocks, refine)
+        candidates = self._merged_extra()
+        self.extra_cents = 0 if short <= 0 else order_statistic(short - self.extra_dropped, candidates, refine)
 
     def _extra_needed(self) -> float | None:
         return None if self.extra_cents is None else _money(self.extra_cents / 100.0)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
-from .extra import BLOCK_ROUNDS, Brackets, block_brackets, refine_batch, subset
+from .extra import BLOCK_ROUNDS, Brackets, block_brackets, gather, refine_batch, subset
 from .impact import channel_impact
 from .inputs import DrillInputs
 from .model import Model, prepare
-from .randomness import draw_block
+from .randomness import Draws, draw_block
 from .results import BlockResult, DrillAccumulator, DrillResult
 from .simulate import simulate_paths
 
@@ -63,23 +64,34 @@ def _settle(accumulator: DrillAccumulator, inputs: DrillInputs, model: Model | N
     layout = dict(block_layout(inputs))
     policy_days = inputs.scenario.policy_days
     prepared: list[Model] = [model] if model is not None else []
+    names = [f.name for f in fields(Brackets)]
 
-    # The draws of the paths being refined, per block: regenerated from the block's seed once, cut down to those
-    # paths at once (the set only shrinks from round to round), so memory holds a few paths, not whole blocks.
-    cached: dict[int, tuple[Any, Any]] = {}
+    # The draws of the paths being refined, keyed by block << 32 | path: regenerated from each block's seed once (one
+    # block at a time) and cut down to those paths, in one flat set (the set only shrinks from round to round), so
+    # memory holds a few paths, not whole blocks, and nothing per block.
+    cache: list[tuple[np.ndarray, Draws]] = []
 
-    def draws_of(index: int, rows: Any) -> Any:
-        known = cached.get(index)
-        if known is None or not np.isin(rows, known[0]).all():
-            known = (rows, subset(draw_block(inputs, index, layout[index]), rows))
-            cached[index] = known
-        return subset(known[1], np.searchsorted(known[0], rows))
+    def draws_of(keys: np.ndarray) -> Draws:
+        if not cache or not np.isin(keys, cache[0][0]).all():
+            wanted = np.unique(keys)
+            blocks, rows = wanted >> 32, wanted & 0xFFFFFFFF
+            parts = (
+                subset(draw_block(inputs, int(index), layout[int(index)]), rows[blocks == index])
+                for index in np.unique(blocks)
+            )
+            cache[:] = [(wanted, gather(parts, wanted.size))]
+        known, draws = cache[0]
+        return subset(draws, np.searchsorted(known, keys))
 
-    def refine(parts: list[tuple[int, Any, Any, Brackets]], amounts: int, window: tuple[int, int]) -> None:
+    def refine(positions: np.ndarray, amounts: int, window: tuple[int, int]) -> None:
         if not prepared:
             prepared.append(prepare(inputs))
-        batch = [(draws_of(index, rows), pos, brackets) for index, rows, pos, brackets in parts]
-        refine_batch(prepared[0], batch, policy_days, amounts, window)
+        candidates = accumulator.extra_parts[0]
+        keys = (candidates.block[positions] << 32) | candidates.row[positions]
+        state = Brackets(*(getattr(candidates.brackets, n)[positions] for n in names))
+        refine_batch(prepared[0], draws_of(keys), state, policy_days, amounts, window)
+        for n in names:
+            getattr(candidates.brackets, n)[positions] = getattr(state, n)
 
     accumulator.settle_extra(inputs.scenario.target_survival_probability, refine)
 

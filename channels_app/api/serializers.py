@@ -3,24 +3,23 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from financeplanner.api.base import CompanyScopedRelatedField
+from financeplanner.api.serializers import ValidatedModelSerializer
 from financeplanner.validators import MAX_ITEMS_PER_REQUEST, validate_treasury_date
 
 from ..models import ChannelEvent, Counterparty, CreditAssessment, FundingChannel, LedgerEntry, LenderTrigger
 
 
-class CounterpartySerializer(serializers.ModelSerializer):
+class CounterpartySerializer(ValidatedModelSerializer):
     class Meta:
         model = Counterparty
         fields = ["id", "name", "kind", "country", "notes", "updated_at"]
         read_only_fields = ["updated_at"]
 
     def validate_country(self, value: str) -> str:
-        if value and not (len(value) == 2 and value.isalpha()):
-            raise serializers.ValidationError("Use the two-letter ISO 3166 country code, e.g. CN.")
-        return value.upper()
+        return value.upper()  # the code itself is checked by the model's validator
 
 
-class CreditAssessmentSerializer(serializers.ModelSerializer):
+class CreditAssessmentSerializer(ValidatedModelSerializer):
     counterparty = CompanyScopedRelatedField(queryset=Counterparty.objects.all(), allow_null=True, required=False)
     rating = serializers.CharField(max_length=5, required=False, allow_blank=True)
     pd_1y = serializers.DecimalField(max_digits=7, decimal_places=6, min_value=0, max_value=1, required=False)
@@ -34,7 +33,7 @@ class CreditAssessmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
 
 
-class LenderTriggerSerializer(serializers.ModelSerializer):
+class LenderTriggerSerializer(ValidatedModelSerializer):
     class Meta:
         model = LenderTrigger
         fields = [
@@ -43,7 +42,7 @@ class LenderTriggerSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class FundingChannelSerializer(serializers.ModelSerializer):
+class FundingChannelSerializer(ValidatedModelSerializer):
     counterparty = CompanyScopedRelatedField(queryset=Counterparty.objects.all())
     headroom = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
     triggers = LenderTriggerSerializer(many=True, required=False, max_length=MAX_ITEMS_PER_REQUEST)
@@ -58,18 +57,6 @@ class FundingChannelSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = ["drawn", "status", "excess_due", "excess_due_date", "updated_at"]
 
-    def validate_limit(self, value):
-        if value < 0:
-            raise serializers.ValidationError("The limit cannot be negative.")
-        return value
-
-    def validate(self, attrs):
-        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
-        maturity = attrs.get("maturity_date", getattr(self.instance, "maturity_date", None))
-        if start and maturity and maturity <= start:
-            raise serializers.ValidationError({"maturity_date": "The maturity date must be after the start date."})
-        return attrs
-
 
 class MoneyMovementSerializer(serializers.Serializer):
     """A draw or a repayment on a channel."""
@@ -79,7 +66,7 @@ class MoneyMovementSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class ChannelEventSerializer(serializers.ModelSerializer):
+class ChannelEventSerializer(ValidatedModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
@@ -89,10 +76,10 @@ class ChannelEventSerializer(serializers.ModelSerializer):
             "new_status", "created_by", "created_at",
         ]  # fmt: skip
         read_only_fields = ["channel", "old_limit", "old_status", "new_status", "created_by", "created_at"]
-        extra_kwargs = {"new_limit": {"required": False, "min_value": 0}}
+        extra_kwargs = {"new_limit": {"required": False}}
 
 
-class LedgerEntrySerializer(serializers.ModelSerializer):
+class LedgerEntrySerializer(ValidatedModelSerializer):
     channel = CompanyScopedRelatedField(queryset=FundingChannel.objects.all())
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
@@ -100,7 +87,6 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         model = LedgerEntry
         fields = ["id", "channel", "date", "kind", "amount", "reference", "created_by", "updated_at"]
         read_only_fields = ["created_by", "updated_at"]
-        extra_kwargs = {"amount": {"min_value": Decimal("0.01")}}
 
 
 class ScheduleRowSerializer(serializers.Serializer):

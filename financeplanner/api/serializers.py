@@ -1,12 +1,86 @@
-from decimal import Decimal
+"""The core's serializers, and the base of every model serializer: the model's own rules validate the request."""
 
+import copy
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from ..choices import Role
 from ..models import Company, FxRate, Invitation, Membership
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class ValidatedModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer that runs the model's `full_clean()` (as NetBox's netbox.api.serializers does), so every
+    rule lives once on the model — field validators, `clean()`, constraints — and the API, the pages and the
+    importer give the same, translated message, naming the same field.
+
+    `validate()` builds an instance from the validated data (a copy of `self.instance` on an update; the company
+    from the context on a company's row), cleans it and turns Django's ValidationError into DRF's, keyed by the
+    serializer's field names (errors of the whole object under `non_field_errors`). Model fields the request does
+    not carry, and fields the serializer declares itself, are left out of the field checks (`clean()` still sees
+    the whole instance), as a ModelForm leaves out what it does not show; the company is never left out, so a
+    constraint scoped to it (a name unique in the company) is checked.
+
+    Bulk use (the importer): put `bulk=True` in the serializer's context and the per-row database work is
+    skipped — no `validate_unique()` / `validate_constraints()` queries and no foreign-key existence queries
+    (the related fields resolved their objects already). Field validators and `clean()` still run. The caller
+    then owns uniqueness for the whole file, case-insensitively as the database's `UniqueNameConstraint` is
+    (compare `name.lower()`, as the constraint's LOWER does), against the company's rows and within the file; the database still refuses a duplicate or a violated check constraint on insert
+    (IntegrityError).
+
+    A serializer nested in another (a channel's triggers, a plan's steps, a scenario's shocks) is not cleaned on
+    its own: the parent's service cleans each row and names it `triggers[0].rating`, as the contract shows.
+    """
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self._is_nested():
+            return attrs
+        model = self.Meta.model
+        instance = copy.copy(self.instance) if self.instance is not None else model()
+        concrete = {field.name: field for field in model._meta.concrete_fields}
+        for name, value in attrs.items():
+            if name in concrete:
+                setattr(instance, name, value)
+        company = self.context.get("company")
+        if "company" in concrete and company is not None and getattr(instance, "company_id", None) is None:
+            instance.company = company
+        # Fields the request does not carry, and fields this serializer declares itself (their own rules replace
+        # the model's: an assessment's rating may be left for the service to imply; a company-scoped relation has
+        # resolved its object already).
+        declared = {field.source for field in self._declared_fields.values()}
+        exclude = {name for name in concrete if (name not in attrs or name in declared) and name != "company"}
+        if getattr(instance, "company_id", None) is None:
+            exclude.add("company")  # a row whose service sets the company (e.g. from its channel)
+        bulk = bool(self.context.get("bulk"))
+        if bulk:
+            exclude |= {name for name, field in concrete.items() if field.is_relation}
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=not bulk, validate_constraints=not bulk)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(self._drf_detail(exc)) from exc
+        return attrs
+
+    def _is_nested(self) -> bool:
+        parent = self.parent
+        if isinstance(parent, serializers.ListSerializer):
+            parent = parent.parent
+        return parent is not None
+
+    def _drf_detail(self, exc: DjangoValidationError) -> dict[str, list[str]]:
+        if not hasattr(exc, "error_dict"):
+            return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+        names = {field.source: name for name, field in self.fields.items() if not field.read_only}
+        detail: dict[str, list[str]] = {}
+        for model_field, messages in exc.message_dict.items():
+            key = api_settings.NON_FIELD_ERRORS_KEY if model_field == NON_FIELD_ERRORS else names.get(model_field)
+            detail.setdefault(key or model_field, []).extend(messages)
+        return detail
+
+
+class CompanySerializer(ValidatedModelSerializer):
     role = serializers.SerializerMethodField()
 
     class Meta:
@@ -17,17 +91,13 @@ class CompanySerializer(serializers.ModelSerializer):
             "domestic_notch_offset", "role", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["updated_at"]
-        extra_kwargs = {
-            "min_cash_buffer": {"min_value": 0},
-            "target_survival_probability": {"min_value": 0, "max_value": 1},
-        }
 
     def get_role(self, company: Company) -> str | None:
         roles = self.context.get("roles", {})
         return roles.get(company.pk)
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ValidatedModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     role = serializers.ChoiceField(choices=Role.choices)
 
@@ -61,9 +131,8 @@ class TokenSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(read_only=True)
 
 
-class FxRateSerializer(serializers.ModelSerializer):
+class FxRateSerializer(ValidatedModelSerializer):
     class Meta:
         model = FxRate
         fields = ["id", "currency", "as_of", "rate", "updated_at"]
         read_only_fields = ["updated_at"]
-        extra_kwargs = {"rate": {"min_value": Decimal("0.00000001")}}

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from financeplanner.constraints import CompanyConstraintsFormMixin
 from financeplanner.forms import DateInput, MoneyField, ShareField, blank_choice
-from financeplanner.labels import FIELD_LABELS
+from financeplanner.labels import field_label
 from financeplanner.models import Company
 
 from . import ratings
@@ -24,20 +24,14 @@ from .choices import (
     RatingScale,
     TriggerKind,
 )
-from .models import Counterparty, FundingChannel
+from .models import ChannelEvent, Counterparty, CreditAssessment, FundingChannel, LedgerEntry, LenderTrigger
 from .services import TRANSITIONS
-
-
-def _labels(*names: str) -> dict[str, Any]:
-    return {name: FIELD_LABELS[name] for name in names}
 
 
 class CounterpartyForm(CompanyConstraintsFormMixin, forms.ModelForm):
     class Meta:
         model = Counterparty
         fields = ["name", "kind", "country", "notes"]
-        labels = _labels("name", "kind", "country", "notes")
-        help_texts = {"country": _("Two-letter ISO 3166 code, e.g. CN")}
         widgets = {"notes": forms.Textarea(attrs={"rows": 3}), "country": forms.TextInput(attrs={"size": 2})}
 
     def __init__(self, *args, company: Company, **kwargs):
@@ -56,9 +50,9 @@ CHANNEL_FIELDS = [
 
 
 class FundingChannelForm(CompanyConstraintsFormMixin, forms.ModelForm):
-    limit = MoneyField(label=FIELD_LABELS["limit"], min_value=Decimal("0"))
+    limit = MoneyField(label=field_label(FundingChannel, "limit"), min_value=Decimal("0"))
     action_probability = ShareField(
-        label=FIELD_LABELS["action_probability"],
+        label=field_label(FundingChannel, "action_probability"),
         required=False,
         help_text=_("Chance of a lender action within a year, 0–1; empty = from the lender's PD and the type"),
     )
@@ -66,16 +60,6 @@ class FundingChannelForm(CompanyConstraintsFormMixin, forms.ModelForm):
     class Meta:
         model = FundingChannel
         fields = CHANNEL_FIELDS
-        labels = _labels(*CHANNEL_FIELDS)
-        help_texts = {
-            "annual_rate": _("All-in annual rate as a fraction: 0.045 = 4.5%"),
-            "base_rate": _("For a floating rate: the base, as a fraction"),
-            "spread": _("For a floating rate: the spread over the base, as a fraction"),
-            "fee_rate": _("Commitment or facility fee per year, as a fraction"),
-            "committed": _("The lender cannot cancel the line at will"),
-            "rolls_over": _("Maturing draws are refinanced while the line is open"),
-            "notice_days": _("Days the lender gives before cut or called amounts fall due"),
-        }
         widgets = {
             "start_date": DateInput(),
             "maturity_date": DateInput(),
@@ -99,22 +83,26 @@ class FundingChannelForm(CompanyConstraintsFormMixin, forms.ModelForm):
 class TriggerForm(forms.Form):
     """One lender risk-control rule; a row left without a kind is ignored."""
 
-    kind = forms.ChoiceField(label=FIELD_LABELS["kind"], choices=blank_choice(TriggerKind.choices), required=False)
+    kind = forms.ChoiceField(
+        label=field_label(LenderTrigger, "kind"), choices=blank_choice(TriggerKind.choices), required=False
+    )
     rating = forms.ChoiceField(
-        label=FIELD_LABELS["rating"], choices=blank_choice(ratings.RATING_CHOICES), required=False
+        label=field_label(LenderTrigger, "rating"), choices=blank_choice(ratings.RATING_CHOICES), required=False
     )
     scale = forms.ChoiceField(
         label=_("Rating scale"), choices=RatingScale.choices, initial=RatingScale.MASTER, required=False,
         help_text=_("Domestic: a Chinese agency grade, read with the company's notch offset"),
     )  # fmt: skip
-    level = ShareField(label=FIELD_LABELS["level"], required=False, help_text=_("0–1, e.g. 0.9"))
-    days = forms.IntegerField(label=FIELD_LABELS["days"], min_value=0, required=False)
+    level = ShareField(label=field_label(LenderTrigger, "level"), required=False, help_text=_("0–1, e.g. 0.9"))
+    days = forms.IntegerField(label=field_label(LenderTrigger, "days"), min_value=0, required=False)
     count = forms.IntegerField(label=_("Draws"), min_value=1, required=False, help_text=_("Borrowing frequency"))
     window_days = forms.IntegerField(label=_("Window (days)"), min_value=1, required=False)
     grace_days = forms.IntegerField(label=_("Grace days"), min_value=0, required=False, help_text=_("Cross-default"))
-    action = forms.ChoiceField(label=FIELD_LABELS["action"], choices=LenderAction.choices, initial=LenderAction.CLOSE)
-    reduce_by = ShareField(label=FIELD_LABELS["reduce_by"], required=False)
-    freeze_days = forms.IntegerField(label=FIELD_LABELS["freeze_days"], min_value=1, required=False)
+    action = forms.ChoiceField(
+        label=field_label(LenderTrigger, "action"), choices=LenderAction.choices, initial=LenderAction.CLOSE
+    )
+    reduce_by = ShareField(label=field_label(LenderTrigger, "reduce_by"), required=False)
+    freeze_days = forms.IntegerField(label=field_label(LenderTrigger, "freeze_days"), min_value=1, required=False)
 
     def clean(self):
         data = super().clean()
@@ -160,9 +148,9 @@ def trigger_initial(channel: FundingChannel) -> list[dict[str, Any]]:
 class MoneyMovementForm(forms.Form):
     """A draw or a repayment."""
 
-    amount = MoneyField(label=FIELD_LABELS["amount"], min_value=Decimal("0.01"))
-    date = forms.DateField(label=FIELD_LABELS["date"], widget=DateInput(), initial=timezone.localdate)
-    reference = forms.CharField(label=FIELD_LABELS["reference"], max_length=200, required=False)
+    amount = MoneyField(label=field_label(LedgerEntry, "amount"), min_value=Decimal("0.01"))
+    date = forms.DateField(label=field_label(LedgerEntry, "date"), widget=DateInput(), initial=timezone.localdate)
+    reference = forms.CharField(label=field_label(LedgerEntry, "reference"), max_length=200, required=False)
 
 
 LENDER_ACTIONS = [
@@ -179,18 +167,21 @@ class ChannelEventForm(forms.Form):
     """A lender's action: only those the channel's status allows are offered."""
 
     kind = forms.ChoiceField(label=_("Lender action"))
-    date = forms.DateField(label=FIELD_LABELS["date"], widget=DateInput(), initial=timezone.localdate)
+    date = forms.DateField(label=field_label(ChannelEvent, "date"), widget=DateInput(), initial=timezone.localdate)
     new_limit = MoneyField(
-        label=FIELD_LABELS["new_limit"],
+        label=field_label(ChannelEvent, "new_limit"),
         min_value=Decimal("0"),
         required=False,
         help_text=_("Needed for a reduction; optional when reopening"),
     )
     freeze_days = forms.IntegerField(
-        label=FIELD_LABELS["freeze_days"], min_value=1, required=False, help_text=_("For a freeze: how long it lasts")
+        label=field_label(ChannelEvent, "freeze_days"),
+        min_value=1,
+        required=False,
+        help_text=_("For a freeze: how long it lasts"),
     )
     reason = forms.CharField(
-        label=FIELD_LABELS["reason"],
+        label=field_label(ChannelEvent, "reason"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the lender said or did, and why: the history of every cut is kept"),
@@ -206,11 +197,15 @@ class ChannelEventForm(forms.Form):
 class AssessmentForm(forms.Form):
     """A credit view: a master-scale rating, or an agency's grade that maps to it."""
 
-    as_of = forms.DateField(label=FIELD_LABELS["as_of"], widget=DateInput(), initial=timezone.localdate)
-    source = forms.ChoiceField(label=FIELD_LABELS["source"], choices=AssessmentSource.choices)
-    agency = forms.ChoiceField(label=FIELD_LABELS["agency"], choices=Agency.choices, initial=Agency.MASTER)
+    as_of = forms.DateField(
+        label=field_label(CreditAssessment, "as_of"), widget=DateInput(), initial=timezone.localdate
+    )
+    source = forms.ChoiceField(label=field_label(CreditAssessment, "source"), choices=AssessmentSource.choices)
+    agency = forms.ChoiceField(
+        label=field_label(CreditAssessment, "agency"), choices=Agency.choices, initial=Agency.MASTER
+    )
     agency_grade = forms.CharField(
-        label=FIELD_LABELS["agency_grade"],
+        label=field_label(CreditAssessment, "agency_grade"),
         max_length=10,
         required=False,
         help_text=_("The grade on the agency's own scale, e.g. Baa2 or AA-; mapped to the master scale"),
@@ -221,13 +216,22 @@ class AssessmentForm(forms.Form):
         required=False,
         help_text=_("Leave empty when you give an agency grade"),
     )
-    score = forms.DecimalField(label=FIELD_LABELS["score"], max_digits=12, decimal_places=4, required=False)
-    pd_1y = ShareField(
-        label=FIELD_LABELS["pd_1y"], required=False, help_text=_("0–1; empty = the master scale's default rate")
+    score = forms.DecimalField(
+        label=field_label(CreditAssessment, "score"), max_digits=12, decimal_places=4, required=False
     )
-    outlook = forms.ChoiceField(label=FIELD_LABELS["outlook"], choices=Outlook.choices, initial=Outlook.STABLE)
+    pd_1y = ShareField(
+        label=field_label(CreditAssessment, "pd_1y"),
+        required=False,
+        help_text=_("0–1; empty = the master scale's default rate"),
+    )
+    outlook = forms.ChoiceField(
+        label=field_label(CreditAssessment, "outlook"), choices=Outlook.choices, initial=Outlook.STABLE
+    )
     note = forms.CharField(
-        label=FIELD_LABELS["note"], max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=field_label(CreditAssessment, "note"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def service_fields(self) -> dict[str, Any]:
@@ -264,7 +268,9 @@ class AltmanForm(forms.Form):
     counterparty = forms.ModelChoiceField(
         label=_("Record for"), queryset=Counterparty.objects.none(), required=False, empty_label=_("Our own company")
     )
-    as_of = forms.DateField(label=FIELD_LABELS["as_of"], widget=DateInput(), initial=timezone.localdate, required=False)
+    as_of = forms.DateField(
+        label=field_label(CreditAssessment, "as_of"), widget=DateInput(), initial=timezone.localdate, required=False
+    )
     rating = forms.ChoiceField(
         label=_("Rating to record"),
         choices=blank_choice(ratings.RATING_CHOICES),
@@ -272,7 +278,10 @@ class AltmanForm(forms.Form):
         help_text=_("Empty = the rating Z'' implies; Z has no implied rating, so give one to record it"),
     )
     note = forms.CharField(
-        label=FIELD_LABELS["note"], max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=field_label(CreditAssessment, "note"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     FINANCIAL_FIELDS = (

@@ -53,16 +53,21 @@ def rating_choices() -> list[tuple[str, str]]:
 class Counterparty(TenantModel):
     """A lender or partner: bank, online credit platform, SCF provider, bond investors, shareholder, lessor."""
 
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=CounterpartyKind.choices)
+    name = models.CharField(verbose_name=_("Name"), max_length=200)
+    kind = models.CharField(verbose_name=_("Kind"), max_length=20, choices=CounterpartyKind.choices)
     country = models.CharField(
-        max_length=2, blank=True, validators=[validate_country_code], help_text=_("ISO 3166 alpha-2 code")
+        verbose_name=_("Country"),
+        max_length=2,
+        blank=True,
+        validators=[validate_country_code],
+        help_text=_("Two-letter ISO 3166 code, e.g. CN"),
     )
-    notes = models.TextField(blank=True, max_length=5000)
+    notes = models.TextField(verbose_name=_("Notes"), blank=True, max_length=5000)
 
     class Meta:
+        verbose_name = _("counterparty")
         ordering = ["name"]
-        verbose_name_plural = "counterparties"
+        verbose_name_plural = _("counterparties")
         constraints = [
             UniqueNameConstraint(
                 Lower("name"),
@@ -83,20 +88,35 @@ class CreditAssessment(TenantModel):
     """
 
     counterparty = models.ForeignKey(
-        Counterparty, null=True, blank=True, on_delete=models.CASCADE, related_name="assessments"
+        Counterparty,
+        verbose_name=_("Counterparty"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="assessments",
     )
-    as_of = models.DateField(validators=[validate_treasury_date])
-    source = models.CharField(max_length=20, choices=AssessmentSource.choices)
-    agency = models.CharField(max_length=10, choices=Agency.choices, default=Agency.MASTER)
-    agency_grade = models.CharField(max_length=10, blank=True, help_text=_("The grade on the agency's own scale"))
-    rating = models.CharField(max_length=5, choices=rating_choices, help_text=_("On the master scale"))
-    score = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
-    pd_1y = models.DecimalField(**SHARE, help_text=_("One-year probability of default"))
-    outlook = models.CharField(max_length=12, choices=Outlook.choices, default=Outlook.STABLE)
-    inputs = models.JSONField(default=dict, blank=True, help_text=_("Model inputs, e.g. the Altman ratios"))
-    note = models.TextField(blank=True, max_length=5000)
+    as_of = models.DateField(verbose_name=_("As of"), validators=[validate_treasury_date])
+    source = models.CharField(verbose_name=_("Source"), max_length=20, choices=AssessmentSource.choices)
+    agency = models.CharField(verbose_name=_("Agency"), max_length=10, choices=Agency.choices, default=Agency.MASTER)
+    agency_grade = models.CharField(
+        verbose_name=_("Agency grade"), max_length=10, blank=True, help_text=_("The grade on the agency's own scale")
+    )
+    rating = models.CharField(
+        verbose_name=_("Rating"), max_length=5, choices=rating_choices, help_text=_("On the master scale")
+    )
+    score = models.DecimalField(verbose_name=_("Score"), max_digits=12, decimal_places=4, null=True, blank=True)
+    pd_1y = models.DecimalField(verbose_name=_("One-year PD"), **SHARE, help_text=_("One-year probability of default"))
+    outlook = models.CharField(
+        verbose_name=_("Outlook"), max_length=12, choices=Outlook.choices, default=Outlook.STABLE
+    )
+    inputs = models.JSONField(
+        verbose_name=_("Model inputs"), default=dict, blank=True, help_text=_("Model inputs, e.g. the Altman ratios")
+    )
+    note = models.TextField(verbose_name=_("Note"), blank=True, max_length=5000)
 
     class Meta:
+        verbose_name = _("credit assessment")
+        verbose_name_plural = _("credit assessments")
         ordering = ["-as_of", "-id"]
         indexes = [models.Index(fields=["company", "counterparty", "-as_of"])]
         constraints = [models.CheckConstraint(condition=Q(pd_1y__gte=0, pd_1y__lte=1), name="assessment_pd_0_1")]
@@ -117,49 +137,98 @@ class FundingChannel(TenantModel):
     `status`, `limit` and `drawn` change only through services: lender events and ledger entries.
     """
 
-    name = models.CharField(max_length=200)
-    counterparty = models.ForeignKey(Counterparty, on_delete=models.PROTECT, related_name="channels")
-    channel_type = models.CharField(max_length=30, choices=ChannelType.choices)
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="CNY")
-    limit = models.DecimalField(**MONEY)
-    drawn = models.DecimalField(**MONEY, default=Decimal("0"), editable=False)
-    committed = models.BooleanField(default=False)
-    status = models.CharField(
-        max_length=10, choices=ChannelStatus.choices, default=ChannelStatus.ACTIVE, editable=False
+    name = models.CharField(verbose_name=_("Name"), max_length=200)
+    counterparty = models.ForeignKey(
+        Counterparty, verbose_name=_("Counterparty"), on_delete=models.PROTECT, related_name="channels"
     )
-    rate_type = models.CharField(max_length=10, choices=RateType.choices, default=RateType.FIXED)
-    base_rate = models.DecimalField(max_digits=9, decimal_places=6, default=Decimal("0"))
-    spread = models.DecimalField(max_digits=9, decimal_places=6, default=Decimal("0"))
+    channel_type = models.CharField(verbose_name=_("Channel type"), max_length=30, choices=ChannelType.choices)
+    currency = models.CharField(verbose_name=_("Currency"), max_length=3, choices=CURRENCY_CHOICES, default="CNY")
+    limit = models.DecimalField(verbose_name=_("Limit"), **MONEY)
+    drawn = models.DecimalField(verbose_name=_("Drawn"), **MONEY, default=Decimal("0"), editable=False)
+    committed = models.BooleanField(
+        verbose_name=_("Committed"), default=False, help_text=_("The lender cannot cancel the line at will")
+    )
+    status = models.CharField(
+        verbose_name=_("Status"),
+        max_length=10,
+        choices=ChannelStatus.choices,
+        default=ChannelStatus.ACTIVE,
+        editable=False,
+    )
+    rate_type = models.CharField(
+        verbose_name=_("Rate type"), max_length=10, choices=RateType.choices, default=RateType.FIXED
+    )
+    base_rate = models.DecimalField(
+        verbose_name=_("Base rate"),
+        max_digits=9,
+        decimal_places=6,
+        default=Decimal("0"),
+        help_text=_("For a floating rate: the base, as a fraction"),
+    )
+    spread = models.DecimalField(
+        verbose_name=_("Spread"),
+        max_digits=9,
+        decimal_places=6,
+        default=Decimal("0"),
+        help_text=_("For a floating rate: the spread over the base, as a fraction"),
+    )
     annual_rate = models.DecimalField(
+        verbose_name=_("Annual rate"),
         max_digits=9,
         decimal_places=6,
         validators=[MinValueValidator(0)],
-        help_text=_("All-in annual rate, 0.045 = 4.5%"),
+        help_text=_("All-in annual rate as a fraction: 0.045 = 4.5%"),
     )
     fee_rate = models.DecimalField(
-        max_digits=9, decimal_places=6, default=Decimal("0"), validators=[MinValueValidator(0)]
+        verbose_name=_("Fee rate"),
+        max_digits=9,
+        decimal_places=6,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+        help_text=_("Commitment or facility fee per year, as a fraction"),
     )
-    day_count = models.CharField(max_length=10, choices=DayCountChoice.choices, default=DayCountChoice.ACT_365F)
-    start_date = models.DateField(validators=[validate_treasury_date])
-    maturity_date = models.DateField(validators=[validate_treasury_date])
+    day_count = models.CharField(
+        verbose_name=_("Day count"), max_length=10, choices=DayCountChoice.choices, default=DayCountChoice.ACT_365F
+    )
+    start_date = models.DateField(verbose_name=_("Start date"), validators=[validate_treasury_date])
+    maturity_date = models.DateField(verbose_name=_("Maturity date"), validators=[validate_treasury_date])
     repayment_profile = models.CharField(
-        max_length=10, choices=RepaymentProfile.choices, default=RepaymentProfile.BULLET
+        verbose_name=_("Repayment profile"),
+        max_length=10,
+        choices=RepaymentProfile.choices,
+        default=RepaymentProfile.BULLET,
     )
     payment_frequency = models.CharField(
-        max_length=10, choices=PaymentFrequency.choices, default=PaymentFrequency.MONTHLY
+        verbose_name=_("Payment frequency"),
+        max_length=10,
+        choices=PaymentFrequency.choices,
+        default=PaymentFrequency.MONTHLY,
     )
-    rolls_over = models.BooleanField(default=False, help_text=_("Maturing draws are refinanced while the line is open"))
-    notice_days = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(3650)])
+    rolls_over = models.BooleanField(
+        verbose_name=_("Rolls over"), default=False, help_text=_("Maturing draws are refinanced while the line is open")
+    )
+    notice_days = models.PositiveIntegerField(
+        verbose_name=_("Notice period (days)"),
+        default=0,
+        validators=[MaxValueValidator(3650)],
+        help_text=_("Days the lender gives before cut or called amounts fall due"),
+    )
     action_probability = models.DecimalField(
-        **SHARE, null=True, blank=True, help_text=_("Chance of a lender action within a year; empty = from PD and type")
+        verbose_name=_("Lender action probability"),
+        **SHARE,
+        null=True,
+        blank=True,
+        help_text=_("Chance of a lender action within a year; empty = from PD and type"),
     )
-    excess_due = models.DecimalField(**MONEY, default=Decimal("0"), editable=False)
-    excess_due_date = models.DateField(null=True, blank=True, editable=False)
-    notes = models.TextField(blank=True, max_length=5000)
+    excess_due = models.DecimalField(verbose_name=_("Excess due"), **MONEY, default=Decimal("0"), editable=False)
+    excess_due_date = models.DateField(verbose_name=_("Excess due on"), null=True, blank=True, editable=False)
+    notes = models.TextField(verbose_name=_("Notes"), blank=True, max_length=5000)
 
     objects = FundingChannelQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("funding channel")
+        verbose_name_plural = _("funding channels")
         ordering = ["name"]
         constraints = [
             UniqueNameConstraint(
@@ -202,41 +271,51 @@ class FundingChannel(TenantModel):
 class LenderTrigger(models.Model):
     """A lender's risk-control rule on a channel, e.g. close when our rating falls below BB."""
 
-    channel = models.ForeignKey(FundingChannel, on_delete=models.CASCADE, related_name="triggers")
-    kind = models.CharField(max_length=20, choices=TriggerKind.choices)
-    rating = models.CharField(max_length=5, blank=True, choices=rating_choices)
+    channel = models.ForeignKey(
+        FundingChannel, verbose_name=_("Channel"), on_delete=models.CASCADE, related_name="triggers"
+    )
+    kind = models.CharField(verbose_name=_("Kind"), max_length=20, choices=TriggerKind.choices)
+    rating = models.CharField(verbose_name=_("Rating"), max_length=5, blank=True, choices=rating_choices)
     scale = models.CharField(
-        max_length=10, choices=RatingScale.choices, default=RatingScale.MASTER,
+        verbose_name=_("Rating scale"), max_length=10, choices=RatingScale.choices, default=RatingScale.MASTER,
         help_text=_("The scale the rating is read on (domestic grades map to the master scale with the company's "
                     "notch offset)"),
     )  # fmt: skip
     level = models.DecimalField(
-        **SHARE, null=True, blank=True, help_text=_("Utilisation level, or share of forecast inflows, 0–1")
+        verbose_name=_("Utilisation level"),
+        **SHARE,
+        null=True,
+        blank=True,
+        help_text=_("Utilisation level, or share of forecast inflows, 0–1"),
     )
     days = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        verbose_name=_("Days"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text=_("Consecutive days (utilisation) or the window of inflows looked at"),
     )  # fmt: skip
     count = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10000)],
+        verbose_name=_("Draws"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10000)],
         help_text=_("Draws that fire a borrowing-frequency trigger"),
     )  # fmt: skip
     window_days = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        verbose_name=_("Window (days)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text=_("The window the draws are counted in"),
     )  # fmt: skip
     grace_days = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(3650)],
+        verbose_name=_("Grace days"), null=True, blank=True, validators=[MaxValueValidator(3650)],
         help_text=_("Days a missed payment may last before the clause fires"),
     )  # fmt: skip
-    action = models.CharField(max_length=10, choices=LenderAction.choices, default=LenderAction.CLOSE)
-    reduce_by = models.DecimalField(**SHARE, null=True, blank=True)
-    freeze_days = models.PositiveIntegerField(null=True, blank=True)
+    action = models.CharField(
+        verbose_name=_("Action"), max_length=10, choices=LenderAction.choices, default=LenderAction.CLOSE
+    )
+    reduce_by = models.DecimalField(verbose_name=_("Reduce by"), **SHARE, null=True, blank=True)
+    freeze_days = models.PositiveIntegerField(verbose_name=_("Freeze (days)"), null=True, blank=True)
 
     company_lookup = "channel__company"
     objects = TenantQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("lender trigger")
+        verbose_name_plural = _("lender triggers")
         ordering = ["channel", "id"]
 
     def __str__(self) -> str:
@@ -270,20 +349,29 @@ class LenderTrigger(models.Model):
 class ChannelEvent(TenantModel):
     """A recorded lender action — the only way a channel's status or limit changes."""
 
-    channel = models.ForeignKey(FundingChannel, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=10, choices=EventKind.choices)
-    date = models.DateField(validators=[validate_treasury_date])
-    old_status = models.CharField(max_length=10, choices=ChannelStatus.choices)
-    new_status = models.CharField(max_length=10, choices=ChannelStatus.choices)
-    old_limit = models.DecimalField(**MONEY)
-    new_limit = models.DecimalField(**MONEY, validators=[MinValueValidator(0)])
-    freeze_days = models.PositiveIntegerField(null=True, blank=True)
-    reason = models.TextField(max_length=5000)
+    channel = models.ForeignKey(
+        FundingChannel, verbose_name=_("Channel"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(verbose_name=_("Kind"), max_length=10, choices=EventKind.choices)
+    date = models.DateField(verbose_name=_("Date"), validators=[validate_treasury_date])
+    old_status = models.CharField(verbose_name=_("Old status"), max_length=10, choices=ChannelStatus.choices)
+    new_status = models.CharField(verbose_name=_("New status"), max_length=10, choices=ChannelStatus.choices)
+    old_limit = models.DecimalField(verbose_name=_("Old limit"), **MONEY)
+    new_limit = models.DecimalField(verbose_name=_("New limit"), **MONEY, validators=[MinValueValidator(0)])
+    freeze_days = models.PositiveIntegerField(verbose_name=_("Freeze (days)"), null=True, blank=True)
+    reason = models.TextField(verbose_name=_("Reason"), max_length=5000)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
+        verbose_name = _("lender action")
+        verbose_name_plural = _("lender actions")
         ordering = ["-date", "-id"]
         constraints = [models.CheckConstraint(condition=Q(new_limit__gte=0), name="event_new_limit_non_negative")]
 
@@ -294,18 +382,26 @@ class ChannelEvent(TenantModel):
 class LedgerEntry(TenantModel):
     """A draw, repayment, interest or fee payment on a channel, in the channel's currency."""
 
-    channel = models.ForeignKey(FundingChannel, on_delete=models.PROTECT, related_name="ledger")
-    date = models.DateField(validators=[validate_treasury_date])
-    kind = models.CharField(max_length=10, choices=LedgerKind.choices)
-    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
-    reference = models.CharField(max_length=200, blank=True)
+    channel = models.ForeignKey(
+        FundingChannel, verbose_name=_("Channel"), on_delete=models.PROTECT, related_name="ledger"
+    )
+    date = models.DateField(verbose_name=_("Date"), validators=[validate_treasury_date])
+    kind = models.CharField(verbose_name=_("Kind"), max_length=10, choices=LedgerKind.choices)
+    amount = models.DecimalField(verbose_name=_("Amount"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    reference = models.CharField(verbose_name=_("Reference"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
+        verbose_name = _("ledger entry")
         ordering = ["-date", "-id"]
-        verbose_name_plural = "ledger entries"
+        verbose_name_plural = _("ledger entries")
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_amount_positive")]
 
     def __str__(self) -> str:

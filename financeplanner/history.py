@@ -16,9 +16,9 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .labels import label_for
 from .numbers import format_number
 
 HIDDEN_FIELDS = {"id", "company", "created_at", "updated_at", "secret", "secret_hash"}
@@ -28,17 +28,6 @@ ACTIONS = {
     LogEntry.Action.DELETE: _("deleted"),
 }
 EMPTY = {"None", "", "null"}
-MODEL_LABELS = {
-    "company": _("Company"),
-    "membership": _("Membership"),
-    "fxrate": _("FX rate"),
-    "counterparty": _("Counterparty"),
-    "creditassessment": _("Credit assessment"),
-    "fundingchannel": _("Funding channel"),
-    "lendertrigger": _("Lender trigger"),
-    "channelevent": _("Lender action"),
-    "ledgerentry": _("Ledger entry"),
-}
 
 
 @dataclass(frozen=True)
@@ -142,9 +131,10 @@ def _row(entry: LogEntry, names: dict, labels: dict | None) -> HistoryRow:
         if entry.action == LogEntry.Action.CREATE and new in EMPTY:
             continue
         field = fields.get(name)
-        changes.append(Change(str(label_for(name, labels)), _display(field, old, names), _display(field, new, names)))
+        label = labels[name] if labels and name in labels else capfirst(field.verbose_name)
+        changes.append(Change(str(label), _display(field, old, names), _display(field, new, names)))
     model = entry.content_type.model_class()
-    kind = MODEL_LABELS.get(entry.content_type.model) or (model._meta.verbose_name if model else "")
+    kind = model._meta.verbose_name if model else ""
     return HistoryRow(
         entry=entry,
         actor=entry.actor.get_username() if entry.actor else str(_("system")),

@@ -4,7 +4,15 @@ Model fields carry no verbose names (they read as code: `annual_rate`), so the p
 in the reader's language. Pages of other apps pass their own additions to `history_for(labels=...)`.
 """
 
+from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+
+
+def field_label(model: type[models.Model], name: str) -> str:
+    """The label of a model field, in the reader's language: its verbose_name (lazy; safe at import time)."""
+    return capfirst(model._meta.get_field(name).verbose_name)
+
 
 FIELD_LABELS = {
     # core

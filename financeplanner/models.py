@@ -19,22 +19,32 @@ slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("Use lower-case lette
 class Company(models.Model):
     """A tenant: the corporate group whose treasury uses the product, with its liquidity policy."""
 
-    slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
-    name = models.CharField(max_length=200)
-    reporting_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="CNY")
+    slug = models.SlugField(verbose_name=_("Short name"), max_length=50, unique=True, validators=[slug_validator])
+    name = models.CharField(verbose_name=_("Name"), max_length=200)
+    reporting_currency = models.CharField(
+        verbose_name=_("Reporting currency"), max_length=3, choices=CURRENCY_CHOICES, default="CNY"
+    )
     survival_horizon_days = models.PositiveIntegerField(
-        default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+        verbose_name=_("Survival horizon (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
     min_cash_buffer = models.DecimalField(
-        max_digits=20, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        verbose_name=_("Minimum cash buffer"),
+        max_digits=20,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
     )
     target_survival_probability = models.DecimalField(
+        verbose_name=_("Target survival probability"),
         max_digits=5,
         decimal_places=4,
         default=Decimal("0.99"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
     credit_uncommitted_under_stress = models.BooleanField(
+        verbose_name=_("Count uncommitted lines under market stress"),
         default=False,
         help_text=_(
             "Count uncommitted lines (which the lender can cancel at will) as liquidity in deterministic drills under "
@@ -42,6 +52,7 @@ class Company(models.Model):
         ),
     )
     domestic_notch_offset = models.PositiveSmallIntegerField(
+        verbose_name=_("Domestic notch offset"),
         default=6,
         validators=[MaxValueValidator(12)],
         help_text=_(
@@ -49,11 +60,12 @@ class Company(models.Model):
             "Default from BIS Working Paper 648 (6–7 notches on jointly rated firms)."
         ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(verbose_name=_("Created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("Updated at"), auto_now=True)
 
     class Meta:
-        verbose_name_plural = "companies"
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(min_cash_buffer__gte=0), name="company_buffer_non_negative"),
@@ -70,13 +82,19 @@ class Company(models.Model):
 class Membership(models.Model):
     """A user's seat in a company's treasury team, with the role that says what they may do."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
-    notify_on_failed_drill = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("User"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    company = models.ForeignKey(
+        Company, verbose_name=_("Company"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(verbose_name=_("Role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    notify_on_failed_drill = models.BooleanField(verbose_name=_("Notify me when a drill fails"), default=False)
+    created_at = models.DateTimeField(verbose_name=_("Created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["company__name", "user__username"]
         constraints = [models.UniqueConstraint(fields=["user", "company"], name="membership_unique_user_company")]
 
@@ -98,17 +116,30 @@ class Invitation(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invitations")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    company = models.ForeignKey(
+        Company, verbose_name=_("Company"), on_delete=models.CASCADE, related_name="invitations"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    responded_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("User"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    role = models.CharField(verbose_name=_("Role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Invited by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        verbose_name=_("Status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    created_at = models.DateTimeField(verbose_name=_("Created at"), auto_now_add=True)
+    responded_at = models.DateTimeField(verbose_name=_("Answered at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -125,11 +156,15 @@ class Invitation(models.Model):
 class FxRate(TenantModel):
     """Units of the company's reporting currency per one unit of `currency`, as of a date."""
 
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    as_of = models.DateField(validators=[validate_treasury_date])
-    rate = models.DecimalField(max_digits=20, decimal_places=8, validators=[MinValueValidator(Decimal("0.00000001"))])
+    currency = models.CharField(verbose_name=_("Currency"), max_length=3, choices=CURRENCY_CHOICES)
+    as_of = models.DateField(verbose_name=_("As of"), validators=[validate_treasury_date])
+    rate = models.DecimalField(
+        verbose_name=_("Rate"), max_digits=20, decimal_places=8, validators=[MinValueValidator(Decimal("0.00000001"))]
+    )
 
     class Meta:
+        verbose_name = _("FX rate")
+        verbose_name_plural = _("FX rates")
         ordering = ["currency", "-as_of"]
         constraints = [
             models.UniqueConstraint(fields=["company", "currency", "as_of"], name="fxrate_unique_per_day"),
@@ -146,21 +181,36 @@ class ApiKey(TenantModel):
     The key is `fp_<prefix>.<secret>`: the prefix finds the row, the secret is only kept as its SHA-256.
     """
 
-    name = models.CharField(max_length=100, help_text=_("What uses the key, e.g. 'SAP nightly pull'"))
-    prefix = models.CharField(max_length=16, unique=True, editable=False)
-    secret_hash = models.CharField(max_length=64, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    name = models.CharField(
+        verbose_name=_("Name"), max_length=100, help_text=_("What uses the key, e.g. 'SAP nightly pull'")
     )
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    prefix = models.CharField(verbose_name=_("Key prefix"), max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(verbose_name=_("Secret (SHA-256)"), max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    last_used_at = models.DateTimeField(verbose_name=_("Last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(verbose_name=_("Revoked at"), null=True, blank=True, editable=False)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
 
     class Meta:
+        verbose_name_plural = _("API keys")
         ordering = ["-created_at", "-id"]
-        verbose_name = "API key"
+        verbose_name = _("API key")
 
     def __str__(self) -> str:
         return f"{self.name} (fp_{self.prefix}…)"
@@ -173,18 +223,19 @@ class ApiKey(TenantModel):
 class ApiKeyUse(models.Model):
     """One request made with an API key: which key, when, what it pulled and from where (the integration's log)."""
 
-    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="uses")
-    used_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    method = models.CharField(max_length=10, default="GET")
-    path = models.CharField(max_length=500)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    key = models.ForeignKey(ApiKey, verbose_name=_("API key"), on_delete=models.CASCADE, related_name="uses")
+    used_at = models.DateTimeField(verbose_name=_("Used at"), auto_now_add=True, db_index=True)
+    method = models.CharField(verbose_name=_("HTTP method"), max_length=10, default="GET")
+    path = models.CharField(verbose_name=_("Path"), max_length=500)
+    ip = models.GenericIPAddressField(verbose_name=_("IP address"), null=True, blank=True)
 
     company_lookup = "key__company"
     objects = TenantQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = _("API key uses")
         ordering = ["-used_at", "-id"]
-        verbose_name = "API key use"
+        verbose_name = _("API key use")
 
     def __str__(self) -> str:
         return f"{self.key} {self.path} at {self.used_at}"
@@ -198,16 +249,23 @@ class Tombstone(models.Model):
     """
 
     company = models.ForeignKey(
-        Company, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+        Company,
+        verbose_name=_("Company"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
     )
-    model = models.CharField(max_length=100, help_text=_("app_label.model of the deleted row"))
-    object_id = models.BigIntegerField()
-    deleted_at = models.DateTimeField(auto_now_add=True)
+    model = models.CharField(verbose_name=_("Model"), max_length=100, help_text=_("app_label.model of the deleted row"))
+    object_id = models.BigIntegerField(verbose_name=_("Object id"))
+    deleted_at = models.DateTimeField(verbose_name=_("Deleted at"), auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()
     company_lookup = "company"
 
     class Meta:
+        verbose_name = _("deletion record")
+        verbose_name_plural = _("deletion records")
         ordering = ["deleted_at", "id"]
         indexes = [models.Index(fields=["company", "model", "deleted_at"], name="tombstone_company_model_time")]
 
@@ -218,12 +276,16 @@ class Tombstone(models.Model):
 class IdempotencyKey(TenantModel):
     """A client's `Idempotency-Key` on a POST with an effect, and the response it got: a retry gets the same."""
 
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of the method, path and request body"))
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response = models.JSONField(null=True, blank=True)
+    key = models.CharField(verbose_name=_("Idempotency key"), max_length=255)
+    fingerprint = models.CharField(
+        verbose_name=_("Fingerprint"), max_length=64, help_text=_("SHA-256 of the method, path and request body")
+    )
+    status_code = models.PositiveSmallIntegerField(verbose_name=_("Status code"), null=True, blank=True)
+    response = models.JSONField(verbose_name=_("Response"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
         constraints = [models.UniqueConstraint(fields=["company", "key"], name="idempotencykey_unique_company_key")]
 
     def __str__(self) -> str:
@@ -240,21 +302,47 @@ class ImportJob(TenantModel):
     """
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
-    dataset = models.CharField(max_length=20, help_text=_("What the file holds: counterparties, channels, cash-flows"))
-    filename = models.CharField(max_length=255)
-    file = models.BinaryField(editable=False, help_text=_("The uploaded file; emptied once the job no longer needs it"))
-    dry_run = models.BooleanField(default=True, help_text=_("Only check every row; write nothing"))
-    status = models.CharField(max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
-    report = models.JSONField(null=True, blank=True, help_text=_("The import report once the job has finished"))
-    error = models.TextField(blank=True, help_text=_("Why nothing was imported, in one sentence"))
-    attempt = models.PositiveSmallIntegerField(default=0, editable=False)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    dataset = models.CharField(
+        verbose_name=_("Dataset"),
+        max_length=20,
+        help_text=_("What the file holds: counterparties, channels, cash-flows"),
+    )
+    filename = models.CharField(verbose_name=_("File name"), max_length=255)
+    file = models.BinaryField(
+        verbose_name=_("File"),
+        editable=False,
+        help_text=_("The uploaded file; emptied once the job no longer needs it"),
+    )
+    dry_run = models.BooleanField(
+        verbose_name=_("Dry run"), default=True, help_text=_("Only check every row; write nothing")
+    )
+    status = models.CharField(
+        verbose_name=_("Status"), max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(
+        verbose_name=_("Progress"), default=0, validators=[MaxValueValidator(100)]
+    )
+    report = models.JSONField(
+        verbose_name=_("Report"), null=True, blank=True, help_text=_("The import report once the job has finished")
+    )
+    error = models.TextField(
+        verbose_name=_("Error"), blank=True, help_text=_("Why nothing was imported, in one sentence")
+    )
+    attempt = models.PositiveSmallIntegerField(verbose_name=_("Attempt"), default=0, editable=False)
+    started_at = models.DateTimeField(verbose_name=_("Started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(verbose_name=_("Finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(progress__lte=100), name="importjob_progress_at_most_100"),

@@ -84,3 +84,21 @@ def test_one_upload_limit_on_the_page_and_the_api(company, analyst, web_as, api_
     upload = SimpleUploadedFile("big.csv", big, content_type="text/csv")
     response = api_as(analyst).post("/api/v1/imports/counterparties/", {"file": upload}, format="multipart")
     assert response.status_code == 400 and "larger than 5 MB" in str(response.json())
+
+
+def test_labels_come_from_the_models_in_both_languages(company):
+    """The pages' labels are the models' verbose names: the same words as before, in English and in Chinese."""
+    from django.utils import translation
+
+    from channels_app.forms import FundingChannelForm
+    from contingency.models import Scenario
+
+    form = FundingChannelForm(company=company)
+    assert str(form.fields["annual_rate"].label) == "Annual rate"
+    assert str(form.fields["notice_days"].label) == "Notice period (days)"
+    assert str(form.fields["limit"].label) == "Limit"
+    assert str(form.fields["annual_rate"].help_text) == "All-in annual rate as a fraction: 0.045 = 4.5%"
+    with translation.override("zh-hans"):
+        assert str(form.fields["start_date"].label) == "起始日"
+        assert str(Scenario._meta.get_field("as_of").verbose_name) == "基准日（第 0 天）"
+        assert str(Counterparty._meta.verbose_name_plural) == "交易对手"

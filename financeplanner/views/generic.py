@@ -54,6 +54,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
@@ -258,6 +259,12 @@ class ObjectListView(FilteredListMixin, ObjectMixin, CompanyViewMixin, ListView)
         if htmx and not htmx.history_restore_request:
             return [self.results_template_name]
         return super().get_template_names()
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        # One URL answers a whole page or only its results: caches (and the browser's back button) must keep both.
+        patch_vary_headers(response, ("HX-Request",))
+        return response
 
 
 class ObjectDetailView(ObjectMixin, CompanyViewMixin, DetailView):

@@ -368,6 +368,7 @@ def test_every_list_page_refreshes_its_results_in_place(company, viewer, web_as,
             assert f'hx-get="{url}" hx-target="#results"' in page, name
         partial = client.get(url, headers={"HX-Request": "true"})
         assert partial.status_code == 200 and "<html" not in html(partial) and "<table" in html(partial), name
+        assert "HX-Request" in partial["Vary"], name
 
 
 def test_the_list_paginates(company, viewer, web_as):

@@ -103,7 +103,7 @@ def pages(data: dict) -> list[tuple[str, str, dict]]:
         ("Scenario detail", reverse("contingency:scenario-detail", args=[data["scenario"].pk]), {}),
         ("Scenario form with shocks", reverse("contingency:scenario-edit", args=[data["scenario"].pk]), {}),
         ("Drills", reverse("contingency:drill-list"), {}),
-        ("Drill start form", reverse("contingency:drill-start"), {}),
+        ("Drill start form", reverse("contingency:drill-add"), {}),
         ("Drill progress (htmx poll)", reverse("contingency:drill-progress", args=[data["queued"].pk]), htmx),
         ("Drill report, 1 path", reverse("contingency:drill-detail", args=[run.pk]), {}),
         (f"Drill report, {mc.paths:,} paths", reverse("contingency:drill-detail", args=[mc.pk]), {}),
@@ -111,7 +111,7 @@ def pages(data: dict) -> list[tuple[str, str, dict]]:
         ("Schedules", reverse("contingency:schedule-list"), {}),
         ("Schedule form", reverse("contingency:schedule-add"), {}),
         ("Alerts", reverse("contingency:alert-list"), {}),
-        ("Import", reverse("contingency:import"), {}),
+        ("Import", reverse("contingency:import-add"), {}),
     ]
 
 

@@ -1,17 +1,15 @@
 """Forms of the contingency pages: they parse and present; the services validate in full and save.
 
 Related-object fields list only the company's own rows, so a form can never point at another company's data.
-A service's `ValidationError` is put back on the form (`apply_service_errors`), next to the field it concerns,
-with everything the user typed kept.
+A service's `ValidationError` is put back on the form by the page framework (`financeplanner.forms.apply_service_errors`),
+next to the field it concerns, with everything the user typed kept.
 """
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from channels_app.choices import ChannelType
@@ -341,42 +339,3 @@ class ImportForm(forms.Form):
                 _("The file is larger than %(megabytes)d MB."), params={"megabytes": settings.MAX_UPLOAD_BYTES // 2**20}
             )
         return upload
-
-
-# -- service errors back onto the form ----------------------------------------------------------------------------
-
-_ROW_KEY = re.compile(r"^(?P<name>\w+)\[(?P<index>\d+)\](?:\.(?P<field>\w+))?$")
-
-
-def apply_service_errors(
-    form: forms.BaseForm,
-    error: ValidationError,
-    formsets: dict[str, tuple[forms.BaseFormSet, list[forms.BaseForm]]] | None = None,
-    aliases: dict[str, str] | None = None,
-) -> None:
-    """Put a service's ValidationError next to the field it names.
-
-    Keys like `steps[2].pool` go to the third of the forms the service was given (`formsets["steps"]` holds the
-    formset and the forms in the order their rows were passed); `aliases` renames model fields to form fields
-    (e.g. a shock's `target` is the form's `target_choice`). Anything unplaced becomes a non-field error.
-    """
-    formsets, aliases = formsets or {}, aliases or {}
-    messages = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
-    for key, texts in messages.items():
-        match = _ROW_KEY.match(key)
-        if match and match["name"] in formsets:
-            formset, rows = formsets[match["name"]]
-            index = int(match["index"])
-            row = rows[index] if index < len(rows) else None
-            field = aliases.get(match["field"] or "", match["field"])
-            if row is not None:
-                row.add_error(field if field in row.fields else None, texts)
-            else:
-                formset.non_form_errors().extend(texts)
-            continue
-        if key in formsets:
-            formset = formsets[key][0]
-            formset.non_form_errors().extend(texts)
-            continue
-        field = aliases.get(key, key)
-        form.add_error(field if field in form.fields else None, texts)

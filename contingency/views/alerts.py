@@ -12,27 +12,34 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from financeplanner.choices import Role
-from financeplanner.web import CompanyViewMixin
+from financeplanner.views.base import CompanyViewMixin
+from financeplanner.views.generic import ObjectListView
 
 from ..early_warnings.alerts import alert_acknowledge
 from ..filtersets import AlertFilterSet
 from ..models import Alert
-from .base import CompanyListView
+from . import PAGE_SIZE
 
 
-class AlertListView(CompanyListView):
+class AlertListView(ObjectListView):
     model = Alert
+    url_base = "contingency:alert"
+    list_title = gettext_lazy("Alerts")
+    lead = gettext_lazy(
+        "Early warnings: an indicator crossed its amber or red level. One alert per breach; it is resolved when the "
+        "indicator recovers."
+    )
+    queryset = Alert.objects.select_related("acknowledged_by")
     filterset_class = AlertFilterSet
-    template_name = "contingency/alert_list.html"
+    results_template_name = "contingency/alert_table.html"
+    paginate_by = PAGE_SIZE
+    empty_message = gettext_lazy("No alerts.")
     filter_labels = {
         "indicator": gettext_lazy("Indicator"),
         "severity": gettext_lazy("Severity"),
         "open": gettext_lazy("Open"),
         "acknowledged": gettext_lazy("Acknowledged"),
     }
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("acknowledged_by")
 
     def get_filterset(self, queryset):
         filterset = super().get_filterset(queryset)
@@ -80,5 +87,5 @@ class AlertAcknowledgeView(CompanyViewMixin, View):
         if request.htmx:
             alert = Alert.objects.select_related("acknowledged_by").get(pk=alert.pk)
             alert.indicator_label = INDICATOR_LABELS.get(alert.indicator, alert.indicator)
-            return render(request, "contingency/partials/alert_row.html", {"alert": alert})
+            return render(request, "contingency/partials/alert_state.html", {"alert": alert})
         return HttpResponseRedirect(request.POST.get("next") or reverse("contingency:alert-list"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -12,21 +11,30 @@ from django.utils.translation import gettext_lazy
 from channels_app.selectors import fx_rates
 from financeplanner.labels import FIELD_LABELS
 from financeplanner.services import tenant_object_save
+from financeplanner.views.generic import ObjectFormView, ObjectListView
 
 from .. import charts
 from ..filtersets import CashFlowLineFilterSet
 from ..forms import CashFlowLineForm
 from ..models import CashFlowLine
 from ..snapshot import operating_flows
-from .base import CompanyFormView, CompanyListView
+from . import PAGE_SIZE
 
 FORECAST_DAYS = 90
 
 
-class CashFlowListView(CompanyListView):
+class CashFlowViews:
     model = CashFlowLine
-    filterset_class = CashFlowLineFilterSet
+    url_base = "contingency:cashflow"
+    list_title = gettext_lazy("Cash-flow forecast")
+
+
+class CashFlowListView(CashFlowViews, ObjectListView):
+    """The forecast lines, and above them what they add up to over the next days (not redrawn by a filter)."""
+
     template_name = "contingency/cashflow_list.html"
+    results_template_name = "contingency/cashflow_table.html"
+    filterset_class = CashFlowLineFilterSet
     filter_labels = {
         "name": gettext_lazy("Name contains"),
         "category": gettext_lazy("Category"),
@@ -35,9 +43,14 @@ class CashFlowListView(CompanyListView):
         "currency": FIELD_LABELS["currency"],
         "starts_after": gettext_lazy("Starts on or after"),
     }
+    paginate_by = PAGE_SIZE
+    add_label = gettext_lazy("Add a line")
+    empty_message = gettext_lazy("No forecast lines yet.")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        if self.get_template_names() == [self.results_template_name]:
+            return context  # htmx asks for the results only
         company = self.request.company
         today = timezone.localdate()
         try:
@@ -60,15 +73,13 @@ class CashFlowListView(CompanyListView):
         return context
 
 
-class CashFlowFormView(CompanyFormView):
-    model = CashFlowLine
+class CashFlowFormView(CashFlowViews, ObjectFormView):
     form_class = CashFlowLineForm
-    template_name = "contingency/cashflow_form.html"
+    add_title = gettext_lazy("Add a forecast line")
+    lead = gettext_lazy("Amounts are signed: + for an inflow, − for an outflow.")
+    success_action = "list"
 
     def save(self, form):
         return tenant_object_save(
             obj=self.object or CashFlowLine(), company=self.request.company, fields=form.cleaned_data
         )
-
-    def get_success_url_for(self, saved) -> str:
-        return reverse("contingency:cashflow-list")

@@ -15,19 +15,22 @@ from django.views import View, generic
 from django_htmx.http import HttpResponseClientRedirect
 
 from financeplanner.choices import Role
+from financeplanner.forms import apply_service_errors
 from financeplanner.labels import FIELD_LABELS
-from financeplanner.web import CompanyViewMixin
+from financeplanner.views.base import CompanyViewMixin
+from financeplanner.views.generic import ObjectDetailView, ObjectFormView, ObjectListView, PageAction
 
 from .. import drills
 from ..choices import DrillStatus
+from ..compare_inputs import input_differences
 from ..filtersets import DrillRunFilterSet
-from ..forms import ChecklistItemForm, DrillStartForm, apply_service_errors
+from ..forms import ChecklistItemForm, DrillStartForm
 from ..models import ChecklistItem, DrillRun, LiquidityPool
-from .base import CompanyDetailView, CompanyListView
+from . import PAGE_SIZE
 from .report import compare_rows, drill_report
 
 FINISHED = (DrillStatus.SUCCEEDED, DrillStatus.FAILED)
-
+RECENT_RUNS = 10
 
 #: A run's verdict read inside the database (lists defer the results JSON).
 VERDICT = KeyTextTransform("verdict", KeyTransform("policy", "results"))
@@ -47,16 +50,38 @@ def runs_for_list(queryset: QuerySet) -> QuerySet:
     )
 
 
-class DrillListView(CompanyListView):
+def recent_runs(company, **filters) -> QuerySet:
+    """The latest runs of one plan or scenario, for its page (contingency/includes/run_table.html)."""
+    runs = DrillRun.objects.for_company(company).filter(**filters).select_related("scenario", "plan")
+    return runs.defer("snapshot", "results").annotate(verdict=VERDICT)[:RECENT_RUNS]
+
+
+class DrillViews:
     model = DrillRun
+    url_base = "contingency:drill"
+    list_title = gettext_lazy("Drills")
+
+    def get_title(self) -> str:
+        run = self.page_object()
+        if run is None:
+            return super().get_title()
+        return _("Drill #%(pk)s: %(scenario)s") % {"pk": run.pk, "scenario": run.scenario.name}
+
+
+class DrillListView(DrillViews, ObjectListView):
     filterset_class = DrillRunFilterSet
-    template_name = "contingency/drill_list.html"
     filter_labels = {
         "scenario": gettext_lazy("Scenario"),
         "plan": gettext_lazy("Contingency plan"),
         "status": FIELD_LABELS["status"],
         "schedule": gettext_lazy("Schedule"),
     }
+    template_name = "contingency/drill_list.html"
+    results_template_name = "contingency/drill_table.html"
+    paginate_by = PAGE_SIZE
+    add_label = gettext_lazy("Run a drill")
+    actions = (PageAction(gettext_lazy("Schedules"), "contingency:schedule-list"),)
+    empty_message = gettext_lazy("No drills yet.")
 
     def get_queryset(self):
         return runs_for_list(super().get_queryset())
@@ -67,42 +92,41 @@ class DrillListView(CompanyListView):
         return context
 
 
-class DrillStartView(CompanyViewMixin, generic.FormView):
-    form_class = DrillStartForm
-    template_name = "contingency/drill_start.html"
-    required_role = Role.ANALYST
+class DrillStartView(DrillViews, ObjectFormView):
+    """A drill snapshots the company now and runs on a worker: the next page is its progress."""
 
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "company": self.request.company}
+    form_class = DrillStartForm
+    add_title = gettext_lazy("Run a drill")
+    lead = gettext_lazy(
+        "The drill takes a snapshot of the company as it stands now — channels, pools, forecast, plan — and runs "
+        "the scenario against it day by day."
+    )
+    submit_label = gettext_lazy("Start the drill")
+    success_message = ""
 
     def get_initial(self):
         return {key: self.request.GET[key] for key in ("scenario", "plan") if self.request.GET.get(key)}
 
-    def form_valid(self, form):
+    def save(self, form):
         data = form.cleaned_data
-        try:
-            run = drills.drill_start(
-                company=self.request.company,
-                scenario=data["scenario"],
-                plan=data["plan"],
-                paths=data["paths"],
-                seed=data["seed"],
-                by=self.request.user,
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-            return self.form_invalid(form)
-        return redirect("contingency:drill-progress", pk=run.pk)
+        return drills.drill_start(
+            company=self.request.company,
+            scenario=data["scenario"],
+            plan=data["plan"],
+            paths=data["paths"],
+            seed=data["seed"],
+            by=self.request.user,
+        )
+
+    def get_success_url_for(self, saved) -> str:
+        return reverse("contingency:drill-progress", args=[saved.pk])
 
 
-class DrillProgressView(CompanyDetailView):
+class DrillProgressView(DrillViews, ObjectDetailView):
     """The run's progress; polled by htmx every second, it sends the browser to the report once finished."""
 
-    model = DrillRun
+    queryset = DrillRun.objects.select_related("scenario", "plan").defer("snapshot", "results")
     template_name = "contingency/drill_progress.html"
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("scenario", "plan").defer("snapshot", "results")
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -114,21 +138,13 @@ class DrillProgressView(CompanyDetailView):
         return self.render_to_response(self.get_context_data(object=self.object))
 
 
-class DrillDetailView(CompanyDetailView):
+class DrillDetailView(DrillViews, ObjectDetailView):
     """The drill report: verdict against the policy, runway, the gap and what closes it, the fan, the checklist."""
 
-    model = DrillRun
+    queryset = DrillRun.objects.select_related("scenario", "plan", "created_by", "schedule").prefetch_related(
+        Prefetch("checklist", queryset=ChecklistItem.objects.select_related("done_by").order_by("order"))
+    )
     template_name = "contingency/drill_detail.html"
-
-    def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .select_related("scenario", "plan", "created_by", "schedule")
-            .prefetch_related(
-                Prefetch("checklist", queryset=ChecklistItem.objects.select_related("done_by").order_by("order"))
-            )
-        )
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -209,8 +225,6 @@ class DrillCompareView(CompanyViewMixin, generic.TemplateView):
             context["passed"] = [run.passed_policy for run in runs]
             context["rows"] = compare_rows(*reports)
             # What differs in their inputs (stored snapshots), so equal or unequal results are explained.
-            from ..compare_inputs import input_differences
-
             pools = LiquidityPool.objects.for_company(company).values_list("pk", "name")
             context["input_differences"] = input_differences(
                 runs[0].snapshot, runs[1].snapshot, pool_names={str(pk): name for pk, name in pools}

@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 from django.views import generic
 from django_htmx.http import HttpResponseClientRedirect
 
-from financeplanner.choices import Role
-from financeplanner.web import CompanyViewMixin
+from financeplanner.choices import ImportJobStatus, Role
+from financeplanner.models import ImportJob
+from financeplanner.views.base import CompanyViewMixin
+from financeplanner.views.generic import ObjectDetailView
 
 from ..forms import IMPORT_DATASETS, ImportForm
-from .base import CompanyDetailView
 
 IMPORT_SESSION_KEY = "contingency_import"
 
@@ -112,11 +113,10 @@ class ImportView(CompanyViewMixin, generic.FormView):
         except ImportQueueUnavailable as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)
-        return redirect("contingency:import-job", pk=job.pk)
+        return redirect("contingency:import-detail", pk=job.pk)
 
     def commit_job(self, request):
         from financeplanner.importing import ImportQueueUnavailable, import_job_commit
-        from financeplanner.models import ImportJob
 
         job_id = request.POST.get("job", "")
         if not job_id.isdigit():
@@ -129,8 +129,8 @@ class ImportView(CompanyViewMixin, generic.FormView):
             job = import_job_commit(job=checked, by=request.user)
         except (ValidationError, ImportQueueUnavailable) as exc:
             messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
-            return redirect("contingency:import")
-        return redirect("contingency:import-job", pk=job.pk)
+            return redirect("contingency:import-add")
+        return redirect("contingency:import-detail", pk=job.pk)
 
     def commit(self, request):
         from financeplanner.importing import import_rows
@@ -139,11 +139,11 @@ class ImportView(CompanyViewMixin, generic.FormView):
         token = request.POST.get("token", "")
         if not token or pending.get("token") != token or pending.get("company") != request.company.pk:
             messages.error(request, _("That upload has expired; please upload the file again."))
-            return redirect("contingency:import")
+            return redirect("contingency:import-add")
         path = import_dir() / token
         if not path.exists():
             messages.error(request, _("That upload has expired; please upload the file again."))
-            return redirect("contingency:import")
+            return redirect("contingency:import-add")
         with path.open("rb") as file:
             report = import_rows(
                 company=request.company, dataset=pending["dataset"], file=file, filename=pending["filename"],
@@ -156,7 +156,7 @@ class ImportView(CompanyViewMixin, generic.FormView):
                 request,
                 _("Imported %(count)s rows from %(file)s.") % {"count": report.created, "file": pending["filename"]},
             )
-            return redirect("contingency:import")
+            return redirect("contingency:import-add")
         form = ImportForm(initial={"dataset": pending["dataset"]})
         return self.render_to_response(
             self.get_context_data(
@@ -165,20 +165,23 @@ class ImportView(CompanyViewMixin, generic.FormView):
         )
 
 
-class ImportJobView(CompanyDetailView):
+class ImportJobView(ObjectDetailView):
     """A background import: its progress, polled by htmx every second, then its report (and the commit button)."""
 
+    model = ImportJob
+    url_base = "contingency:import"
+    queryset = ImportJob.objects.defer("file")
     template_name = "contingency/import_job.html"
     required_role = Role.ANALYST
 
-    def get_queryset(self):
-        from financeplanner.models import ImportJob
+    def get_title(self) -> str:
+        text = _("Checking %(file)s") if self.object.dry_run else _("Importing %(file)s")
+        return text % {"file": self.object.filename}
 
-        return ImportJob.objects.for_company(self.request.company).defer("file")
+    def get_breadcrumbs(self) -> list[tuple[str, str]]:
+        return [(_("Import a spreadsheet"), reverse("contingency:import-add"))]
 
     def get(self, request, *args, **kwargs):
-        from financeplanner.choices import ImportJobStatus
-
         self.object = self.get_object()
         finished = self.object.status in (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED)
         if request.htmx:

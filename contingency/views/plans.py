@@ -6,70 +6,69 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
 from financeplanner.choices import Role
 from financeplanner.labels import FIELD_LABELS
-from financeplanner.web import CompanyViewMixin
+from financeplanner.views.base import CompanyViewMixin
+from financeplanner.views.generic import FormsetEditView, ObjectDetailView, ObjectListView, PageAction
 
 from .. import services
 from ..choices import PlanStatus
 from ..filtersets import ContingencyPlanFilterSet
 from ..forms import ContingencyPlanForm, PlanStepFormSet, plan_step_initial
-from ..models import ContingencyPlan, DrillRun, PlanStep
-from .base import CompanyDetailView, CompanyListView, FormsetEditView
-from .drills import VERDICT
+from ..models import ContingencyPlan, PlanStep
+from . import PAGE_SIZE
+from .drills import recent_runs
 
 
-class PlanListView(CompanyListView):
+class PlanViews:
     model = ContingencyPlan
+    url_base = "contingency:plan"
+    list_title = gettext_lazy("Contingency plans")
+
+
+class PlanListView(PlanViews, ObjectListView):
+    # A GROUP BY drops the model's default ordering; pages must stay stable.
+    queryset = ContingencyPlan.objects.select_related("approved_by").annotate(step_count=Count("steps"))
     filterset_class = ContingencyPlanFilterSet
-    template_name = "contingency/plan_list.html"
     filter_labels = {"status": FIELD_LABELS["status"], "trigger": gettext_lazy("Trigger")}
+    results_template_name = "contingency/plan_table.html"
+    paginate_by = PAGE_SIZE
+    lead = gettext_lazy(
+        "Ranked playbooks that raise cash when a channel is lost: each step with its capacity, lead time, cost and "
+        "chance of working."
+    )
+    add_label = gettext_lazy("Add a plan")
+    empty_message = gettext_lazy("No contingency plans yet.")
 
     def get_queryset(self):
-        # A GROUP BY drops the model's default ordering; pages must stay stable.
-        return (
-            super()
-            .get_queryset()
-            .select_related("approved_by")
-            .annotate(step_count=Count("steps"))
-            .order_by("name", "pk")
-        )
+        return super().get_queryset().order_by("name", "pk")
 
 
-class PlanDetailView(CompanyDetailView):
-    model = ContingencyPlan
+class PlanDetailView(PlanViews, ObjectDetailView):
+    queryset = ContingencyPlan.objects.select_related("approved_by").prefetch_related(
+        Prefetch("steps", queryset=PlanStep.objects.select_related("pool").order_by("order"))
+    )
     template_name = "contingency/plan_detail.html"
-
-    def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .select_related("approved_by")
-            .prefetch_related(Prefetch("steps", queryset=PlanStep.objects.select_related("pool").order_by("order")))
-        )
+    actions = (
+        PageAction(gettext_lazy("Edit"), "edit", Role.ANALYST, with_object=True),
+        PageAction(gettext_lazy("Drill this plan"), "contingency:drill-add", Role.ANALYST, query="plan={pk}"),
+    )
 
     def get_context_data(self, **kwargs):
-        runs = (
-            DrillRun.objects.for_company(self.request.company)
-            .filter(plan=self.object)
-            .select_related("scenario")
-            .defer("snapshot", "results")
-            .annotate(verdict=VERDICT)[:10]
-        )
+        runs = recent_runs(self.request.company, plan=self.object).select_related("scenario")
         return super().get_context_data(recent_runs=runs, **kwargs)
 
 
-class PlanFormView(FormsetEditView):
-    model = ContingencyPlan
+class PlanFormView(PlanViews, FormsetEditView):
     form_class = ContingencyPlanForm
     formset_class = PlanStepFormSet
     formset_prefix = "steps"
     template_name = "contingency/plan_form.html"
+    add_title = gettext_lazy("Add a plan")
 
     def formset_initial(self) -> list[dict]:
         return plan_step_initial(self.object)
@@ -97,9 +96,6 @@ class PlanFormView(FormsetEditView):
             )
         else:
             super().saved_message(saved)
-
-    def get_success_url_for(self, saved) -> str:
-        return reverse("contingency:plan-detail", args=[saved.pk])
 
 
 class PlanApproveView(CompanyViewMixin, View):

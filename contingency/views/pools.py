@@ -2,52 +2,58 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from financeplanner.choices import Role
 from financeplanner.labels import FIELD_LABELS
 from financeplanner.services import tenant_object_save
+from financeplanner.views.generic import ObjectDetailView, ObjectFormView, ObjectListView, PageAction
 
 from ..filtersets import LiquidityPoolFilterSet
 from ..forms import LiquidityPoolForm
 from ..models import LiquidityPool, PlanStep
-from .base import CompanyDetailView, CompanyFormView, CompanyListView
+from . import PAGE_SIZE
 
 
-class PoolListView(CompanyListView):
+class PoolViews:
     model = LiquidityPool
+    url_base = "contingency:pool"
+    list_title = _("Liquidity pools")
+
+
+class PoolListView(PoolViews, ObjectListView):
+    queryset = LiquidityPool.objects.select_related("channel")
     filterset_class = LiquidityPoolFilterSet
-    template_name = "contingency/pool_list.html"
     filter_labels = {
         "kind": FIELD_LABELS["kind"],
         "currency": FIELD_LABELS["currency"],
         "channel": FIELD_LABELS["channel"],
     }
+    results_template_name = "contingency/pool_table.html"
+    paginate_by = PAGE_SIZE
+    lead = _(
+        "Backup liquidity: cash, deposits, funds, committed backup lines, receivables that can be financed and "
+        "shareholder support."
+    )
+    add_label = _("Add a pool")
+    empty_message = _("No liquidity pools yet.")
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("channel")
 
-
-class PoolDetailView(CompanyDetailView):
-    model = LiquidityPool
+class PoolDetailView(PoolViews, ObjectDetailView):
+    queryset = LiquidityPool.objects.select_related("channel")
     template_name = "contingency/pool_detail.html"
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("channel")
+    actions = (PageAction(_("Edit"), "edit", Role.ANALYST, with_object=True),)
 
     def get_context_data(self, **kwargs):
         steps = PlanStep.objects.for_company(self.request.company).filter(pool=self.object).select_related("plan")
         return super().get_context_data(plan_steps=steps, **kwargs)
 
 
-class PoolFormView(CompanyFormView):
-    model = LiquidityPool
+class PoolFormView(PoolViews, ObjectFormView):
     form_class = LiquidityPoolForm
-    template_name = "contingency/pool_form.html"
+    add_title = _("Add a pool")
 
     def save(self, form):
         return tenant_object_save(
             obj=self.object or LiquidityPool(), company=self.request.company, fields=form.cleaned_data
         )
-
-    def get_success_url_for(self, saved) -> str:
-        return reverse("contingency:pool-detail", args=[saved.pk])

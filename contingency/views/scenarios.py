@@ -3,39 +3,54 @@
 from __future__ import annotations
 
 from django.db.models import Count
-from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from channels_app.choices import ChannelType
+from channels_app.models import Counterparty, FundingChannel
+from financeplanner.choices import Role
 from financeplanner.labels import FIELD_LABELS
+from financeplanner.views.generic import FormsetEditView, ObjectDetailView, ObjectListView, PageAction
 
 from .. import services
 from ..filtersets import ScenarioFilterSet
 from ..forms import ScenarioForm, ScenarioShockFormSet, shock_initial
-from ..models import DrillRun, Scenario
-from .base import CompanyDetailView, CompanyListView, FormsetEditView
-from .drills import VERDICT
+from ..models import Scenario
+from . import PAGE_SIZE
+from .drills import recent_runs
 
 
-class ScenarioListView(CompanyListView):
+class ScenarioViews:
     model = Scenario
+    url_base = "contingency:scenario"
+    list_title = _("Scenarios")
+
+
+class ScenarioListView(ScenarioViews, ObjectListView):
+    queryset = Scenario.objects.annotate(shock_count=Count("shocks"))
     filterset_class = ScenarioFilterSet
-    template_name = "contingency/scenario_list.html"
     filter_labels = {"kind": FIELD_LABELS["kind"]}
+    results_template_name = "contingency/scenario_table.html"
+    paginate_by = PAGE_SIZE
+    lead = _(
+        "What a drill does to the company: lenders closing, freezing, reducing or calling lines, market-wide "
+        "tightening and a downgrade of our own rating."
+    )
+    add_label = _("Add a scenario")
+    empty_message = _("No scenarios yet.")
 
     def get_queryset(self):
-        return super().get_queryset().annotate(shock_count=Count("shocks")).order_by("name", "pk")
+        return super().get_queryset().order_by("name", "pk")
 
 
-class ScenarioDetailView(CompanyDetailView):
-    model = Scenario
+class ScenarioDetailView(ScenarioViews, ObjectDetailView):
+    queryset = Scenario.objects.prefetch_related("shocks")
     template_name = "contingency/scenario_detail.html"
-
-    def get_queryset(self):
-        return super().get_queryset().prefetch_related("shocks")
+    actions = (
+        PageAction(_("Edit"), "edit", Role.ANALYST, with_object=True),
+        PageAction(_("Run a drill"), "contingency:drill-add", Role.ANALYST, query="scenario={pk}"),
+    )
 
     def get_context_data(self, **kwargs):
-        from channels_app.choices import ChannelType
-        from channels_app.models import Counterparty, FundingChannel
-
         company = self.request.company
         shocks = list(self.object.shocks.all())
         names = {
@@ -51,23 +66,17 @@ class ScenarioDetailView(CompanyDetailView):
                 shock.target_name = names[shock.target_type].get(int(shock.target), shock.target)
             else:
                 shock.target_name = ""
-        runs = (
-            DrillRun.objects.for_company(company)
-            .filter(scenario=self.object)
-            .select_related("plan")
-            .defer("snapshot", "results")
-            .annotate(verdict=VERDICT)[:10]
-        )
+        runs = recent_runs(company, scenario=self.object).select_related("plan")
         return super().get_context_data(shocks=shocks, recent_runs=runs, **kwargs)
 
 
-class ScenarioFormView(FormsetEditView):
-    model = Scenario
+class ScenarioFormView(ScenarioViews, FormsetEditView):
     form_class = ScenarioForm
     formset_class = ScenarioShockFormSet
     formset_prefix = "shocks"
     template_name = "contingency/scenario_form.html"
     error_aliases = {"target": "target_choice", "target_type": "target_choice"}
+    add_title = _("Add a scenario")
 
     def formset_initial(self) -> list[dict]:
         return shock_initial(self.object)
@@ -80,6 +89,3 @@ class ScenarioFormView(FormsetEditView):
             shocks=[row.shock() for row in rows],
             **form.cleaned_data,
         )
-
-    def get_success_url_for(self, saved) -> str:
-        return reverse("contingency:scenario-detail", args=[saved.pk])

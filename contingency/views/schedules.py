@@ -1,61 +1,58 @@
-"""Pages of drill schedules: list, add/edit, delete."""
+"""Pages of drill schedules: list, add/edit, delete (treasurers only)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
-from django.contrib import messages
-from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.views import generic
+from django.utils.translation import gettext_lazy as _
 
 from financeplanner.choices import Role
-from financeplanner.web import CompanyViewMixin
+from financeplanner.views.generic import ObjectDeleteView, ObjectFormView, ObjectListView
 
 from .. import drills
 from ..forms import DrillScheduleForm
 from ..models import DrillSchedule
-from .base import PAGE_SIZE, CompanyFormView
+from . import PAGE_SIZE
 
 
-class ScheduleListView(CompanyViewMixin, generic.ListView):
+class ScheduleViews:
     model = DrillSchedule
-    template_name = "contingency/schedule_list.html"
-    paginate_by = PAGE_SIZE
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("scenario", "plan").order_by("name", "pk")
-
-
-class ScheduleFormView(CompanyFormView):
-    model = DrillSchedule
-    form_class = DrillScheduleForm
-    template_name = "contingency/schedule_form.html"
+    url_base = "contingency:schedule"
+    list_title = _("Drill schedules")
     required_role = Role.TREASURER
+
+
+class ScheduleListView(ScheduleViews, ObjectListView):
+    queryset = DrillSchedule.objects.select_related("scenario", "plan").order_by("name", "pk")
+    required_role = Role.VIEWER
+    results_template_name = "contingency/schedule_table.html"
+    paginate_by = PAGE_SIZE
+    lead = _(
+        "Scenarios drilled on a timetable. A drill that fails the liquidity policy raises an alert and e-mails the "
+        "members who asked for it."
+    )
+    add_label = _("Add a schedule")
+    add_role = Role.TREASURER
+    empty_message = _("No drill schedules yet.")
+
+    def get_breadcrumbs(self) -> list[tuple[str, str]]:
+        return [(str(_("Drills")), reverse("contingency:drill-list"))]
+
+
+class ScheduleFormView(ScheduleViews, ObjectFormView):
+    form_class = DrillScheduleForm
+    add_title = _("Add a schedule")
+    success_action = "list"
 
     def save(self, form):
         return drills.schedule_save(
             company=self.request.company, by=self.request.user, schedule=self.object, **form.cleaned_data
         )
 
-    def get_success_url_for(self, saved) -> str:
-        return reverse("contingency:schedule-list")
 
+class ScheduleDeleteView(ScheduleViews, ObjectDeleteView):
+    delete_title = _("Delete the schedule %(name)s?")
+    lead = _("Past drills of this schedule are kept; no new ones will run.")
+    success_message = _("Deleted the schedule %(name)s.")
 
-class ScheduleDeleteView(CompanyFormView):
-    model = DrillSchedule
-    template_name = "contingency/schedule_confirm_delete.html"
-    required_role = Role.TREASURER
-
-    form_class = forms.Form  # a confirmation: nothing to fill in
-
-    def get_form_kwargs(self) -> dict[str, Any]:
-        return generic.FormView.get_form_kwargs(self)  # a plain Form takes no company
-
-    def form_valid(self, form):
-        name = str(self.object)
-        drills.schedule_delete(schedule=self.object, by=self.request.user)
-        messages.success(self.request, _("Deleted the schedule %(name)s.") % {"name": name})
-        return redirect("contingency:schedule-list")
+    def delete(self, obj) -> None:
+        drills.schedule_delete(schedule=obj, by=self.request.user)

@@ -102,11 +102,11 @@ def edit_urls(book) -> list[str]:
         reverse("contingency:plan-edit", args=[book["plan"].pk]),
         reverse("contingency:scenario-add"),
         reverse("contingency:scenario-edit", args=[book["scenario"].pk]),
-        reverse("contingency:drill-start"),
+        reverse("contingency:drill-add"),
         reverse("contingency:schedule-add"),
         reverse("contingency:schedule-edit", args=[book["schedule"].pk]),
         reverse("contingency:schedule-delete", args=[book["schedule"].pk]),
-        reverse("contingency:import"),
+        reverse("contingency:import-add"),
     ]
 
 
@@ -124,7 +124,7 @@ def test_every_page_renders_for_a_viewer(client, viewer, book):
 def test_a_viewer_sees_no_edit_buttons(client, viewer, book):
     signed_in(client, viewer)
     body = "".join(client.get(url).content.decode() for url in read_urls(book))
-    import_page = reverse("contingency:import")  # the site navigation links it for everyone; it answers 403
+    import_page = reverse("contingency:import-add")  # the site navigation links it for everyone; it answers 403
     for url in edit_urls(book) + [reverse("contingency:plan-approve", args=[book["plan"].pk])]:
         if url == import_page:
             continue
@@ -429,7 +429,7 @@ def test_starting_a_drill_runs_it_and_leads_to_the_report(client, analyst, book,
     signed_in(client, analyst)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("contingency:drill-start"), {"scenario": book["scenario"].pk, "plan": book["plan"].pk}
+            reverse("contingency:drill-add"), {"scenario": book["scenario"].pk, "plan": book["plan"].pk}
         )
     run = DrillRun.objects.exclude(pk=book["run"].pk).get()
     assert response.url == reverse("contingency:drill-progress", args=[run.pk])
@@ -579,7 +579,7 @@ def test_alerts_filter_by_severity(client, viewer, book, company):
 
 def test_the_import_page_links_templates_that_download(client, analyst, company):
     signed_in(client, analyst)
-    html = client.get(reverse("contingency:import")).content.decode()
+    html = client.get(reverse("contingency:import-add")).content.decode()
     link = reverse("import-template", args=["cash-flows"]) + "?format=xlsx"
     assert f'href="{link}"' in html
     download = client.get(link)
@@ -590,7 +590,7 @@ def test_an_import_with_a_bad_row_names_the_row_and_saves_nothing(client, analys
     signed_in(client, analyst)
     content = b"name,kind,country,notes\nGood Bank,bank,CN,\nBad Lender,loan shark,CN,\n"
     upload = SimpleUploadedFile("lenders.csv", content, content_type="text/csv")
-    response = client.post(reverse("contingency:import"), {"dataset": "counterparties", "file": upload})
+    response = client.post(reverse("contingency:import-add"), {"dataset": "counterparties", "file": upload})
     html = response.content.decode()
     assert response.status_code == 200
     assert "Row 3" in html and "Nothing was imported" in html
@@ -603,16 +603,16 @@ def test_a_clean_import_is_checked_then_committed(client, analyst, company):
     upload = SimpleUploadedFile(
         "lenders.csv", b"name,kind,country,notes\nGood Bank,bank,CN,\n", content_type="text/csv"
     )
-    response = client.post(reverse("contingency:import"), {"dataset": "counterparties", "file": upload})
+    response = client.post(reverse("contingency:import-add"), {"dataset": "counterparties", "file": upload})
     html = response.content.decode()
     assert "1 of 1 rows are valid" in html and 'name="commit"' in html
     assert not Counterparty.objects.for_company(company).exists()
     token = client.session["contingency_import"]["token"]
-    done = client.post(reverse("contingency:import"), {"commit": "1", "token": token}, follow=True)
+    done = client.post(reverse("contingency:import-add"), {"commit": "1", "token": token}, follow=True)
     assert "Imported 1 rows" in done.content.decode()
     assert Counterparty.objects.for_company(company).filter(name="Good Bank").exists()
     # The same token cannot be committed twice.
-    again = client.post(reverse("contingency:import"), {"commit": "1", "token": token}, follow=True)
+    again = client.post(reverse("contingency:import-add"), {"commit": "1", "token": token}, follow=True)
     assert "expired" in again.content.decode()
     assert Counterparty.objects.for_company(company).count() == 1
 

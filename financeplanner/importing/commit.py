@@ -16,7 +16,7 @@ from typing import Any
 
 from auditlog.cid import get_cid
 from auditlog.context import auditlog_disabled
-from auditlog.diff import model_instance_diff
+from auditlog.diff import get_field_value, get_fields_in_model, model_instance_diff
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.conf import settings
@@ -136,6 +136,28 @@ def _save_one_by_one(built: list[tuple[int, models.Model]], report: ImportReport
             report.valid_rows -= 1
 
 
+def _creation_diff(example: models.Model) -> Callable[[models.Model], dict | None]:
+    """django-auditlog's changes for a new object, `model_instance_diff(None, obj)`, with half its work: the old
+    side of a creation is "None" for every field, so only the new side is read (through auditlog's own
+    `get_field_value`). A model with include, exclude or masked fields, or JSON changes, goes through auditlog."""
+    use_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)
+    options = auditlog.get_model_fields(type(example))
+    if use_json or options["include_fields"] or options["exclude_fields"] or options["mask_fields"]:
+        return lambda obj: model_instance_diff(None, obj, use_json_for_changes=use_json)
+    fields = set(get_fields_in_model(example))
+    before = smart_str(None)  # what get_field_value gives for the missing old object
+
+    def changes_of(obj: models.Model) -> dict | None:
+        changes = {}
+        for field in fields:
+            value = get_field_value(obj, field)
+            if value != before:
+                changes[field.name] = (before, smart_str(value))
+        return changes or None
+
+    return changes_of
+
+
 def log_created(objects: Iterable[models.Model]) -> list[LogEntry]:
     """The audit-log entries django-auditlog writes when each object is created, written in one insert.
 
@@ -147,12 +169,12 @@ def log_created(objects: Iterable[models.Model]) -> list[LogEntry]:
     if not objects or auditlog_disabled.get() or not auditlog.contains(type(objects[0])):
         return []
     content_type = ContentType.objects.get_for_model(type(objects[0]))
-    use_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)
+    changes_of = _creation_diff(objects[0])
     cid = get_cid()
     database = router.db_for_write(LogEntry)
     entries = []
     for obj in objects:
-        changes = model_instance_diff(None, obj, use_json_for_changes=use_json)
+        changes = changes_of(obj)
         if not changes:
             continue
         entry = LogEntry(

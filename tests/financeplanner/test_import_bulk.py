@@ -251,3 +251,31 @@ def test_a_counterparty_deleted_after_the_check_is_a_row_error_not_a_failed_comm
     assert deleted.is_set() and report.committed is False and report.created == 0
     assert [(error["row"], error["column"]) for error in report.errors] == [(3, "counterparty")]  # Line 1, Bank 1
     assert not FundingChannel.objects.exists()
+
+
+def test_an_imported_channels_audit_entry_says_what_the_apis_create_says(company, analyst, bank, api_as):
+    """The entry written in bulk is the one django-auditlog writes when the API creates the same channel."""
+    client = api_as(analyst)
+    terms = {"counterparty": bank.pk, "channel_type": "revolving_credit", "limit": "750000.25",
+             "annual_rate": "0.041", "start_date": "2026-02-01", "maturity_date": "2028-01-31", "notice_days": 30,
+             "committed": True, "notes": "Relationship line"}  # fmt: skip
+    created = client.post("/api/v1/channels/", {"name": "By the API", **terms}, format="json")
+    assert created.status_code == 201, created.json()
+    header = ["name", "counterparty", "channel_type", "limit", "annual_rate", "start_date", "maturity_date",
+              "notice_days", "committed", "notes"]  # fmt: skip
+    row = ["By import", "Bank of Ningbo", *[str(terms[column]) for column in header[2:]]]
+    assert upload(client, "channels", csv_upload([header, row])).status_code == 201
+
+    def entry(name: str) -> LogEntry:
+        [only] = LogEntry.objects.get_for_object(FundingChannel.objects.get(name=name))
+        return only
+
+    by_api, by_import = entry("By the API"), entry("By import")
+    differ = {"id", "name", "created_at", "updated_at"}
+    assert {k: v for k, v in by_import.changes_dict.items() if k not in differ} == {
+        k: v for k, v in by_api.changes_dict.items() if k not in differ
+    }
+    assert set(by_import.changes_dict) == set(by_api.changes_dict)
+    assert (by_import.action, by_import.actor, by_import.content_type) == (
+        by_api.action, by_api.actor, by_api.content_type
+    )  # fmt: skip

@@ -44,16 +44,22 @@ def latest_assessment(company: Company, counterparty=None, *, as_of: date | None
     return queryset.filter(counterparty=counterparty).first()
 
 
-def latest_assessments(company: Company, *, as_of: date | None = None, per_subject: int = 1) -> list[CreditAssessment]:
+def latest_assessments(
+    company: Company,
+    *,
+    as_of: date | None = None,
+    per_subject: int = 1,
+    order_by: tuple[str, ...] = ("counterparty_id", "position"),
+) -> list[CreditAssessment]:
     """The current assessment of each subject (each counterparty, and the company itself under counterparty None),
-    or with `per_subject=2` the current one and the one before it, latest first within a subject. One query."""
+    or with `per_subject=2` the current one and the one before it (`position` 1 and 2). One query."""
     position = Window(RowNumber(), partition_by=[F("counterparty_id")], order_by=[F("as_of").desc(), F("id").desc()])
     return list(
         assessments_latest_first(company, as_of=as_of)
         .annotate(position=position)
         .filter(position__lte=per_subject)
         .select_related("counterparty")
-        .order_by("counterparty_id", "position")
+        .order_by(*order_by)
     )
 
 

@@ -11,8 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from channels_app import ratings
 from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, CreditAssessment
-from channels_app.selectors import FundingSummary, funding_summary, fx_rates, maturity_ladder, to_reporting
+from channels_app.selectors import (
+    FundingSummary,
+    funding_summary,
+    fx_rates,
+    latest_assessments,
+    maturity_ladder,
+    to_reporting,
+)
 from channels_app.watch import WatchRow, trigger_watch
 from financeplanner.caching import cached_for_company
 from financeplanner.models import Company
@@ -190,13 +196,8 @@ def open_alerts(company: Company) -> list[Alert]:
 
 def rating_downgrades(company: Company) -> list[RatingChange]:
     """Subjects whose latest assessment sits lower on the master scale than the one before it (one query)."""
-    position = Window(RowNumber(), partition_by=[F("counterparty_id")], order_by=[F("as_of").desc(), F("id").desc()])
-    latest_two = (
-        CreditAssessment.objects.for_company(company)
-        .annotate(position=position)
-        .filter(position__lte=2)
-        .select_related("counterparty")
-        .order_by("counterparty__name", "counterparty_id", "position")
+    latest_two = latest_assessments(
+        company, per_subject=2, order_by=("counterparty__name", "counterparty_id", "position")
     )
     by_subject: dict[int | None, list[CreditAssessment]] = {}
     for assessment in latest_two:

@@ -16,7 +16,6 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
-from channels_app.selectors import fx_rates, to_reporting
 from financeplanner.exports import (
     BOOLEAN,
     CHUNK_SIZE,
@@ -37,7 +36,7 @@ from financeplanner.models import Company, FxRate, Tombstone
 
 from .models import Alert, CashFlowLine, ContingencyPlan, DrillRun, LiquidityPool
 from .report import report_of
-from .snapshot import cash_flow_days
+from .snapshot import daily_forecast
 
 CENT = Decimal("0.01")
 
@@ -58,15 +57,13 @@ def cash_flow_forecast_frame(*, company: Company, as_of: dt.date, days: int) -> 
     Each line pays its signed amount on the days its frequency hits (DESIGN.md "Drill semantics"), converted with the
     latest FX rate on or before `as_of`. Money stays Decimal (object columns) so totals are exact to the cent.
     """
-    rates = fx_rates(company, as_of)
+    forecast = daily_forecast(company, as_of, days)  # the one forecast (contingency.snapshot)
     dates = pd.date_range(as_of, periods=days, freq="D").date
-    zero = Decimal("0.00")
-    columns = {"inflows": [zero] * days, "outflows": [zero] * days, "discretionary_outflows": [zero] * days}
-    for line in CashFlowLine.objects.for_company(company).order_by("id"):
-        amount = to_reporting(line.amount, line.currency, rates)
-        column = "inflows" if amount >= 0 else ("discretionary_outflows" if line.discretionary else "outflows")
-        for day in cash_flow_days(line, as_of, days):
-            columns[column][day] += amount
+    columns = {
+        "inflows": forecast.inflows,
+        "outflows": forecast.outflows,
+        "discretionary_outflows": forecast.discretionary_outflows,
+    }
     frame = pd.DataFrame({"date": dates, "currency": company.reporting_currency, **columns})
     frame["net"] = frame["inflows"] + frame["outflows"] + frame["discretionary_outflows"]
     frame["cumulative_net"] = frame["net"].cumsum()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count
 from django.utils.translation import gettext as gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +15,7 @@ from ..choices import Outlook
 from ..filtersets import CounterpartyFilterSet
 from ..forms import CounterpartyForm
 from ..models import Counterparty, CreditAssessment, FundingChannel
+from ..selectors import latest_assessment_of_row
 from .ratings import rating_chart
 
 
@@ -25,16 +26,11 @@ class CounterpartyViews:
     context_object_name = "counterparty"
 
 
-def latest_assessment(field: str) -> Subquery:
-    latest = CreditAssessment.objects.filter(counterparty=OuterRef("pk")).order_by("-as_of", "-id")
-    return Subquery(latest.values(field)[:1])
-
-
 class CounterpartyListView(CounterpartyViews, ObjectListView):
     queryset = Counterparty.objects.annotate(
-        current_rating=latest_assessment("rating"),
-        current_outlook=latest_assessment("outlook"),
-        rated_on=latest_assessment("as_of"),
+        current_rating=latest_assessment_of_row("rating"),
+        current_outlook=latest_assessment_of_row("outlook"),
+        rated_on=latest_assessment_of_row("as_of"),
         channel_count=Count("channels"),
     ).order_by("name")
     context_object_name = "counterparties"

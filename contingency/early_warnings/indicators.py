@@ -43,7 +43,14 @@ from django.utils import timezone
 from channels_app import ratings
 from channels_app.choices import ChannelStatus, RatingScale, TriggerKind
 from channels_app.models import CreditAssessment, FundingChannel, LenderTrigger
-from channels_app.selectors import PLATFORM_TYPES, channel_schedule, funding_summary, fx_rates, to_reporting
+from channels_app.selectors import (
+    PLATFORM_TYPES,
+    assessments_latest_first,
+    channel_schedule,
+    funding_summary,
+    fx_rates,
+    to_reporting,
+)
 from channels_app.watch import trigger_watch
 from financeplanner.models import Company
 
@@ -256,9 +263,7 @@ def maturity_wall(ctx: Context) -> list[Reading]:
 
 def _assessments_by_subject(ctx: Context) -> dict[int | None, list[CreditAssessment]]:
     by_subject: dict[int | None, list[CreditAssessment]] = defaultdict(list)
-    for assessment in (
-        CreditAssessment.objects.for_company(ctx.company).select_related("counterparty").order_by("-as_of", "-id")
-    ):
+    for assessment in assessments_latest_first(ctx.company).select_related("counterparty"):
         by_subject[assessment.counterparty_id].append(assessment)
     return by_subject
 

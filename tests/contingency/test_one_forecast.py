@@ -66,3 +66,14 @@ def test_the_current_assessment_is_the_latest_dated_then_the_last_recorded(compa
     assert sorted(two, key=lambda row: (row[0] or 0, row[1])) == [
         (None, "A-"), (None, "B"), (bank.pk, "BB"), (bank.pk, "BBB"), (other.pk, "AA"),
     ]  # fmt: skip
+
+
+def test_the_cash_flow_export_is_the_same_forecast(company, lines):
+    from contingency.exports import cash_flow_forecast_frame
+
+    frame = cash_flow_forecast_frame(company=company, as_of=DAY0, days=5)
+    assert frame["inflows"].tolist() == [D("150.00")] * 5
+    assert frame["outflows"].tolist() == [D("-100.00"), 0, 0, 0, D("-71.00")]
+    assert frame["discretionary_outflows"].tolist() == [0, 0, D("-40.00"), D("-40.00"), D("-40.00")]
+    assert frame["net"].tolist() == [D("50.00"), D("150.00"), D("110.00"), D("110.00"), D("39.00")]
+    assert frame["cumulative_net"].tolist()[-1] == D("459.00")

@@ -86,11 +86,7 @@ class LiquidityPoolForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.Mod
 CASH_FLOW_FIELDS = ["name", "category", "amount", "currency", "start_date", "end_date", "frequency", "discretionary"]
 
 
-class CashFlowLineForm(forms.ModelForm):
-    def __init__(self, *args, company: Company, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.company = company
-
+class CashFlowLineForm(CompanyFormMixin, forms.ModelForm):
     class Meta:
         model = CashFlowLine
         fields = CASH_FLOW_FIELDS
@@ -106,11 +102,7 @@ class CashFlowLineForm(forms.ModelForm):
 PLAN_FIELDS = ["name", "description", "trigger", "threshold"]
 
 
-class ContingencyPlanForm(CompanyConstraintsFormMixin, forms.ModelForm):
-    def __init__(self, *args, company: Company, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.company = company
-
+class ContingencyPlanForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.ModelForm):
     class Meta:
         model = ContingencyPlan
         fields = PLAN_FIELDS
@@ -209,11 +201,7 @@ SCENARIO_FIELDS = [
 ]  # fmt: skip
 
 
-class ScenarioForm(CompanyConstraintsFormMixin, forms.ModelForm):
-    def __init__(self, *args, company: Company, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.company = company
-
+class ScenarioForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.ModelForm):
     class Meta:
         model = Scenario
         fields = SCENARIO_FIELDS

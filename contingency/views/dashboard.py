@@ -24,33 +24,18 @@ class DashboardView(CompanyViewMixin, TemplateView):
         return context
 
     def _charts(self, board) -> dict[str, str]:
-        empty = _("Nothing drawn yet")
-        funding = board.funding
-        by_type = funding.by_type if funding else []
-        by_lender = funding.by_lender if funding else []
+        by_type = board.funding.by_type if board.funding else []
+        by_lender = board.funding.by_lender if board.funding else []
         return {
-            "chart_by_type": mark_safe(  # noqa: S308 — matplotlib's escaped SVG (financeplanner.charts)
-                charts.bar_chart_svg(
-                    [row["channel_type_label"] for row in by_type],
-                    [row["drawn"] for row in by_type],
-                    _("Drawn by channel type"),
-                    empty_message=empty,
-                )
-            ),
-            "chart_by_lender": mark_safe(  # noqa: S308
-                charts.bar_chart_svg(
-                    [row["lender"] for row in by_lender],
-                    [row["drawn"] for row in by_lender],
-                    _("Drawn by lender"),
-                    empty_message=empty,
-                )
-            ),
-            "chart_ladder": mark_safe(  # noqa: S308
-                charts.ladder_chart_svg(
-                    [str(bucket["label"]) for bucket in board.ladder],
-                    [bucket["drawn"] for bucket in board.ladder],
-                    _("Drawn by time to maturity"),
-                    empty_message=empty,
-                )
-            ),
+            "chart_by_type": _chart(charts.bar_chart_svg, by_type, "channel_type_label", _("Drawn by channel type")),
+            "chart_by_lender": _chart(charts.bar_chart_svg, by_lender, "lender", _("Drawn by lender")),
+            "chart_ladder": _chart(charts.ladder_chart_svg, board.ladder, "label", _("Drawn by time to maturity")),
         }
+
+
+def _chart(draw, rows: list[dict], label: str, title: str) -> str:
+    """What is drawn per row (a channel type, a lender, a maturity bucket), as one of financeplanner.charts' SVGs."""
+    svg = draw(
+        [str(row[label]) for row in rows], [row["drawn"] for row in rows], title, empty_message=_("Nothing drawn yet")
+    )
+    return mark_safe(svg)  # noqa: S308 — matplotlib's escaped SVG (financeplanner.charts)

@@ -32,7 +32,9 @@ class PlanViews:
 
 class PlanListView(PlanViews, ObjectListView):
     # A GROUP BY drops the model's default ordering; pages must stay stable.
-    queryset = ContingencyPlan.objects.select_related("approved_by").annotate(step_count=Count("steps"))
+    queryset = (
+        ContingencyPlan.objects.select_related("approved_by").annotate(step_count=Count("steps")).order_by("name", "pk")
+    )
     filterset_class = ContingencyPlanFilterSet
     filter_labels = {"status": FIELD_LABELS["status"], "trigger": gettext_lazy("Trigger")}
     results_template_name = "contingency/plan_table.html"
@@ -43,9 +45,6 @@ class PlanListView(PlanViews, ObjectListView):
     )
     add_label = gettext_lazy("Add a plan")
     empty_message = gettext_lazy("No contingency plans yet.")
-
-    def get_queryset(self):
-        return super().get_queryset().order_by("name", "pk")
 
 
 class PlanDetailView(PlanViews, ObjectDetailView):

@@ -26,7 +26,9 @@ class ScenarioViews:
 
 
 class ScenarioListView(ScenarioViews, ObjectListView):
-    queryset = Scenario.objects.annotate(shock_count=Count("shocks"))
+    queryset = Scenario.objects.annotate(shock_count=Count("shocks")).order_by(
+        "name", "pk"
+    )  # GROUP BY drops Meta.ordering
     filterset_class = ScenarioFilterSet
     filter_labels = {"kind": FIELD_LABELS["kind"]}
     results_template_name = "contingency/scenario_table.html"
@@ -37,9 +39,6 @@ class ScenarioListView(ScenarioViews, ObjectListView):
     )
     add_label = _("Add a scenario")
     empty_message = _("No scenarios yet.")
-
-    def get_queryset(self):
-        return super().get_queryset().order_by("name", "pk")
 
 
 class ScenarioDetailView(ScenarioViews, ObjectDetailView):

@@ -1,4 +1,5 @@
-"""Fixtures of the page tests: a signed-in browser client per user, and a company's book of channels."""
+"""Fixtures of the page tests: a signed-in browser client per user, a company's book of channels, and the contingency
+pages' book (DESIGN.md's worked example with a finished drill, a schedule and an alert)."""
 
 from datetime import date
 from decimal import Decimal
@@ -7,7 +8,11 @@ import pytest
 from django.test import Client
 
 from channels_app.services import assessment_create, channel_draw
-from tests.factories import CounterpartyFactory, FundingChannelFactory, LiquidityPoolFactory
+from contingency import drills
+from contingency.models import Alert
+from contingency.services import plan_approve, plan_save, scenario_save
+from tests.factories import CashFlowLineFactory, CounterpartyFactory, FundingChannelFactory, LiquidityPoolFactory
+from tests.web.contingency_pages import finished_run
 
 
 @pytest.fixture
@@ -57,3 +62,37 @@ def make_channels(db):
         return channels
 
     return make
+
+
+@pytest.fixture
+def book(company, treasurer):
+    """The worked example of DESIGN.md: 1m cash, 100k a day out, a 2m line that closes, a fund that delivers on day 3."""
+    line = FundingChannelFactory(company=company, name="Revolver", limit=Decimal("2000000"), annual_rate=Decimal("0"))
+    LiquidityPoolFactory(company=company, name="Cash", kind="cash", amount=Decimal("1000000"))
+    fund = LiquidityPoolFactory(
+        company=company, name="MMF", kind="money_market_fund", amount=Decimal("500000"), haircut=Decimal("0.02")
+    )
+    CashFlowLineFactory(company=company, name="Spending", amount=Decimal("-100000"), start_date=date(2026, 1, 1))
+    plan = plan_save(
+        company=company,
+        by=treasurer,
+        name="Plan A",
+        trigger="on_shock",
+        steps=[{"order": 1, "action": "liquidate_pool", "pool": fund, "lead_time_days": 3}],
+    )
+    plan = plan_approve(plan=plan, by=treasurer)
+    scenario = scenario_save(
+        company=company,
+        by=treasurer,
+        name="Line closes",
+        as_of=date(2026, 1, 1),
+        horizon_days=60,
+        shocks=[{"target_type": "channel", "target": str(line.pk), "action": "close", "day": 0}],
+    )
+    run = finished_run(company, scenario, plan, by=treasurer)
+    schedule = drills.schedule_save(
+        company=company, by=treasurer, name="Weekly", scenario=scenario, plan=plan, cron="0 6 * * 1"
+    )
+    alert = Alert.objects.create(company=company, indicator="runway", severity="red", message="Runway is short.")
+    return {"line": line, "pool": fund, "plan": plan, "scenario": scenario, "run": run, "schedule": schedule,
+            "alert": alert}  # fmt: skip

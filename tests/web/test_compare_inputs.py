@@ -8,37 +8,10 @@ import pytest
 from django.urls import reverse
 
 from channels_app.services import channel_event_record
-from contingency import drills
-from contingency.services import plan_approve, plan_save, scenario_save
-from tests.factories import CashFlowLineFactory, FundingChannelFactory, LiquidityPoolFactory
+from contingency.services import scenario_save
+from tests.web.contingency_pages import finished_run
 
 pytestmark = pytest.mark.django_db
-
-
-def finished_run(company, scenario, plan=None):
-    run = drills.drill_start(company=company, scenario=scenario, plan=plan, enqueue=False)
-    drills.drill_run_here(drills.claim(run.pk))
-    run.refresh_from_db()
-    return run
-
-
-@pytest.fixture
-def book(company, treasurer):
-    """DESIGN.md's worked example: 1m cash, 100k a day out, a 2m line closed on day 0, a fund delivering on day 3."""
-    line = FundingChannelFactory(company=company, name="Revolver", limit=Decimal("2000000"), annual_rate=Decimal("0"))
-    LiquidityPoolFactory(company=company, name="Cash", kind="cash", amount=Decimal("1000000"))
-    fund = LiquidityPoolFactory(
-        company=company, name="MMF", kind="money_market_fund", amount=Decimal("500000"), haircut=Decimal("0.02")
-    )
-    CashFlowLineFactory(company=company, name="Spending", amount=Decimal("-100000"), start_date=date(2026, 1, 1))
-    plan = plan_save(company=company, by=treasurer, name="Plan A", trigger="on_shock",
-                     steps=[{"order": 1, "action": "liquidate_pool", "pool": fund, "lead_time_days": 3}])  # fmt: skip
-    plan_approve(plan=plan, by=treasurer)
-    scenario = scenario_save(
-        company=company, by=treasurer, name="Line closes", as_of=date(2026, 1, 1), horizon_days=60,
-        shocks=[{"target_type": "channel", "target": str(line.pk), "action": "close", "day": 0}],
-    )  # fmt: skip
-    return {"line": line, "plan": plan, "scenario": scenario}
 
 
 def differences(client, a, b):

@@ -25,7 +25,7 @@ from django.conf import settings
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = settings.MAX_UPLOAD_BYTES  # the one upload limit (5 MB), the import page's too
 MAX_ROWS = 10_000
 MAX_COLUMNS = 100
 # A 5 MB .xlsx is a zip; refuse one that would unpack into far more XML than 10,000 rows can need (a zip bomb).

@@ -54,8 +54,12 @@ class PlanDetailView(PlanViews, ObjectDetailView):
     template_name = "contingency/plan_detail.html"
     actions = (
         PageAction(gettext_lazy("Edit"), "edit", Role.ANALYST, with_object=True),
+        PageAction(
+            gettext_lazy("Approve"), "approve", Role.TREASURER, with_object=True, post=True,
+            when=lambda plan: plan.status != PlanStatus.APPROVED,
+        ),
         PageAction(gettext_lazy("Drill this plan"), "contingency:drill-add", Role.ANALYST, query="plan={pk}"),
-    )
+    )  # fmt: skip
 
     def get_context_data(self, **kwargs):
         runs = recent_runs(self.request.company, plan=self.object).select_related("scenario")

@@ -86,7 +86,8 @@ class PageAction:
     """A button in a page's header. `viewname` is a full URL name, or an action of the view's model ("add").
 
     `with_object` reverses it with the page's object; `query` is appended (`"counterparty={pk}"`, formatted with
-    the object); the button shows only to members holding `role`, and where `when(object)` holds.
+    the object); the button shows only to members holding `role`, and where `when(object)` holds. A `post` button
+    submits a form with nothing to fill in (approve a plan) instead of opening a page.
     """
 
     label: Any
@@ -96,6 +97,7 @@ class PageAction:
     with_object: bool = False
     query: str = ""
     when: Callable[[Any], bool] | None = None
+    post: bool = False
 
 
 class ObjectMixin:
@@ -154,7 +156,7 @@ class ObjectMixin:
             url = self.url_for(action.viewname, obj if action.with_object else None, missing_ok=False)
             if action.query:
                 url += "?" + action.query.format(pk=getattr(obj, "pk", ""))
-            shown.append({"label": action.label, "url": url, "style": action.style})
+            shown.append({"label": action.label, "url": url, "style": action.style, "post": action.post})
         return shown
 
     def get_context_data(self, **kwargs):
@@ -241,7 +243,7 @@ class ObjectListView(FilteredListMixin, ObjectMixin, CompanyViewMixin, ListView)
         actions = super().get_actions()
         add_url = self.url_for("add") if self.add_label and can(self.request, self.add_role) else None
         if add_url:
-            actions.append({"label": self.add_label, "url": add_url, "style": ""})
+            actions.append({"label": self.add_label, "url": add_url, "style": "", "post": False})
         return actions
 
     def get_breadcrumbs(self) -> list[tuple[str, str]]:

@@ -2,10 +2,6 @@
 
 * `base` — `CompanyViewMixin` (tenancy and roles of every page), `can`, and the `company_context` processor.
 * `generic` — the generic views: ObjectListView, ObjectDetailView, ObjectFormView, FormsetEditView,
-  ObjectDeleteView (see its docstring for how to use them).
+  ObjectDeleteView, and `object_paths()` for their routes (see its docstring for how to use them).
 * `account` — choose a company, invitations. (The dashboard shows contingency's data: contingency.views.dashboard.)
 """
-
-from .generic import FilteredListMixin
-
-__all__ = ["FilteredListMixin"]

@@ -16,42 +16,10 @@ from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, FundingChannel
 from financeplanner.constraints import CompanyConstraintsFormMixin
 from financeplanner.forms import DateInput
-from financeplanner.labels import FIELD_LABELS
 from financeplanner.models import Company
 
 from .choices import ChecklistOutcome, ShockAction, ShockTarget, StepAction
 from .models import CashFlowLine, ContingencyPlan, DrillSchedule, LiquidityPool, Scenario
-
-# Model fields carry no verbose names: the pages label them here, in the reader's language.
-LABELS = {
-    **FIELD_LABELS,
-    "haircut": _("Haircut"),
-    "days_to_cash": _("Days to cash"),
-    "category": _("Category"),
-    "end_date": _("End date"),
-    "frequency": _("Frequency"),
-    "discretionary": _("Discretionary"),
-    "description": _("Description"),
-    "trigger": _("Trigger"),
-    "threshold": _("Threshold"),
-    "kind": _("Kind"),
-    "as_of": _("As of (day 0)"),
-    "horizon_days": _("Horizon (days)"),
-    "paths": _("Paths"),
-    "seed": _("Seed"),
-    "own_downgrade_notches": _("Own downgrade (notches)"),
-    "market_stress": _("Market stress"),
-    "hazard_multiplier": _("Hazard multiplier"),
-    "operating_volatility": _("Operating volatility"),
-    "scenario": _("Scenario"),
-    "plan": _("Contingency plan"),
-    "cron": _("When (cron)"),
-    "enabled": _("Enabled"),
-}
-
-
-def _labels(*names: str) -> dict:
-    return {name: LABELS[name] for name in names}
 
 
 class CompanyFormMixin:
@@ -76,11 +44,7 @@ class LiquidityPoolForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.Mod
     class Meta:
         model = LiquidityPool
         fields = POOL_FIELDS
-        labels = {**_labels(*POOL_FIELDS), "channel": _("Backup line on channel")}
-        help_texts = {
-            "haircut": _("Share lost when the pool turns into cash: 0.02 = 2%"),
-            "channel": _("For a committed backup line: if that channel is shut, the pool is gone too."),
-        }
+        labels = {"channel": _("Backup line on channel")}
 
 
 CASH_FLOW_FIELDS = ["name", "category", "amount", "currency", "start_date", "end_date", "frequency", "discretionary"]
@@ -90,12 +54,6 @@ class CashFlowLineForm(CompanyFormMixin, forms.ModelForm):
     class Meta:
         model = CashFlowLine
         fields = CASH_FLOW_FIELDS
-        labels = _labels(*CASH_FLOW_FIELDS)
-        help_texts = {
-            "amount": _("Signed: + inflow, − outflow"),
-            "end_date": _("Empty = open-ended"),
-            "discretionary": _("An outflow a plan may cut"),
-        }
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
 
 
@@ -106,8 +64,6 @@ class ContingencyPlanForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.M
     class Meta:
         model = ContingencyPlan
         fields = PLAN_FIELDS
-        labels = _labels(*PLAN_FIELDS)
-        help_texts = {"threshold": _("Liquidity (cash plus open headroom) below which the plan activates")}
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
@@ -205,13 +161,6 @@ class ScenarioForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.ModelFor
     class Meta:
         model = Scenario
         fields = SCENARIO_FIELDS
-        labels = _labels(*SCENARIO_FIELDS)
-        help_texts = {
-            "paths": _("Monte Carlo only; a deterministic drill has one path"),
-            "market_stress": _("0 = normal markets; higher values make every lender act more readily"),
-            "hazard_multiplier": _("Scales each channel's chance of a lender action (Monte Carlo)"),
-            "operating_volatility": _("Daily noise on operating flows, as a share (Monte Carlo)"),
-        }
         widgets = {"as_of": DateInput(), "description": forms.Textarea(attrs={"rows": 3})}
 
 
@@ -297,8 +246,6 @@ class DrillScheduleForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.Mod
     class Meta:
         model = DrillSchedule
         fields = SCHEDULE_FIELDS
-        labels = _labels(*SCHEDULE_FIELDS)
-        help_texts = {"cron": _('minute hour day-of-month month day-of-week: "0 6 * * 1" is Mondays at 06:00')}
 
 
 class ChecklistItemForm(forms.Form):

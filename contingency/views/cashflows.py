@@ -8,8 +8,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from channels_app.selectors import fx_rates
-from financeplanner.labels import FIELD_LABELS
+from financeplanner.labels import field_label
 from financeplanner.services import tenant_object_save
 from financeplanner.views.generic import ObjectFormView, ObjectListView
 
@@ -17,7 +16,7 @@ from .. import charts
 from ..filtersets import CashFlowLineFilterSet
 from ..forms import CashFlowLineForm
 from ..models import CashFlowLine
-from ..snapshot import operating_flows
+from ..snapshot import daily_forecast
 from . import PAGE_SIZE
 
 FORECAST_DAYS = 90
@@ -40,7 +39,7 @@ class CashFlowListView(CashFlowViews, ObjectListView):
         "category": gettext_lazy("Category"),
         "frequency": gettext_lazy("Frequency"),
         "discretionary": gettext_lazy("Discretionary"),
-        "currency": FIELD_LABELS["currency"],
+        "currency": field_label(CashFlowLine, "currency"),
         "starts_after": gettext_lazy("Starts on or after"),
     }
     paginate_by = PAGE_SIZE
@@ -54,21 +53,22 @@ class CashFlowListView(CashFlowViews, ObjectListView):
         company = self.request.company
         today = timezone.localdate()
         try:
-            flows, discretionary, _fees = operating_flows(company, today, FORECAST_DAYS, fx_rates(company, today))
+            forecast = daily_forecast(company, today, FORECAST_DAYS)  # the drills' forecast, signed as the lines are
         except ValidationError as exc:
             context["forecast_error"] = " ".join(exc.messages)
             return context
-        net = flows - discretionary
+        net = forecast.net
         context["forecast_chart"] = mark_safe(
             charts.daily_net_chart(  # noqa: S308 — matplotlib's escaped SVG
                 start=today,
-                net=net.tolist(),
+                net=[float(day) for day in net],
                 title=_("Daily net operating flow, next %(days)s days") % {"days": FORECAST_DAYS},
             )
         )
-        context["forecast_inflow"] = float(flows[flows > 0].sum())
-        context["forecast_outflow"] = float(-flows[flows < 0].sum() + discretionary.sum())
-        context["forecast_net"] = float(net.sum())
+        # Gross amounts: every inflow, and every outflow (those a plan may cut included), over the days shown.
+        context["forecast_inflow"] = sum(forecast.inflows)
+        context["forecast_outflow"] = -(sum(forecast.outflows) + sum(forecast.discretionary_outflows))
+        context["forecast_net"] = sum(net)
         context["forecast_days"] = FORECAST_DAYS
         return context
 

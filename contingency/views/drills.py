@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from financeplanner.choices import Role
 from financeplanner.forms import apply_service_errors
-from financeplanner.labels import FIELD_LABELS
+from financeplanner.labels import field_label
 from financeplanner.views.base import CompanyViewMixin
 from financeplanner.views.generic import ObjectDetailView, ObjectFormView, ObjectListView, PageAction
 
@@ -73,7 +73,7 @@ class DrillListView(DrillViews, ObjectListView):
     filter_labels = {
         "scenario": gettext_lazy("Scenario"),
         "plan": gettext_lazy("Contingency plan"),
-        "status": FIELD_LABELS["status"],
+        "status": field_label(DrillRun, "status"),
         "schedule": gettext_lazy("Schedule"),
     }
     template_name = "contingency/drill_list.html"

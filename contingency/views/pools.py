@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from financeplanner.choices import Role
-from financeplanner.labels import FIELD_LABELS
+from financeplanner.labels import field_label
 from financeplanner.services import tenant_object_save
 from financeplanner.views.generic import ObjectDetailView, ObjectFormView, ObjectListView, PageAction
 
@@ -25,9 +25,9 @@ class PoolListView(PoolViews, ObjectListView):
     queryset = LiquidityPool.objects.select_related("channel")
     filterset_class = LiquidityPoolFilterSet
     filter_labels = {
-        "kind": FIELD_LABELS["kind"],
-        "currency": FIELD_LABELS["currency"],
-        "channel": FIELD_LABELS["channel"],
+        "kind": field_label(LiquidityPool, "kind"),
+        "currency": field_label(LiquidityPool, "currency"),
+        "channel": field_label(LiquidityPool, "channel"),
     }
     results_template_name = "contingency/pool_table.html"
     paginate_by = PAGE_SIZE

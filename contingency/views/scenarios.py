@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, FundingChannel
 from financeplanner.choices import Role
-from financeplanner.labels import FIELD_LABELS
+from financeplanner.labels import field_label
 from financeplanner.views.generic import FormsetEditView, ObjectDetailView, ObjectListView, PageAction
 
 from .. import services
@@ -30,7 +30,7 @@ class ScenarioListView(ScenarioViews, ObjectListView):
         "name", "pk"
     )  # GROUP BY drops Meta.ordering
     filterset_class = ScenarioFilterSet
-    filter_labels = {"kind": FIELD_LABELS["kind"]}
+    filter_labels = {"kind": field_label(Scenario, "kind")}
     results_template_name = "contingency/scenario_table.html"
     paginate_by = PAGE_SIZE
     lead = _(

@@ -77,3 +77,28 @@ def test_the_cash_flow_export_is_the_same_forecast(company, lines):
     assert frame["discretionary_outflows"].tolist() == [0, 0, D("-40.00"), D("-40.00"), D("-40.00")]
     assert frame["net"].tolist() == [D("50.00"), D("150.00"), D("110.00"), D("110.00"), D("39.00")]
     assert frame["cumulative_net"].tolist()[-1] == D("459.00")
+
+
+def test_the_cash_flow_page_shows_gross_inflows_and_outflows_of_that_forecast(company, viewer, client):
+    """90 days from today: sales of 150 a day (13,500 in); rent of 100 today and marketing of 40 a day on days 2-4
+    (220 out); net 13,280. The page used to net each day first and count only the days' signs: 13,400 'in' (day 0's
+    rent netted away) and 120 'out'."""
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    CashFlowLineFactory(company=company, name="Sales", amount=D("150.00"), start_date=today, frequency="daily")
+    CashFlowLineFactory(company=company, name="Rent", amount=D("-100.00"), start_date=today, frequency="once")
+    CashFlowLineFactory(company=company, name="Marketing", amount=D("-40.00"), start_date=today + timedelta(days=2),
+                        end_date=today + timedelta(days=4), frequency="daily", discretionary=True)  # fmt: skip
+    client.force_login(viewer)
+    response = client.get(reverse("contingency:cashflow-list"))
+    assert response.status_code == 200
+    context = response.context
+    assert (context["forecast_inflow"], context["forecast_outflow"], context["forecast_net"]) == (
+        D("13500.00"), D("220.00"), D("13280.00"),
+    )  # fmt: skip
+    page = response.content.decode()
+    assert "13,500" in page and "13,280" in page

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from financeplanner.choices import Role
-from financeplanner.labels import FIELD_LABELS
+from financeplanner.labels import field_label
 from financeplanner.views.base import CompanyViewMixin
 from financeplanner.views.generic import FormsetEditView, ObjectDetailView, ObjectListView, PageAction
 
@@ -36,7 +36,7 @@ class PlanListView(PlanViews, ObjectListView):
         ContingencyPlan.objects.select_related("approved_by").annotate(step_count=Count("steps")).order_by("name", "pk")
     )
     filterset_class = ContingencyPlanFilterSet
-    filter_labels = {"status": FIELD_LABELS["status"], "trigger": gettext_lazy("Trigger")}
+    filter_labels = {"status": field_label(ContingencyPlan, "status"), "trigger": gettext_lazy("Trigger")}
     results_template_name = "contingency/plan_table.html"
     paginate_by = PAGE_SIZE
     lead = gettext_lazy(

@@ -11,7 +11,6 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from financeplanner.labels import label_for
 from financeplanner.models import Membership
 from financeplanner.numbers import format_number
 
@@ -43,11 +42,6 @@ def percent(value, places: int = 1) -> str:
     if number is None:
         return "—"
     return f"{format_number(number * 100, int(places))}%"
-
-
-@register.filter
-def field_label(name: str) -> str:
-    return str(label_for(name))
 
 
 @register.filter

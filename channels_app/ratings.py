@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+
+from .schedules import as_decimal
 
 
 @dataclass(frozen=True)
@@ -290,27 +292,15 @@ EM_SCORE_RATING_EQUIVALENTS: tuple[tuple[Decimal, str], ...] = tuple(
 )
 
 
-def _amount(value: object, name: str) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{name}: expected a number, got {value!r}")
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValueError(f"{name}: expected a number, got {value!r}") from None
-    if not number.is_finite():
-        raise ValueError(f"{name}: expected a finite number, got {value!r}")
-    return number
-
-
 def _positive(value: object, name: str) -> Decimal:
-    number = _amount(value, name)
+    number = as_decimal(value, name)
     if number <= 0:
         raise ValueError(f"{name}: must be greater than 0, got {value}")
     return number
 
 
 def _not_negative(value: object, name: str) -> Decimal:
-    number = _amount(value, name)
+    number = as_decimal(value, name)
     if number < 0:
         raise ValueError(f"{name}: must not be negative, got {value}")
     return number
@@ -322,6 +312,31 @@ def _zone(score: Decimal, distress_below: str, safe_above: str) -> Zone:
     if score > Decimal(safe_above):
         return Zone.SAFE
     return Zone.GREY
+
+
+def _x1_to_x3(working_capital: object, retained_earnings: object, ebit: object, assets: Decimal) -> dict[str, Decimal]:
+    """The three ratios to total assets both Altman models share (X1-X3)."""
+    return {
+        "working_capital_to_total_assets": as_decimal(working_capital, "working_capital") / assets,
+        "retained_earnings_to_total_assets": as_decimal(retained_earnings, "retained_earnings") / assets,
+        "ebit_to_total_assets": as_decimal(ebit, "ebit") / assets,
+    }
+
+
+def _scored(
+    ratios: dict[str, Decimal], weights: tuple[Decimal, ...], *, distress_below: str, safe_above: str, model: str,
+    implied: bool = False,
+) -> AltmanResult:  # fmt: skip
+    """The weighted sum of the ratios to four places, its zone, the ratios to six places (and Z''s implied rating)."""
+    score = sum((w * x for w, x in zip(weights, ratios.values(), strict=True)), Decimal(0))
+    score = score.quantize(SCORE_PLACES, rounding=ROUND_HALF_UP)
+    return AltmanResult(
+        score=score,
+        zone=_zone(score, distress_below, safe_above),
+        ratios={name: value.quantize(RATIO_PLACES, rounding=ROUND_HALF_UP) for name, value in ratios.items()},
+        model=model,
+        implied_rating=implied_rating_from_z_double_prime(score) if implied else None,
+    )
 
 
 def altman_z(
@@ -338,21 +353,12 @@ def altman_z(
     assets = _positive(total_assets, "total_assets")
     liabilities = _positive(total_liabilities, "total_liabilities")
     ratios = {
-        "working_capital_to_total_assets": _amount(working_capital, "working_capital") / assets,
-        "retained_earnings_to_total_assets": _amount(retained_earnings, "retained_earnings") / assets,
-        "ebit_to_total_assets": _amount(ebit, "ebit") / assets,
+        **_x1_to_x3(working_capital, retained_earnings, ebit, assets),
         "market_equity_to_total_liabilities": _not_negative(market_value_equity, "market_value_equity") / liabilities,
         "sales_to_total_assets": _not_negative(sales, "sales") / assets,
     }
     weights = (Decimal("1.2"), Decimal("1.4"), Decimal("3.3"), Decimal("0.6"), Decimal("1.0"))
-    score = sum((w * x for w, x in zip(weights, ratios.values(), strict=True)), Decimal(0))
-    score = score.quantize(SCORE_PLACES, rounding=ROUND_HALF_UP)
-    return AltmanResult(
-        score=score,
-        zone=_zone(score, "1.81", "2.99"),
-        ratios={name: value.quantize(RATIO_PLACES, rounding=ROUND_HALF_UP) for name, value in ratios.items()},
-        model="Z",
-    )
+    return _scored(ratios, weights, distress_below="1.81", safe_above="2.99", model="Z")
 
 
 def altman_z_double_prime(
@@ -371,26 +377,16 @@ def altman_z_double_prime(
     assets = _positive(total_assets, "total_assets")
     liabilities = _positive(total_liabilities, "total_liabilities")
     ratios = {
-        "working_capital_to_total_assets": _amount(working_capital, "working_capital") / assets,
-        "retained_earnings_to_total_assets": _amount(retained_earnings, "retained_earnings") / assets,
-        "ebit_to_total_assets": _amount(ebit, "ebit") / assets,
-        "book_equity_to_total_liabilities": _amount(book_equity, "book_equity") / liabilities,
+        **_x1_to_x3(working_capital, retained_earnings, ebit, assets),
+        "book_equity_to_total_liabilities": as_decimal(book_equity, "book_equity") / liabilities,
     }
     weights = (Decimal("6.56"), Decimal("3.26"), Decimal("6.72"), Decimal("1.05"))
-    score = sum((w * x for w, x in zip(weights, ratios.values(), strict=True)), Decimal(0))
-    score = score.quantize(SCORE_PLACES, rounding=ROUND_HALF_UP)
-    return AltmanResult(
-        score=score,
-        zone=_zone(score, "1.1", "2.6"),
-        ratios={name: value.quantize(RATIO_PLACES, rounding=ROUND_HALF_UP) for name, value in ratios.items()},
-        model="Z''",
-        implied_rating=implied_rating_from_z_double_prime(score),
-    )
+    return _scored(ratios, weights, distress_below="1.1", safe_above="2.6", model="Z''", implied=True)
 
 
 def em_score(z_double_prime: Decimal) -> Decimal:
     """Altman's emerging-market score: Z'' + 3.25."""
-    return _amount(z_double_prime, "z_double_prime") + EM_SCORE_CONSTANT
+    return as_decimal(z_double_prime, "z_double_prime") + EM_SCORE_CONSTANT
 
 
 def implied_rating_from_z_double_prime(z_double_prime: Decimal) -> str:

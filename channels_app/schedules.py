@@ -138,7 +138,8 @@ def parse_day_count(value: DayCount | str) -> DayCount:
     return _parse_enum(DayCount, value, "day_count", ACTUS_DAY_COUNTS)
 
 
-def _decimal(value: object, field: str) -> Decimal:
+def as_decimal(value: object, field: str) -> Decimal:
+    """A number the caller passed (Decimal, int, float or text), or a ValueError naming `field`."""
     if isinstance(value, bool):
         raise ValueError(f"{field}: expected a number, got {value!r}")
     try:
@@ -271,13 +272,13 @@ def build_schedule(
     (`final_stub`), or whose annuity instalment is agreed rather than computed (`instalment`). Raises ValueError
     naming the offending field.
     """
-    amount = _decimal(principal, "principal")
+    amount = as_decimal(principal, "principal")
     if amount <= 0:
         raise ValueError(f"principal: must be greater than 0, got {principal}")
     amount = round_money(amount)
     if amount <= 0:
         raise ValueError(f"principal: must be at least one cent, got {principal}")
-    rate = _decimal(annual_rate, "annual_rate")
+    rate = as_decimal(annual_rate, "annual_rate")
     if rate < 0:
         raise ValueError(f"annual_rate: must not be negative, got {annual_rate}")
     start = _date(start_date, "start_date")
@@ -297,7 +298,7 @@ def build_schedule(
     if instalment is not None:
         if repayment is not Profile.ANNUITY:
             raise ValueError("instalment: only an annuity has a level instalment")
-        level = round_money(_decimal(instalment, "instalment"))
+        level = round_money(as_decimal(instalment, "instalment"))
         if level <= 0:
             raise ValueError(f"instalment: must be greater than 0, got {instalment}")
 
@@ -327,7 +328,7 @@ def outstanding_schedule(
     the remaining dates; a payment dated on `as_of` itself is still due. Linear and annuity amounts are those of a
     loan of `principal` over the remaining periods.
     """
-    amount = round_money(_decimal(principal, "principal"))
+    amount = round_money(as_decimal(principal, "principal"))
     start = _date(start_date, "start_date")
     maturity = _date(maturity_date, "maturity_date")
     day = _date(as_of, "as_of")
@@ -335,7 +336,7 @@ def outstanding_schedule(
         return []
     freq = _parse_enum(Frequency, frequency, "frequency")
     repayment = _parse_enum(Profile, profile, "profile")
-    rate = _decimal(annual_rate, "annual_rate")
+    rate = as_decimal(annual_rate, "annual_rate")
     dates = payment_dates(start_date=start, maturity_date=maturity, frequency=freq)
     earlier = [d for d in dates if d < day]
     remaining = dates[len(earlier) :]

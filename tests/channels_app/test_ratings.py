@@ -161,18 +161,15 @@ def test_unknown_grade_or_agency_is_refused_by_name() -> None:
 
 # -- Altman Z (1968) ----------------------------------------------------------------------------------------------
 
+# The hand-computed examples of both models share X1 = 0.1, X2 = 0.2 and X3 = 0.05; the zone boundaries leave only
+# the last ratio (X5 for Z, X4 for Z'') non-zero.
+HAND_X1_X3 = {"working_capital": D("100"), "retained_earnings": D("200"), "ebit": D("50"), "total_assets": D("1000")}
+ZERO_X1_X3 = {"working_capital": 0, "retained_earnings": 0, "ebit": 0, "total_assets": 1}
+
 
 def test_altman_z_hand_computed_grey_zone() -> None:
     # X1 0.1, X2 0.2, X3 0.05, X4 600/400 = 1.5, X5 1.0: 0.12 + 0.28 + 0.165 + 0.9 + 1.0 = 2.465
-    result = altman_z(
-        working_capital=D("100"),
-        retained_earnings=D("200"),
-        ebit=D("50"),
-        market_value_equity=D("600"),
-        sales=D("1000"),
-        total_assets=D("1000"),
-        total_liabilities=D("400"),
-    )
+    result = altman_z(**HAND_X1_X3, market_value_equity=D("600"), sales=D("1000"), total_liabilities=D("400"))
     assert result.score == D("2.4650")
     assert result.zone == Zone.GREY == "grey"
     assert result.model == "Z" and result.implied_rating is None
@@ -213,15 +210,7 @@ def test_altman_z_safe_and_distress() -> None:
     ("sales", "zone"), [("1.8099", "distress"), ("1.81", "grey"), ("2.99", "grey"), ("2.9901", "safe")]
 )
 def test_altman_z_zone_boundaries(sales: str, zone: str) -> None:
-    result = altman_z(
-        working_capital=0,
-        retained_earnings=0,
-        ebit=0,
-        market_value_equity=0,
-        sales=D(sales),
-        total_assets=1,
-        total_liabilities=1,
-    )
+    result = altman_z(**ZERO_X1_X3, market_value_equity=0, sales=D(sales), total_liabilities=1)
     assert result.score == D(sales) and result.zone == zone
 
 
@@ -230,14 +219,7 @@ def test_altman_z_zone_boundaries(sales: str, zone: str) -> None:
 
 def test_altman_z_double_prime_hand_computed_with_implied_rating() -> None:
     # X1 0.1, X2 0.2, X3 0.05, X4 500/500 = 1: 0.656 + 0.652 + 0.336 + 1.05 = 2.694; EM score 5.944 -> BBB
-    result = altman_z_double_prime(
-        working_capital=D("100"),
-        retained_earnings=D("200"),
-        ebit=D("50"),
-        book_equity=D("500"),
-        total_assets=D("1000"),
-        total_liabilities=D("500"),
-    )
+    result = altman_z_double_prime(**HAND_X1_X3, book_equity=D("500"), total_liabilities=D("500"))
     assert result.score == D("2.6940")
     assert result.zone == "safe"
     assert result.model == "Z''"
@@ -263,14 +245,7 @@ def test_altman_z_double_prime_negative_equity_is_distress_and_d() -> None:
 )
 def test_altman_z_double_prime_zone_boundaries(book_equity: str, zone: str) -> None:
     # With total liabilities 1.05, X4 × 1.05 is the book equity itself.
-    result = altman_z_double_prime(
-        working_capital=0,
-        retained_earnings=0,
-        ebit=0,
-        book_equity=D(book_equity),
-        total_assets=1,
-        total_liabilities=D("1.05"),
-    )
+    result = altman_z_double_prime(**ZERO_X1_X3, book_equity=D(book_equity), total_liabilities=D("1.05"))
     assert result.score == D(book_equity).quantize(D("0.0001")) and result.zone == zone
 
 

@@ -7,41 +7,28 @@ comments from DESIGN.md's day order and docs/drill-rules.md. Day 0 is 2026-03-10
 import json
 from datetime import date
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from channels_app import services as channel_services
 from channels_app.models import FundingChannel
 from contingency import services
-from tests.factories import CashFlowLineFactory, CounterpartyFactory, CreditAssessmentFactory, LiquidityPoolFactory
+from tests.contingency.hand_drills import AS_OF, cash, daily_outflow, liquidity, zero_buffer_30_day_policy
+from tests.contingency.hand_drills import drill as json_drill
+from tests.factories import CashFlowLineFactory, CounterpartyFactory, CreditAssessmentFactory
 
 pytestmark = pytest.mark.django_db
-
-AS_OF = date(2026, 3, 10)
 
 
 @pytest.fixture
 def acme(company):
-    company.min_cash_buffer = Decimal("0")
-    company.survival_horizon_days = 30
-    company.save()
-    return company
+    return zero_buffer_30_day_policy(company)
 
 
 def drill(company, **scenario) -> dict:
     name = f"S{services.Scenario.objects.count()}"
     scenario.setdefault("horizon_days", 30)
-    made = services.scenario_save(company=company, by=None, name=name, as_of=AS_OF, **scenario)
-    out = StringIO()
-    call_command("run_drill", company=company.slug, scenario=str(made.pk), json=True, stdout=out)
-    return json.loads(out.getvalue())
-
-
-def liquidity(results: dict, day: int) -> float:
-    assert results["fan"]["days"][day] == day
-    return results["fan"]["p50"][day]
+    return json_drill(company, services.scenario_save(company=company, by=None, name=name, as_of=AS_OF, **scenario))
 
 
 def line(company, name="Line", *, limit="1000000", channel_type="revolving_credit", triggers=(), **fields):
@@ -51,14 +38,6 @@ def line(company, name="Line", *, limit="1000000", channel_type="revolving_credi
         channel_type=channel_type, limit=Decimal(limit), annual_rate=Decimal("0"), start_date=date(2026, 1, 1),
         maturity_date=date(2028, 1, 1), repayment_profile="revolving", triggers=list(triggers), **fields,
     )  # fmt: skip
-
-
-def cash(company, amount):
-    LiquidityPoolFactory(company=company, name="Cash", kind="cash", amount=Decimal(amount))
-
-
-def daily_outflow(company, amount):
-    CashFlowLineFactory(company=company, amount=-Decimal(amount), start_date=AS_OF, frequency="daily")
 
 
 def test_an_unused_line_is_cut_by_its_utilisation_below_trigger(acme):

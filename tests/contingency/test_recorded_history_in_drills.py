@@ -7,16 +7,15 @@ engine docstring lists; the drills run through `run_drill --json` (the public co
 import json
 from datetime import date, timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from channels_app import services as channel_services
 from contingency import services
 from contingency.models import DrillRun
 from financeplanner.models import FxRate
+from tests.contingency.hand_drills import AS_OF, cash, daily_outflow, drill, liquidity, zero_buffer_30_day_policy
 from tests.factories import (
     CashFlowLineFactory,
     CounterpartyFactory,
@@ -27,43 +26,15 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-AS_OF = date(2026, 3, 10)
-
 
 @pytest.fixture
 def acme(company):
-    company.min_cash_buffer = Decimal("0")
-    company.survival_horizon_days = 30
-    company.save()
-    return company
-
-
-def drill(company, scenario, plan=None) -> dict:
-    out = StringIO()
-    args = {"company": company.slug, "scenario": str(scenario.pk), "json": True, "stdout": out}
-    if plan is not None:
-        args["plan"] = str(plan.pk)
-    call_command("run_drill", **args)
-    return json.loads(out.getvalue())
-
-
-def liquidity(results: dict, day: int) -> float:
-    """A one-path drill's liquidity (cash + open headroom) at the end of `day`: the fan of one path is that path."""
-    assert results["fan"]["days"][day] == day
-    return results["fan"]["p50"][day]
+    return zero_buffer_30_day_policy(company)
 
 
 def scenario(company, name="S", horizon=30, **fields):
     fields.setdefault("as_of", AS_OF)
     return services.scenario_save(company=company, by=None, name=name, horizon_days=horizon, **fields)
-
-
-def cash(company, amount):
-    return LiquidityPoolFactory(company=company, name="Cash", kind="cash", amount=Decimal(amount))
-
-
-def daily_outflow(company, amount, start=AS_OF):
-    return CashFlowLineFactory(company=company, amount=-Decimal(amount), start_date=start, frequency="daily")
 
 
 def record(channel, kind, on, **fields):

@@ -144,7 +144,13 @@ class FundingChannel(TenantModel):
     channel_type = models.CharField(verbose_name=_("Channel type"), max_length=30, choices=ChannelType.choices)
     currency = models.CharField(verbose_name=_("Currency"), max_length=3, choices=CURRENCY_CHOICES, default="CNY")
     limit = models.DecimalField(verbose_name=_("Limit"), **MONEY)
-    drawn = models.DecimalField(verbose_name=_("Drawn"), **MONEY, default=Decimal("0"), editable=False)
+    drawn = models.DecimalField(
+        verbose_name=_("Drawn"),
+        **MONEY,
+        default=Decimal("0"),
+        editable=False,
+        help_text=_("What is borrowed now; changes only through the ledger"),
+    )
     committed = models.BooleanField(
         verbose_name=_("Committed"), default=False, help_text=_("The lender cannot cancel the line at will")
     )
@@ -154,6 +160,7 @@ class FundingChannel(TenantModel):
         choices=ChannelStatus.choices,
         default=ChannelStatus.ACTIVE,
         editable=False,
+        help_text=_("Changes only through recorded lender actions"),
     )
     rate_type = models.CharField(
         verbose_name=_("Rate type"), max_length=10, choices=RateType.choices, default=RateType.FIXED
@@ -220,8 +227,16 @@ class FundingChannel(TenantModel):
         blank=True,
         help_text=_("Chance of a lender action within a year; empty = from PD and type"),
     )
-    excess_due = models.DecimalField(verbose_name=_("Excess due"), **MONEY, default=Decimal("0"), editable=False)
-    excess_due_date = models.DateField(verbose_name=_("Excess due on"), null=True, blank=True, editable=False)
+    excess_due = models.DecimalField(
+        verbose_name=_("Excess due"),
+        **MONEY,
+        default=Decimal("0"),
+        editable=False,
+        help_text=_("What a reduction or call left above the limit, due after the notice period"),
+    )
+    excess_due_date = models.DateField(
+        verbose_name=_("Excess due on"), null=True, blank=True, editable=False, help_text=_("When the excess falls due")
+    )
     notes = models.TextField(verbose_name=_("Notes"), blank=True, max_length=5000)
 
     objects = FundingChannelQuerySet.as_manager()
@@ -307,8 +322,16 @@ class LenderTrigger(models.Model):
     action = models.CharField(
         verbose_name=_("Action"), max_length=10, choices=LenderAction.choices, default=LenderAction.CLOSE
     )
-    reduce_by = models.DecimalField(verbose_name=_("Reduce by"), **SHARE, null=True, blank=True)
-    freeze_days = models.PositiveIntegerField(verbose_name=_("Freeze (days)"), null=True, blank=True)
+    reduce_by = models.DecimalField(
+        verbose_name=_("Reduce by"),
+        **SHARE,
+        null=True,
+        blank=True,
+        help_text=_("For a reduction: the share of the limit it removes, 0–1"),
+    )
+    freeze_days = models.PositiveIntegerField(
+        verbose_name=_("Freeze (days)"), null=True, blank=True, help_text=_("For a freeze: how many days it lasts")
+    )
 
     company_lookup = "channel__company"
     objects = TenantQuerySet.as_manager()
@@ -354,12 +377,29 @@ class ChannelEvent(TenantModel):
     )
     kind = models.CharField(verbose_name=_("Kind"), max_length=10, choices=EventKind.choices)
     date = models.DateField(verbose_name=_("Date"), validators=[validate_treasury_date])
-    old_status = models.CharField(verbose_name=_("Old status"), max_length=10, choices=ChannelStatus.choices)
-    new_status = models.CharField(verbose_name=_("New status"), max_length=10, choices=ChannelStatus.choices)
-    old_limit = models.DecimalField(verbose_name=_("Old limit"), **MONEY)
-    new_limit = models.DecimalField(verbose_name=_("New limit"), **MONEY, validators=[MinValueValidator(0)])
+    old_status = models.CharField(
+        verbose_name=_("Old status"),
+        max_length=10,
+        choices=ChannelStatus.choices,
+        help_text=_("The channel's status before the action"),
+    )
+    new_status = models.CharField(
+        verbose_name=_("New status"),
+        max_length=10,
+        choices=ChannelStatus.choices,
+        help_text=_("The channel's status after the action"),
+    )
+    old_limit = models.DecimalField(verbose_name=_("Old limit"), **MONEY, help_text=_("The limit before the action"))
+    new_limit = models.DecimalField(
+        verbose_name=_("New limit"),
+        **MONEY,
+        validators=[MinValueValidator(0)],
+        help_text=_("The limit after the action"),
+    )
     freeze_days = models.PositiveIntegerField(verbose_name=_("Freeze (days)"), null=True, blank=True)
-    reason = models.TextField(verbose_name=_("Reason"), max_length=5000)
+    reason = models.TextField(
+        verbose_name=_("Reason"), max_length=5000, help_text=_("Why the lender acted, as recorded")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Recorded by"),
@@ -387,7 +427,12 @@ class LedgerEntry(TenantModel):
     )
     date = models.DateField(verbose_name=_("Date"), validators=[validate_treasury_date])
     kind = models.CharField(verbose_name=_("Kind"), max_length=10, choices=LedgerKind.choices)
-    amount = models.DecimalField(verbose_name=_("Amount"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    amount = models.DecimalField(
+        verbose_name=_("Amount"),
+        **MONEY,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Positive, in the channel's currency; the kind says which way it goes"),
+    )
     reference = models.CharField(verbose_name=_("Reference"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -179,7 +179,7 @@ class PlanStep(models.Model):
     plan = models.ForeignKey(
         ContingencyPlan, verbose_name=_("Contingency plan"), on_delete=models.CASCADE, related_name="steps"
     )
-    order = models.PositiveIntegerField(verbose_name=_("Order"))
+    order = models.PositiveIntegerField(verbose_name=_("Order"), help_text=_("Steps are used in this order"))
     action = models.CharField(verbose_name=_("Action"), max_length=20, choices=StepAction.choices)
     pool = models.ForeignKey(
         LiquidityPool, verbose_name=_("Pool"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -195,8 +195,18 @@ class PlanStep(models.Model):
         validators=[MaxValueValidator(3650)],
         help_text=_("Empty: the pool's days to cash"),
     )
-    cost_rate = models.DecimalField(verbose_name=_("Cost rate"), **SHARE, default=Decimal("0"))
-    success_probability = models.DecimalField(verbose_name=_("Success probability"), **SHARE, default=Decimal("1"))
+    cost_rate = models.DecimalField(
+        verbose_name=_("Cost rate"),
+        **SHARE,
+        default=Decimal("0"),
+        help_text=_("Cost of the cash raised, as a share of it"),
+    )
+    success_probability = models.DecimalField(
+        verbose_name=_("Success probability"),
+        **SHARE,
+        default=Decimal("1"),
+        help_text=_("Chance the step delivers (Monte Carlo), 0–1"),
+    )
 
     company_lookup = "plan__company"
     objects = TenantQuerySet.as_manager()
@@ -302,9 +312,19 @@ class Shock(models.Model):
         verbose_name=_("Target"), max_length=200, blank=True, help_text=_("Channel id, channel type or counterparty id")
     )
     action = models.CharField(verbose_name=_("Action"), max_length=10, choices=ShockAction.choices)
-    day = models.PositiveIntegerField(verbose_name=_("Day"), default=0)
-    reduce_by = models.DecimalField(verbose_name=_("Reduce by"), **SHARE, null=True, blank=True)
-    freeze_days = models.PositiveIntegerField(verbose_name=_("Freeze (days)"), null=True, blank=True)
+    day = models.PositiveIntegerField(
+        verbose_name=_("Day"), default=0, help_text=_("The day of the drill the shock hits (0 = day 0)")
+    )
+    reduce_by = models.DecimalField(
+        verbose_name=_("Reduce by"),
+        **SHARE,
+        null=True,
+        blank=True,
+        help_text=_("For a reduction: the share of the limit removed, 0–1"),
+    )
+    freeze_days = models.PositiveIntegerField(
+        verbose_name=_("Freeze (days)"), null=True, blank=True, help_text=_("For a freeze: how many days it lasts")
+    )
     notches = models.PositiveIntegerField(
         verbose_name=_("Notches"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(21)],
         help_text=_("Notches of a downgrade of our rating"),
@@ -343,22 +363,36 @@ class DrillRun(TenantModel):
         related_name="runs",
     )
     paths = models.PositiveIntegerField(
-        verbose_name=_("Paths"), validators=[MinValueValidator(1), MaxValueValidator(1_000_000)]
+        verbose_name=_("Paths"),
+        validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
+        help_text=_("Paths simulated (1 for a deterministic drill)"),
     )
-    seed = models.PositiveBigIntegerField(verbose_name=_("Seed"))
+    seed = models.PositiveBigIntegerField(
+        verbose_name=_("Seed"), help_text=_("The random seed: the same seed gives the same numbers")
+    )
     status = models.CharField(
         verbose_name=_("Status"), max_length=10, choices=DrillStatus.choices, default=DrillStatus.QUEUED, db_index=True
     )
     progress = models.PositiveSmallIntegerField(
-        verbose_name=_("Progress"), default=0, validators=[MaxValueValidator(100)]
+        verbose_name=_("Progress"),
+        default=0,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Share of the blocks simulated, in percent"),
     )
     blocks_total = models.PositiveIntegerField(verbose_name=_("Blocks in all"), default=0)
     snapshot = models.JSONField(
         verbose_name=_("Engine inputs"), default=dict, blank=True, help_text=_("The exact engine inputs simulated")
     )
-    results = models.JSONField(verbose_name=_("Results"), null=True, blank=True)
-    error = models.TextField(verbose_name=_("Error"), blank=True)
-    passed_policy = models.BooleanField(verbose_name=_("Met the policy"), null=True, blank=True)
+    results = models.JSONField(
+        verbose_name=_("Results"), null=True, blank=True, help_text=_("What the drill found, once it has finished")
+    )
+    error = models.TextField(verbose_name=_("Error"), blank=True, help_text=_("Why the drill failed"))
+    passed_policy = models.BooleanField(
+        verbose_name=_("Met the policy"),
+        null=True,
+        blank=True,
+        help_text=_("Whether the company's liquidity policy was met; empty: not decided"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Recorded by"),
@@ -409,7 +443,9 @@ class DrillBlock(models.Model):
     row stays, saying which worker simulated the block."""
 
     run = models.ForeignKey(DrillRun, verbose_name=_("Drill run"), on_delete=models.CASCADE, related_name="blocks")
-    index = models.PositiveIntegerField(verbose_name=_("Index"))
+    index = models.PositiveIntegerField(
+        verbose_name=_("Index"), help_text=_("The block's place in the run (its paths and seed follow from it)")
+    )
     payload = models.BinaryField(verbose_name=_("Packed result"), null=True, blank=True)
     result = models.JSONField(verbose_name=_("Result"), null=True, blank=True)
     worker = models.CharField(
@@ -493,7 +529,9 @@ class ChecklistItem(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    minutes_taken = models.PositiveIntegerField(verbose_name=_("Minutes taken"), null=True, blank=True)
+    minutes_taken = models.PositiveIntegerField(
+        verbose_name=_("Minutes taken"), null=True, blank=True, help_text=_("How long the task took in the live drill")
+    )
     notes = models.TextField(verbose_name=_("Notes"), blank=True, max_length=5000)
 
     company_lookup = "run__company"
@@ -512,7 +550,11 @@ class ChecklistItem(models.Model):
 class Alert(TenantModel):
     """An early warning: an indicator crossed its threshold. Raised once per breach, resolved on recovery."""
 
-    indicator = models.CharField(verbose_name=_("Indicator"), max_length=50)
+    indicator = models.CharField(
+        verbose_name=_("Indicator"),
+        max_length=50,
+        help_text=_("The early-warning indicator that crossed its threshold"),
+    )
     key = models.CharField(
         verbose_name=_("Subject key"),
         max_length=200,
@@ -520,7 +562,14 @@ class Alert(TenantModel):
         help_text=_("What the breach is about, e.g. a channel id"),
     )
     severity = models.CharField(verbose_name=_("Severity"), max_length=10, choices=Severity.choices)
-    value = models.DecimalField(verbose_name=_("Value"), max_digits=24, decimal_places=6, null=True, blank=True)
+    value = models.DecimalField(
+        verbose_name=_("Value"),
+        max_digits=24,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text=_("The indicator's value when the alert was raised"),
+    )
     message = models.TextField(verbose_name=_("Message"))
     acknowledged_at = models.DateTimeField(verbose_name=_("Acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
@@ -531,7 +580,9 @@ class Alert(TenantModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    resolved_at = models.DateTimeField(verbose_name=_("Resolved at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(
+        verbose_name=_("Resolved at"), null=True, blank=True, help_text=_("Empty while the breach lasts")
+    )
 
     class Meta:
         verbose_name = _("alert")
@@ -556,9 +607,25 @@ class WarningThreshold(TenantModel):
     """
 
     indicator = models.CharField(verbose_name=_("Indicator"), max_length=50)
-    amber = models.DecimalField(verbose_name=_("Amber"), max_digits=24, decimal_places=6, null=True, blank=True)
-    red = models.DecimalField(verbose_name=_("Red"), max_digits=24, decimal_places=6, null=True, blank=True)
-    enabled = models.BooleanField(verbose_name=_("Enabled"), default=True)
+    amber = models.DecimalField(
+        verbose_name=_("Amber"),
+        max_digits=24,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text=_("Level of the amber warning; empty: the documented default"),
+    )
+    red = models.DecimalField(
+        verbose_name=_("Red"),
+        max_digits=24,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text=_("Level of the red warning; empty: the documented default"),
+    )
+    enabled = models.BooleanField(
+        verbose_name=_("Enabled"), default=True, help_text=_("Off: the indicator is silent for the company")
+    )
 
     class Meta:
         verbose_name = _("warning threshold")
@@ -611,11 +678,15 @@ class Delivery(models.Model):
     status = models.CharField(
         verbose_name=_("Status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
-    attempts = models.PositiveIntegerField(verbose_name=_("Attempts"), default=0)
+    attempts = models.PositiveIntegerField(
+        verbose_name=_("Attempts"), default=0, help_text=_("Tries so far (retried with backoff)")
+    )
     attempt_log = models.JSONField(
         verbose_name=_("Attempt log"), default=list, blank=True, help_text=_("[{at, status_code, error, ms}] per try")
     )
-    response_status = models.PositiveIntegerField(verbose_name=_("Response status"), null=True, blank=True)
+    response_status = models.PositiveIntegerField(
+        verbose_name=_("Response status"), null=True, blank=True, help_text=_("HTTP status of the last try")
+    )
     created_at = models.DateTimeField(verbose_name=_("Created at"), auto_now_add=True)
     delivered_at = models.DateTimeField(verbose_name=_("Delivered at"), null=True, blank=True)
 

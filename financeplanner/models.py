@@ -88,8 +88,18 @@ class Membership(models.Model):
     company = models.ForeignKey(
         Company, verbose_name=_("Company"), on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(verbose_name=_("Role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
-    notify_on_failed_drill = models.BooleanField(verbose_name=_("Notify me when a drill fails"), default=False)
+    role = models.CharField(
+        verbose_name=_("Role"),
+        max_length=20,
+        choices=Role.choices,
+        default=Role.VIEWER,
+        help_text=_("What the member may do: viewer, analyst, treasurer or admin, each with what those before may"),
+    )
+    notify_on_failed_drill = models.BooleanField(
+        verbose_name=_("Notify me when a drill fails"),
+        default=False,
+        help_text=_("E-mail the member when a drill fails or misses the policy"),
+    )
     created_at = models.DateTimeField(verbose_name=_("Created at"), auto_now_add=True)
 
     class Meta:
@@ -122,7 +132,13 @@ class Invitation(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("User"), on_delete=models.CASCADE, related_name="invitations"
     )
-    role = models.CharField(verbose_name=_("Role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    role = models.CharField(
+        verbose_name=_("Role"),
+        max_length=20,
+        choices=Role.choices,
+        default=Role.VIEWER,
+        help_text=_("The role the invitee gets on accepting"),
+    )
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Invited by"),
@@ -132,7 +148,12 @@ class Invitation(models.Model):
         related_name="+",
     )
     status = models.CharField(
-        verbose_name=_("Status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+        verbose_name=_("Status"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PENDING,
+        db_index=True,
+        help_text=_("Pending until the invitee accepts or declines"),
     )
     created_at = models.DateTimeField(verbose_name=_("Created at"), auto_now_add=True)
     responded_at = models.DateTimeField(verbose_name=_("Answered at"), null=True, blank=True)
@@ -157,9 +178,17 @@ class FxRate(TenantModel):
     """Units of the company's reporting currency per one unit of `currency`, as of a date."""
 
     currency = models.CharField(verbose_name=_("Currency"), max_length=3, choices=CURRENCY_CHOICES)
-    as_of = models.DateField(verbose_name=_("As of"), validators=[validate_treasury_date])
+    as_of = models.DateField(
+        verbose_name=_("As of"),
+        validators=[validate_treasury_date],
+        help_text=_("The day the rate holds from (drills use the latest on or before their day 0)"),
+    )
     rate = models.DecimalField(
-        verbose_name=_("Rate"), max_digits=20, decimal_places=8, validators=[MinValueValidator(Decimal("0.00000001"))]
+        verbose_name=_("Rate"),
+        max_digits=20,
+        decimal_places=8,
+        validators=[MinValueValidator(Decimal("0.00000001"))],
+        help_text=_("Units of the reporting currency per one unit of the currency"),
     )
 
     class Meta:
@@ -184,8 +213,19 @@ class ApiKey(TenantModel):
     name = models.CharField(
         verbose_name=_("Name"), max_length=100, help_text=_("What uses the key, e.g. 'SAP nightly pull'")
     )
-    prefix = models.CharField(verbose_name=_("Key prefix"), max_length=16, unique=True, editable=False)
-    secret_hash = models.CharField(verbose_name=_("Secret (SHA-256)"), max_length=64, editable=False)
+    prefix = models.CharField(
+        verbose_name=_("Key prefix"),
+        max_length=16,
+        unique=True,
+        editable=False,
+        help_text=_("The key's public part, which finds it (fp_<prefix>.<secret>)"),
+    )
+    secret_hash = models.CharField(
+        verbose_name=_("Secret (SHA-256)"),
+        max_length=64,
+        editable=False,
+        help_text=_("SHA-256 of the secret part; the secret itself is shown once and never stored"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Recorded by"),
@@ -196,7 +236,9 @@ class ApiKey(TenantModel):
         editable=False,
     )
     last_used_at = models.DateTimeField(verbose_name=_("Last used at"), null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(verbose_name=_("Revoked at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(
+        verbose_name=_("Revoked at"), null=True, blank=True, editable=False, help_text=_("Empty while the key works")
+    )
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Revoked by"),
@@ -226,7 +268,7 @@ class ApiKeyUse(models.Model):
     key = models.ForeignKey(ApiKey, verbose_name=_("API key"), on_delete=models.CASCADE, related_name="uses")
     used_at = models.DateTimeField(verbose_name=_("Used at"), auto_now_add=True, db_index=True)
     method = models.CharField(verbose_name=_("HTTP method"), max_length=10, default="GET")
-    path = models.CharField(verbose_name=_("Path"), max_length=500)
+    path = models.CharField(verbose_name=_("Path"), max_length=500, help_text=_("What the request pulled"))
     ip = models.GenericIPAddressField(verbose_name=_("IP address"), null=True, blank=True)
 
     company_lookup = "key__company"
@@ -257,7 +299,7 @@ class Tombstone(models.Model):
         db_index=False,
     )
     model = models.CharField(verbose_name=_("Model"), max_length=100, help_text=_("app_label.model of the deleted row"))
-    object_id = models.BigIntegerField(verbose_name=_("Object id"))
+    object_id = models.BigIntegerField(verbose_name=_("Object id"), help_text=_("The id the deleted row had"))
     deleted_at = models.DateTimeField(verbose_name=_("Deleted at"), auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()
@@ -276,12 +318,16 @@ class Tombstone(models.Model):
 class IdempotencyKey(TenantModel):
     """A client's `Idempotency-Key` on a POST with an effect, and the response it got: a retry gets the same."""
 
-    key = models.CharField(verbose_name=_("Idempotency key"), max_length=255)
+    key = models.CharField(
+        verbose_name=_("Idempotency key"), max_length=255, help_text=_("The client's Idempotency-Key header")
+    )
     fingerprint = models.CharField(
         verbose_name=_("Fingerprint"), max_length=64, help_text=_("SHA-256 of the method, path and request body")
     )
     status_code = models.PositiveSmallIntegerField(verbose_name=_("Status code"), null=True, blank=True)
-    response = models.JSONField(verbose_name=_("Response"), null=True, blank=True)
+    response = models.JSONField(
+        verbose_name=_("Response"), null=True, blank=True, help_text=_("The answer given, given again to a retry")
+    )
 
     class Meta:
         verbose_name = _("idempotency key")
@@ -328,7 +374,10 @@ class ImportJob(TenantModel):
         verbose_name=_("Status"), max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
     )
     progress = models.PositiveSmallIntegerField(
-        verbose_name=_("Progress"), default=0, validators=[MaxValueValidator(100)]
+        verbose_name=_("Progress"),
+        default=0,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Share of the rows checked, in percent"),
     )
     report = models.JSONField(
         verbose_name=_("Report"), null=True, blank=True, help_text=_("The import report once the job has finished")
@@ -336,7 +385,12 @@ class ImportJob(TenantModel):
     error = models.TextField(
         verbose_name=_("Error"), blank=True, help_text=_("Why nothing was imported, in one sentence")
     )
-    attempt = models.PositiveSmallIntegerField(verbose_name=_("Attempt"), default=0, editable=False)
+    attempt = models.PositiveSmallIntegerField(
+        verbose_name=_("Attempt"),
+        default=0,
+        editable=False,
+        help_text=_("Numbers the claims: only the latest claim may finish the job"),
+    )
     started_at = models.DateTimeField(verbose_name=_("Started at"), null=True, blank=True)
     finished_at = models.DateTimeField(verbose_name=_("Finished at"), null=True, blank=True)
 

@@ -1,5 +1,6 @@
-"""Turn locust's `<prefix>_stats.csv` into the Markdown table of docs/benchmarks.md ("## API load test"), and
-summarise the drills of the run (`drills.csv`, written by locustfile.DrillRunner) when it is given."""
+"""Turn locust's `<prefix>_stats.csv` into the Markdown table of docs/benchmarks.md ("## API under load"), with the
+web processes' CPU per request (`web_cpu_seconds`, written by run.sh) before it and a summary of the run's drills
+(`drills.csv`, written by locustfile.DrillRunner) after it, when they are given."""
 
 import csv
 import statistics
@@ -7,9 +8,14 @@ import sys
 from pathlib import Path
 
 
-def main(prefix: str, drills: str | None = None) -> None:
+def main(prefix: str, drills: str | None = None, web_cpu: str | None = None) -> None:
     with open(f"{prefix}_stats.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
+    if web_cpu and Path(web_cpu).exists():
+        seconds = float(Path(web_cpu).read_text() or 0)
+        requests = next((int(row["Request Count"]) for row in rows if row["Name"] == "Aggregated"), 0)
+        print(f"Web processes' CPU: {seconds:.1f} s for {requests} requests, {1000 * seconds / max(requests, 1):.1f} ms "
+              "a request.\n")  # fmt: skip
     print("| endpoint | requests | failures | req/s | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
@@ -34,4 +40,4 @@ def main(prefix: str, drills: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

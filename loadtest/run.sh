@@ -82,13 +82,25 @@ for _ in $(seq 60); do
   sleep 0.5
 done
 
+# CPU time (user + system) of the web processes, in clock ticks: what the requests cost the server, which the
+# latencies only show mixed with everything else the machine runs.
+web_ticks() {
+  local total=0 pid
+  for pid in "$GUNICORN" $(pgrep -P "$GUNICORN"); do
+    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0)))
+  done
+  echo "$total"
+}
+ticks_before=$(web_ticks)
+
 status=0
 # One more user than LOADTEST_USERS: the drill runner (locustfile.DrillRunner, fixed_count = 1).
 $BIN/locust -f loadtest/locustfile.py --headless --users "$((USERS + 1))" --spawn-rate "$SPAWN_RATE" \
   --run-time "$RUN_TIME" --stop-timeout 10 --host "http://127.0.0.1:$PORT" --csv "$OUT/locust" --only-summary --loglevel WARNING \
   || status=$?
+echo "scale=3; ($(web_ticks) - $ticks_before) / $(getconf CLK_TCK)" | bc > "$OUT/web_cpu_seconds"
 echo
 echo "$USERS users + 1 drill runner, think time ${LOADTEST_THINK:-0.5-1.5} s, $RUN_TIME, gunicorn --workers $WORKERS (sync)," \
   "1 Celery worker, DEBUG=false, PostgreSQL, Redis cache ${LOADTEST_CACHE:-on}, demo company, load average $(cut -d' ' -f1-3 /proc/loadavg):"
-$BIN/python loadtest/report.py "$OUT/locust" "$OUT/drills.csv"
+$BIN/python loadtest/report.py "$OUT/locust" "$OUT/drills.csv" "$OUT/web_cpu_seconds"
 exit $status

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from financeplanner.importing import CURRENCY_HELP, RATE_HELP, Column, ImportSpec, clean_in_memory, register_import
+from financeplanner.importing import CURRENCY_HELP, RATE_HELP, Column, ImportSpec, register_import
 from financeplanner.models import Company
 
 from .api.serializers import CounterpartySerializer, FundingChannelSerializer
@@ -14,14 +14,14 @@ from .models import Counterparty, FundingChannel
 
 
 def build_counterparty(*, company: Company, by, fields: dict) -> Counterparty:
-    """What `tenant_object_save` checks before it saves a counterparty the API creates."""
-    return clean_in_memory(Counterparty(company=company, **fields))
+    """The counterparty `tenant_object_save` saves for the API (the serializer has run the model's checks)."""
+    return Counterparty(company=company, **fields)
 
 
 def build_channel(*, company: Company, by, fields: dict) -> FundingChannel:
-    """What `services.channel_create` checks before it saves a channel: a new line, active, nothing drawn. The
-    counterparty is one of the company's own (the import resolves its name among them)."""
-    return clean_in_memory(FundingChannel(company=company, **fields))
+    """The channel `services.channel_create` saves: a new line, active, nothing drawn (the serializer has run the
+    model's checks; the counterparty is one of the company's own, its name resolved among them)."""
+    return FundingChannel(company=company, **fields)
 
 
 def register() -> None:

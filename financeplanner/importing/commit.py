@@ -1,11 +1,12 @@
 """Writing the rows of an import: built in memory, inserted in bulk in one transaction, with their audit trail.
 
-Each row becomes an unsaved object through its dataset's `build` (the create service's checks without a query),
-then all of them are inserted with `bulk_create` and their audit-log entries written the same way: the entry
-django-auditlog writes on each save (it does not see bulk inserts) — the same changes, representation, correlation
-id and actor. All or nothing: if a row is refused, nothing is written and the report names it. When the database
-refuses the bulk insert (a name a colleague saved meanwhile, a value out of range), the transaction goes back to its
-savepoint and saves the rows one by one, with the model's full validation, to name the row it refuses.
+Each row becomes an unsaved object through its dataset's `build` (what the create service saves; the serializer
+has run the model's checks), then all of them are inserted with `bulk_create` and their audit-log entries written
+the same way: the entry django-auditlog writes on each save (it does not see bulk inserts) — the same changes,
+representation, correlation id and actor. All or nothing: if a row is refused, nothing is written and the report
+names it. When the database refuses the bulk insert (a name a colleague saved meanwhile, a value out of range), the
+transaction goes back to its savepoint and saves the rows one by one, with the model's full validation, to name
+the row it refuses.
 """
 
 from __future__ import annotations

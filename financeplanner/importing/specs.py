@@ -27,9 +27,10 @@ class Column:
 
 @dataclass(frozen=True)
 class ImportSpec:
-    """One importable dataset. Every row is validated by `serializer_class` (the API's), then turned into an unsaved
-    object by `build(company=, by=, fields=)`: what the API's create service does before it saves, without a query
-    (see `clean_in_memory`). The commit writes all the built objects at once."""
+    """One importable dataset. Every row is validated by `serializer_class` (the API's, which runs the model's own
+    checks; with `bulk` in its context, those that need no query), then turned into an unsaved object by
+    `build(company=, by=, fields=)`: what the API's create service does before it saves, without a query. The
+    commit writes all the built objects at once."""
 
     name: str
     serializer_class: type[serializers.ModelSerializer]
@@ -67,15 +68,3 @@ def get_dataset(name: str) -> ImportSpec:
         return DATASETS[name]
     except KeyError:
         raise ValueError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.") from None
-
-
-def clean_in_memory(instance: models.Model) -> models.Model:
-    """The model's own validation of one row, without a query: every field's checks and `clean()`.
-
-    What needs the database is done once for the whole file instead: references are resolved among the company's
-    own objects, names checked against the company's and the file's, and a constraint the database still refuses
-    (a name a colleague saved meanwhile) is traced to its row by the commit, which then checks row by row.
-    """
-    relations = [f.name for f in instance._meta.concrete_fields if f.is_relation]
-    instance.full_clean(exclude=relations, validate_unique=False, validate_constraints=False)
-    return instance

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ _DAY_MAJOR = frozenset({"flow_noise"})
 
 def subset(draws: Draws, rows: np.ndarray) -> Draws:
     """The draws of some paths only (the same lender actions, step outcomes, noise and rating migration on them)."""
-    changes = {}
+    changes: dict[str, Any] = {}  # arrays, for fields of several types
     for f in fields(draws):
         value = getattr(draws, f.name)
         if isinstance(value, np.ndarray):
@@ -260,7 +261,7 @@ def gather(parts: Iterator[Draws], total: int) -> Draws:
     start = 0
     for part in parts:
         if out is None:
-            changes = {}
+            changes: dict[str, Any] = {}
             for f in fields(part):
                 value = getattr(part, f.name)
                 if isinstance(value, np.ndarray):

@@ -104,7 +104,8 @@ class DrillResult:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DrillResult:
-        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
+        return cls(**values)
 
 
 @dataclass

@@ -194,7 +194,7 @@ def _rating_moves(s: PathState, t: int) -> None:
     notches = model.rating_events.get(t, 0)
     if notches:
         own_rank[:] = np.where(own_rank < RANK_C, np.minimum(own_rank + notches, RANK_C), own_rank)
-    if draws.rating_day is not None:
+    if draws.rating_day is not None and draws.rating_notches is not None:  # drawn together, or neither
         moved = draws.rating_day == t
         if moved.any():
             own_rank[moved] = np.where(own_rank[moved] < RANK_C,

@@ -105,15 +105,15 @@ class LenderTriggers:
             if shocked is not None:
                 shocked[rows] = True
             key = (tr.code, tr.reduce_by, tr.freeze_days)
-            if batch and (key != batch_key or tr.col in batch_cols):
-                s.apply(np.concatenate(batch), *batch_key, t, np.concatenate(batch_src))  # type: ignore[misc]
+            if batch_key is not None and (key != batch_key or tr.col in batch_cols):
+                s.apply(np.concatenate(batch), *batch_key, t, np.concatenate(batch_src))
                 batch, batch_src, batch_cols = [], [], set()
             batch.append(tr.col * n_paths + rows)
             batch_src.append(np.full(rows.size, tr.source, dtype=np.int64))
             batch_key = key
             batch_cols.add(tr.col)
-        if batch:
-            s.apply(np.concatenate(batch), *batch_key, t, np.concatenate(batch_src))  # type: ignore[misc]
+        if batch_key is not None:
+            s.apply(np.concatenate(batch), *batch_key, t, np.concatenate(batch_src))
 
     def day_ends(self, s: PathState, t: int, noise: np.ndarray | None) -> None:
         """Today's draws and realised inflows enter the windows the triggers look back on."""
@@ -124,9 +124,9 @@ class LenderTriggers:
             ring[slot] = s.drew[trig[i].col]
         if self.inflow_ring:
             realised = model.inflows[t] if noise is None else model.inflows[t] * (1.0 + model.volatility * noise[t])
-            for i, ring in self.inflow_ring.items():
+            for i, inflows in self.inflow_ring.items():
                 slot = t % trig[i].days
-                self.inflow_sum[i] += realised - ring[slot]
-                ring[slot] = realised
+                self.inflow_sum[i] += realised - inflows[slot]
+                inflows[slot] = realised
         if self.freq_cols:
             s.drew[self.freq_cols] = False

@@ -18,7 +18,7 @@ from financeplanner.choices import Role
 from financeplanner.forms import apply_service_errors
 from financeplanner.labels import field_label
 from financeplanner.views.base import CompanyViewMixin
-from financeplanner.views.generic import ObjectDetailView, ObjectFormView, ObjectListView, PageAction
+from financeplanner.views.generic import ObjectDetailView, ObjectFormView, ObjectListView, ObjectMixin, PageAction
 
 from .. import drills
 from ..choices import DrillStatus
@@ -196,10 +196,13 @@ class ChecklistRecordView(CompanyViewMixin, View):
         return HttpResponseRedirect(reverse("contingency:drill-detail", args=[pk]) + f"#item-{item.pk}")
 
 
-class DrillCompareView(CompanyViewMixin, generic.TemplateView):
+class DrillCompareView(DrillViews, ObjectMixin, CompanyViewMixin, generic.TemplateView):
     """Two runs side by side: what changed between plans, scenarios or dates."""
 
     template_name = "contingency/drill_compare.html"
+
+    def get_title(self) -> str:
+        return _("Compare two drills")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -12,13 +12,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import generic
 from django_htmx.http import HttpResponseClientRedirect
 
 from financeplanner.choices import ImportJobStatus, Role
 from financeplanner.models import ImportJob
 from financeplanner.views.base import CompanyViewMixin
-from financeplanner.views.generic import ObjectDetailView
+from financeplanner.views.generic import ObjectDetailView, ObjectMixin
 
 from ..forms import IMPORT_DATASETS, ImportForm
 
@@ -31,13 +32,18 @@ def import_dir() -> Path:
     return path
 
 
-class ImportView(CompanyViewMixin, generic.FormView):
+class ImportView(ObjectMixin, CompanyViewMixin, generic.FormView):
     """Upload → a dry run listing every bad row → commit the very file that was checked.
 
     The checked file waits in a private temp directory under a random token kept in the user's session, so the
     commit cannot be pointed at another user's upload and nothing has to be uploaded twice.
     """
 
+    list_title = gettext_lazy("Import a spreadsheet")
+    lead = gettext_lazy(
+        "Upload channels, counterparties or cash-flow lines from an .xlsx or .csv file. Every row is checked first; "
+        "nothing is saved until you confirm, and then either every row is saved or none."
+    )
     form_class = ImportForm
     template_name = "contingency/import.html"
     required_role = Role.ANALYST

@@ -22,18 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contingency.engine import (  # noqa: E402
-    ChannelInput,
-    DrillInputs,
-    PlanInput,
-    PoolInput,
-    ScenarioInput,
-    ShockInput,
-    StepInput,
-    TriggerInput,
-    channel_impact,
-    run,
-)
+from contingency.engine import channel_impact, run  # noqa: E402
+from contingency.engine import inputs as ei  # noqa: E402
 from contingency.engine.model import prepare  # noqa: E402
 from contingency.engine.randomness import draw_block  # noqa: E402
 from contingency.engine.simulate import simulate_paths  # noqa: E402
@@ -41,19 +31,9 @@ from tests.contingency.engine.reference import simulate_paths_reference  # noqa:
 
 HORIZON = 365
 CHANNELS = 50
-TYPES = (
-    "bank_term_loan",
-    "revolving_credit",
-    "supply_chain_finance",
-    "small_loan_platform",
-    "bond",
-    "shareholder_loan",
-    "leasing",
-    "other",
-)
 
 
-def company(paths: int, *, block_size: int = 5000, every_trigger: bool = False) -> DrillInputs:
+def company(paths: int, *, block_size: int = 5000, every_trigger: bool = False) -> ei.DrillInputs:
     """A mid-sized borrower: 50 channels of every type, monthly debt service, platform utilisation triggers,
     own-rating triggers on bank lines, a four-step plan; a combined market-wide and idiosyncratic stress.
 
@@ -62,7 +42,7 @@ def company(paths: int, *, block_size: int = 5000, every_trigger: bool = False) 
     rng = np.random.default_rng(2024)
     channels = []
     for j in range(CHANNELS):
-        channel_type = TYPES[j % len(TYPES)]
+        channel_type = ei.CHANNEL_TYPES[j % len(ei.CHANNEL_TYPES)]
         limit = float(rng.uniform(2e6, 2e7))
         drawn = float(rng.uniform(0.3, 0.9) * limit)
         principal = np.zeros(HORIZON)
@@ -75,20 +55,24 @@ def company(paths: int, *, block_size: int = 5000, every_trigger: bool = False) 
             principal[monthly[::3]] = drawn / 4  # quarterly tranches that roll while the line is open
         triggers = []
         if channel_type == "small_loan_platform":
-            triggers.append(TriggerInput(kind="utilisation_above", level=0.9, days=5, action="reduce", reduce_by=0.5))
+            triggers.append(
+                ei.TriggerInput(kind="utilisation_above", level=0.9, days=5, action="reduce", reduce_by=0.5)
+            )
         if channel_type in ("bank_term_loan", "revolving_credit"):
-            triggers.append(TriggerInput(kind="own_rating_below", rating_rank=11, action="freeze", freeze_days=30))
+            triggers.append(ei.TriggerInput(kind="own_rating_below", rating_rank=11, action="freeze", freeze_days=30))
         if every_trigger:
             triggers += [
-                TriggerInput(kind="any_overdue", grace_days=3, action="call"),
-                TriggerInput(kind="utilisation_below", level=0.05, days=60, action="reduce", reduce_by=0.5),
+                ei.TriggerInput(kind="any_overdue", grace_days=3, action="call"),
+                ei.TriggerInput(kind="utilisation_below", level=0.05, days=60, action="reduce", reduce_by=0.5),
             ]
             if channel_type in ("small_loan_platform", "supply_chain_finance", "other"):
-                triggers.append(TriggerInput(kind="borrowing_frequency", count=8, window_days=30, action="close"))
+                triggers.append(ei.TriggerInput(kind="borrowing_frequency", count=8, window_days=30, action="close"))
             if channel_type in ("revolving_credit", "small_loan_platform"):
-                triggers.append(TriggerInput(kind="inflow_drop", level=0.8, days=30, action="freeze", freeze_days=20))
+                triggers.append(
+                    ei.TriggerInput(kind="inflow_drop", level=0.8, days=30, action="freeze", freeze_days=20)
+                )
         channels.append(
-            ChannelInput(
+            ei.ChannelInput(
                 key=f"ch{j}",
                 name=f"Channel {j}",
                 channel_type=channel_type,
@@ -108,19 +92,21 @@ def company(paths: int, *, block_size: int = 5000, every_trigger: bool = False) 
             )
         )
     pools = (
-        PoolInput(key="mmf", kind="money_market_fund", amount=3e7, haircut=0.02, days_to_cash=2),
-        PoolInput(key="recv", kind="receivables", amount=5e7, haircut=0.15, days_to_cash=10),
-        PoolInput(key="standby", kind="backup_line", amount=4e7, days_to_cash=5, channel_key="ch1"),
-        PoolInput(key="parent", kind="shareholder_support", amount=1e8, days_to_cash=30),
+        ei.PoolInput(key="mmf", kind="money_market_fund", amount=3e7, haircut=0.02, days_to_cash=2),
+        ei.PoolInput(key="recv", kind="receivables", amount=5e7, haircut=0.15, days_to_cash=10),
+        ei.PoolInput(key="standby", kind="backup_line", amount=4e7, days_to_cash=5, channel_key="ch1"),
+        ei.PoolInput(key="parent", kind="shareholder_support", amount=1e8, days_to_cash=30),
     )
-    plan = PlanInput(
+    plan = ei.PlanInput(
         trigger="on_shock",
         steps=(
-            StepInput(order=1, action="liquidate_pool", pool_key="mmf", cost_rate=0.001, success_probability=0.98),
-            StepInput(order=2, action="cut_discretionary", amount=2e7, lead_time_days=7, success_probability=0.9),
-            StepInput(order=3, action="draw_backup_line", pool_key="standby", success_probability=0.85),
-            StepInput(order=4, action="factor_receivables", pool_key="recv", cost_rate=0.03, success_probability=0.8),
-            StepInput(order=5, action="shareholder_support", pool_key="parent", success_probability=0.6),
+            ei.StepInput(order=1, action="liquidate_pool", pool_key="mmf", cost_rate=0.001, success_probability=0.98),
+            ei.StepInput(order=2, action="cut_discretionary", amount=2e7, lead_time_days=7, success_probability=0.9),
+            ei.StepInput(order=3, action="draw_backup_line", pool_key="standby", success_probability=0.85),
+            ei.StepInput(
+                order=4, action="factor_receivables", pool_key="recv", cost_rate=0.03, success_probability=0.8
+            ),
+            ei.StepInput(order=5, action="shareholder_support", pool_key="parent", success_probability=0.6),
         ),
     )
     flows = rng.normal(-1.0e6, 2e5, HORIZON)
@@ -131,9 +117,9 @@ def company(paths: int, *, block_size: int = 5000, every_trigger: bool = False) 
     if every_trigger:
         extra = {
             "operating_inflows": inflows,
-            "shocks": (ShockInput(target_type="company", action="downgrade", notches=2, day=120),),
+            "shocks": (ei.ShockInput(target_type="company", action="downgrade", notches=2, day=120),),
         }
-    scenario = ScenarioInput(
+    scenario = ei.ScenarioInput(
         horizon_days=HORIZON,
         opening_cash=4e7,
         operating_flows=flows,
@@ -150,7 +136,7 @@ def company(paths: int, *, block_size: int = 5000, every_trigger: bool = False) 
         block_size=block_size,
         **extra,
     )
-    return DrillInputs(scenario, tuple(channels), pools, plan)
+    return ei.DrillInputs(scenario, tuple(channels), pools, plan)
 
 
 def machine() -> dict[str, str]:

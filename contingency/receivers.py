@@ -7,11 +7,11 @@ from channels_app.signals import channels_changed, lender_action_recorded
 from .early_warnings import enqueue_evaluation, lender_action_alert
 
 
-@receiver(channels_changed, dispatch_uid="contingency.warnings.channels_changed")
+@receiver(channels_changed, dispatch_uid="contingency.receivers.evaluate_warnings")
 def evaluate_warnings(sender, *, company_id: int, **kwargs) -> None:
     enqueue_evaluation(company_id)
 
 
-@receiver(lender_action_recorded, dispatch_uid="contingency.warnings.lender_action_recorded")
+@receiver(lender_action_recorded, dispatch_uid="contingency.receivers.alert_lender_action")
 def alert_lender_action(sender, *, event, **kwargs) -> None:
     lender_action_alert(event=event)

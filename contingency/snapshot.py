@@ -25,16 +25,7 @@ from channels_app.selectors import (
 from financeplanner.models import Company
 
 from .choices import Frequency, PoolKind, ScenarioKind
-from .engine.inputs import (
-    ChannelInput,
-    DrillInputs,
-    PlanInput,
-    PoolInput,
-    ScenarioInput,
-    ShockInput,
-    StepInput,
-    TriggerInput,
-)
+from .engine import inputs as ei
 from .models import CashFlowLine, ContingencyPlan, LiquidityPool, Scenario
 
 
@@ -130,7 +121,7 @@ def _fees(channel: FundingChannel, as_of: date, horizon: int) -> list[tuple[int,
 
 def _channel_input(
     channel: FundingChannel, as_of: date, horizon: int, rates, pds: dict[int, float], domestic_offset: int
-) -> ChannelInput:
+) -> ei.ChannelInput:
     def money(amount: Decimal) -> float:
         return float(to_reporting(amount, channel.currency, rates))
 
@@ -154,7 +145,7 @@ def _channel_input(
     if channel.status == ChannelStatus.FROZEN and (end := _freeze_end(channel)) is not None:
         frozen_until = days_from_as_of(end)
     triggers = tuple(
-        TriggerInput(
+        ei.TriggerInput(
             kind=trigger.kind,
             action=trigger.action,
             rating_rank=ratings.master_rank(trigger.rating, trigger.scale, domestic_offset) if trigger.rating else None,
@@ -178,7 +169,7 @@ def _channel_input(
                 kind=LedgerKind.DRAW, date__lte=as_of, date__gte=as_of - timedelta(days=window)
             ).values_list("date", flat=True)
         )
-    return ChannelInput(
+    return ei.ChannelInput(
         key=str(channel.pk),
         name=channel.name,
         channel_type=channel.channel_type,
@@ -220,7 +211,7 @@ def build_inputs(
     paths: int,
     seed: int,
     as_of: date | None = None,
-) -> DrillInputs:
+) -> ei.DrillInputs:
     """The engine inputs for a scenario and plan as the company stands now, with what was known on day 0.
 
     Day 0 is `as_of` when given (scheduled drills: the run date), else the scenario's (empty: the run date)."""
@@ -239,7 +230,7 @@ def build_inputs(
         .prefetch_related("triggers")
         .order_by("pk")
     )
-    scenario_input = ScenarioInput(
+    scenario_input = ei.ScenarioInput(
         horizon_days=horizon,
         opening_cash=opening_cash,
         operating_flows=flows,
@@ -247,7 +238,7 @@ def build_inputs(
         discretionary_outflows=discretionary,
         min_cash_buffer=float(company.min_cash_buffer),
         shocks=tuple(
-            ShockInput(
+            ei.ShockInput(
                 target_type=s.target_type,
                 target=s.target,
                 action=s.action,
@@ -278,11 +269,11 @@ def build_inputs(
     )
     plan_input = None
     if plan is not None:
-        plan_input = PlanInput(
+        plan_input = ei.PlanInput(
             trigger=plan.trigger,
             threshold=float(plan.threshold or 0),
             steps=tuple(
-                StepInput(
+                ei.StepInput(
                     order=step.order,
                     action=step.action,
                     pool_key=str(step.pool_id) if step.pool_id else None,
@@ -303,11 +294,11 @@ def build_inputs(
                 for step in plan.steps.select_related("pool")
             ),
         )
-    return DrillInputs(
+    return ei.DrillInputs(
         scenario=scenario_input,
         channels=tuple(_channel_input(c, as_of, horizon, rates, pds, company.domestic_notch_offset) for c in channels),
         pools=tuple(
-            PoolInput(
+            ei.PoolInput(
                 key=str(p.pk),
                 kind=p.kind,
                 amount=float(to_reporting(p.amount, p.currency, rates)),

@@ -27,12 +27,10 @@ from functools import lru_cache
 import numpy as np
 
 
-@dataclass(frozen=True)
-class LogGrid:
-    lowest: float
-    growth: float
+class _SignedGrid:
+    """What both grids share: ``steps`` buckets a side, the zero bucket between, one open-ended bucket per side."""
+
     steps: int
-    bounds: np.ndarray  # steps + 1 increasing positive boundaries, bounds[0] == lowest
 
     @property
     def size(self) -> int:
@@ -41,6 +39,14 @@ class LogGrid:
     @property
     def zero(self) -> int:
         return self.steps + 1
+
+
+@dataclass(frozen=True)
+class LogGrid(_SignedGrid):
+    lowest: float
+    growth: float
+    steps: int
+    bounds: np.ndarray  # steps + 1 increasing positive boundaries, bounds[0] == lowest
 
     def index(self, values: np.ndarray) -> np.ndarray:
         """Bucket index (0 .. size-1, increasing with the value) of every value."""
@@ -83,7 +89,7 @@ def metric_grid() -> LogGrid:
 
 
 @dataclass(frozen=True)
-class BitGrid:
+class BitGrid(_SignedGrid):
     """A log-like grid read straight from the bits of a float64: exponent and top ``mantissa_bits`` of |x|.
 
     Bucket k >= 1 of a side covers ``[2**e (1 + j/2**m), 2**e (1 + (j+1)/2**m))`` for |x| in
@@ -99,14 +105,6 @@ class BitGrid:
     @property
     def steps(self) -> int:
         return self.octaves << self.mantissa_bits
-
-    @property
-    def size(self) -> int:
-        return 2 * self.steps + 3
-
-    @property
-    def zero(self) -> int:
-        return self.steps + 1
 
     def index(self, values: np.ndarray) -> np.ndarray:
         shift = 52 - self.mantissa_bits

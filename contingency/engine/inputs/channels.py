@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from .checks import InputRecord, _array, _check_action_params, _choice, _finite, _opt_float, _opt_int
 from .vocabulary import (
     CHANNEL_STATUSES,
     CHANNEL_TYPES,
@@ -15,19 +14,11 @@ from .vocabulary import (
     LENDER_ACTIONS,
     NON_REVOLVING_TYPES,
     TRIGGER_KINDS,
-    _array,
-    _check_action_params,
-    _choice,
-    _finite,
-    _known,
-    _opt_float,
-    _opt_int,
-    _to_dict,
 )
 
 
 @dataclass(frozen=True)
-class TriggerInput:
+class TriggerInput(InputRecord):
     """A lender's risk-control rule on one channel (DESIGN.md "Lender risk control"), checked in step 2 of each day.
 
     ``own_rating_below``: fires on the first day the company's own rating is worse than ``rating_rank`` (master
@@ -79,16 +70,9 @@ class TriggerInput:
             raise ValueError("Grace days cannot be negative.")
         _check_action_params(self.action, self.reduce_by, self.freeze_days, "Trigger")
 
-    def to_dict(self) -> dict[str, Any]:
-        return _to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TriggerInput:
-        return cls(**_known(data, cls))
-
 
 @dataclass(frozen=True, eq=False)
-class ChannelInput:
+class ChannelInput(InputRecord):
     """One funding channel (facility) as it stands on day 0.
 
     ``drawn`` is the outstanding balance of existing draws; ``principal_due`` / ``interest_due`` are their
@@ -184,10 +168,3 @@ class ChannelInput:
         if self.revolving is not None:
             return self.revolving
         return self.channel_type not in NON_REVOLVING_TYPES
-
-    def to_dict(self) -> dict[str, Any]:
-        return _to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ChannelInput:
-        return cls(**_known(data, cls))

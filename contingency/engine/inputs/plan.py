@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from .vocabulary import PLAN_TRIGGERS, POOL_KINDS, STEP_ACTIONS, _choice, _finite, _known, _to_dict
+from .checks import InputRecord, _choice, _finite
+from .vocabulary import PLAN_TRIGGERS, POOL_KINDS, STEP_ACTIONS
 
 
 @dataclass(frozen=True)
-class PoolInput:
+class PoolInput(InputRecord):
     """Backup liquidity: an amount that a plan step can turn into cash (after ``haircut``, in ``days_to_cash``).
 
     For ``backup_line`` pools ``channel_key`` names the funding channel behind it: a plan step drawing it delivers
@@ -35,16 +34,9 @@ class PoolInput:
         if self.days_to_cash < 0:
             raise ValueError(f"{what} days to cash cannot be negative.")
 
-    def to_dict(self) -> dict[str, Any]:
-        return _to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PoolInput:
-        return cls(**_known(data, cls))
-
 
 @dataclass(frozen=True)
-class StepInput:
+class StepInput(InputRecord):
     """One ranked step of a contingency plan.
 
     ``amount`` is the step's capacity (gross, before haircut); None takes the pool's amount (and, for
@@ -84,16 +76,9 @@ class StepInput:
         if self.haircut is not None:
             object.__setattr__(self, "haircut", _finite(self.haircut, f"{what} haircut", low=0.0, high=1.0))
 
-    def to_dict(self) -> dict[str, Any]:
-        return _to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> StepInput:
-        return cls(**_known(data, cls))
-
 
 @dataclass(frozen=True)
-class PlanInput:
+class PlanInput(InputRecord):
     """A contingency plan: ``on_shock`` activates on the day of the first lender action (scenario shock,
     Monte Carlo action or fired trigger); ``below_threshold`` on the first day liquidity (cash + open headroom,
     after the day's draws) is below ``threshold``. Steps run in ``order``; step k delivers on activation day +
@@ -115,10 +100,3 @@ class PlanInput:
     @property
     def ordered_steps(self) -> tuple[StepInput, ...]:
         return tuple(sorted(self.steps, key=lambda s: s.order))
-
-    def to_dict(self) -> dict[str, Any]:
-        return _to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PlanInput:
-        return cls(**_known(data, cls))

@@ -9,26 +9,13 @@ from typing import Any
 import numpy as np
 
 from .channels import ChannelInput
+from .checks import InputRecord, _array, _check_action_params, _choice, _finite, _opt_float, _opt_int
 from .plan import PlanInput, PoolInput
-from .vocabulary import (
-    DRILL_KINDS,
-    LENDER_ACTIONS,
-    PLATFORM_TYPES,
-    SHOCK_ACTIONS,
-    SHOCK_TARGETS,
-    _array,
-    _check_action_params,
-    _choice,
-    _finite,
-    _known,
-    _opt_float,
-    _opt_int,
-    _to_dict,
-)
+from .vocabulary import DRILL_KINDS, LENDER_ACTIONS, PLATFORM_TYPES, SHOCK_ACTIONS, SHOCK_TARGETS
 
 
 @dataclass(frozen=True)
-class ShockInput:
+class ShockInput(InputRecord):
     """A lender action the scenario imposes on day ``day``, or a downgrade of the company's own rating.
 
     ``target_type``/``target``: a channel key, a channel type, a counterparty key, ``all`` or ``all_platforms``
@@ -78,16 +65,9 @@ class ShockInput:
             return channel.channel_type == self.target
         return channel.counterparty_key == self.target
 
-    def to_dict(self) -> dict[str, Any]:
-        return _to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ShockInput:
-        return cls(**_known(data, cls))
-
 
 @dataclass(frozen=True, eq=False)
-class ScenarioInput:
+class ScenarioInput(InputRecord):
     """What the drill does to the company, and how it is run.
 
     ``kind`` ``deterministic`` runs one path without randomness (``paths`` is then forced to 1);
@@ -210,13 +190,6 @@ class ScenarioInput:
     @property
     def is_monte_carlo(self) -> bool:
         return self.kind == "monte_carlo"
-
-    def to_dict(self) -> dict[str, Any]:
-        return _to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ScenarioInput:
-        return cls(**_known(data, cls))
 
 
 @dataclass(frozen=True, eq=False)

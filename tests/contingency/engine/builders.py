@@ -6,24 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from contingency.engine.inputs import (
-    CHANNEL_TYPES,
-    LENDER_ACTIONS,
-    ChannelInput,
-    DrillInputs,
-    PlanInput,
-    PoolInput,
-    ScenarioInput,
-    ShockInput,
-    StepInput,
-    TriggerInput,
-)
+from contingency.engine import inputs as ei
+from contingency.engine.inputs import CHANNEL_TYPES, LENDER_ACTIONS
 from contingency.engine.model import prepare
 from contingency.engine.randomness import draw_block
 from contingency.engine.simulate import PathOutcomes, simulate_paths
 
 
-def line(key: str = "rcf", **overrides: Any) -> ChannelInput:
+def line(key: str = "rcf", **overrides: Any) -> ei.ChannelInput:
     values: dict[str, Any] = {
         "key": key,
         "name": key.upper(),
@@ -34,37 +24,37 @@ def line(key: str = "rcf", **overrides: Any) -> ChannelInput:
         "drawn": 0.0,
     }
     values.update(overrides)
-    return ChannelInput(**values)
+    return ei.ChannelInput(**values)
 
 
-def scenario(horizon: int, cash: float, flow: float | np.ndarray = 0.0, **overrides: Any) -> ScenarioInput:
+def scenario(horizon: int, cash: float, flow: float | np.ndarray = 0.0, **overrides: Any) -> ei.ScenarioInput:
     flows = np.full(horizon, float(flow)) if np.isscalar(flow) else np.asarray(flow, dtype=float)
-    return ScenarioInput(horizon_days=horizon, opening_cash=cash, operating_flows=flows, **overrides)
+    return ei.ScenarioInput(horizon_days=horizon, opening_cash=cash, operating_flows=flows, **overrides)
 
 
-def close(target: str, day: int = 0) -> ShockInput:
-    return ShockInput(target_type="channel", target=target, action="close", day=day)
+def close(target: str, day: int = 0) -> ei.ShockInput:
+    return ei.ShockInput(target_type="channel", target=target, action="close", day=day)
 
 
-def worked_example(*, line_closes: bool, horizon: int = 60, **scenario_overrides: Any) -> DrillInputs:
+def worked_example(*, line_closes: bool, horizon: int = 60, **scenario_overrides: Any) -> ei.DrillInputs:
     """DESIGN.md: cash 1,000,000; -100,000 a day; a 2,000,000 revolver at 0%; buffer 0; plan: liquidate a
     500,000 money-market fund, haircut 2%, lead time 3 days, on the first shock."""
     shocks = (close("rcf", 0),) if line_closes else ()
-    return DrillInputs(
+    return ei.DrillInputs(
         scenario=scenario(horizon, 1_000_000, -100_000, shocks=shocks, **scenario_overrides),
         channels=(line("rcf", limit=2_000_000),),
-        pools=(PoolInput(key="mmf", kind="money_market_fund", amount=500_000, haircut=0.02, days_to_cash=3),),
-        plan=PlanInput(trigger="on_shock", steps=(StepInput(order=1, action="liquidate_pool", pool_key="mmf"),)),
+        pools=(ei.PoolInput(key="mmf", kind="money_market_fund", amount=500_000, haircut=0.02, days_to_cash=3),),
+        plan=ei.PlanInput(trigger="on_shock", steps=(ei.StepInput(order=1, action="liquidate_pool", pool_key="mmf"),)),
     )
 
 
-def paths(inputs: DrillInputs, block_index: int = 0, n_paths: int | None = None) -> PathOutcomes:
+def paths(inputs: ei.DrillInputs, block_index: int = 0, n_paths: int | None = None) -> PathOutcomes:
     """Per-path outcomes (with the daily liquidity) of one block, through the vectorised engine."""
     n = n_paths if n_paths is not None else min(inputs.scenario.paths, inputs.scenario.block_size)
     return simulate_paths(prepare(inputs), draw_block(inputs, block_index, n))
 
 
-def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs:
+def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> ei.DrillInputs:
     """A small random drill that exercises every rule (used to compare the engine with the reference loop)."""
     horizon = int(rng.integers(8, 30))
     n_channels = int(rng.integers(1, 6))
@@ -110,9 +100,11 @@ def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs
             )
         )
     pools = [
-        PoolInput(key="mmf", kind="money_market_fund", amount=float(rng.uniform(0, 300)), haircut=0.02, days_to_cash=2),
-        PoolInput(key="recv", kind="receivables", amount=float(rng.uniform(0, 200)), haircut=0.1, days_to_cash=1),
-        PoolInput(key="standby", kind="backup_line", amount=float(rng.uniform(50, 300)), channel_key="c0"),
+        ei.PoolInput(
+            key="mmf", kind="money_market_fund", amount=float(rng.uniform(0, 300)), haircut=0.02, days_to_cash=2
+        ),
+        ei.PoolInput(key="recv", kind="receivables", amount=float(rng.uniform(0, 200)), haircut=0.1, days_to_cash=1),
+        ei.PoolInput(key="standby", kind="backup_line", amount=float(rng.uniform(50, 300)), channel_key="c0"),
     ]
     actions = ["liquidate_pool", "factor_receivables", "cut_discretionary", "draw_backup_line", "other"]
     steps = []
@@ -121,7 +113,7 @@ def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs
         if action == "liquidate_pool" and rng.random() < 0.3:
             pool_key = "mmf"  # a second step on the same pool is capped by what is left
         steps.append(
-            StepInput(
+            ei.StepInput(
                 order=order * 10,
                 action=str(action),
                 pool_key=pool_key,
@@ -133,7 +125,7 @@ def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs
         )
     plan = None
     if steps or rng.random() < 0.5:
-        plan = PlanInput(
+        plan = ei.PlanInput(
             trigger=str(rng.choice(["on_shock", "below_threshold"])),
             threshold=float(rng.uniform(0, 400)),
             steps=tuple(steps),
@@ -148,7 +140,7 @@ def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs
             "counterparty": f"cp{int(rng.integers(0, 3))}",
         }.get(target_type, "")
         shocks.append(
-            ShockInput(
+            ei.ShockInput(
                 target_type=target_type,
                 target=target,
                 action=action,
@@ -158,13 +150,13 @@ def random_inputs(rng: np.random.Generator, *, monte_carlo: bool) -> DrillInputs
             )
         )
     for _ in range(int(rng.integers(0, 3))):
-        shocks.append(ShockInput(target_type="company", action="downgrade", day=int(rng.integers(0, horizon + 2)),
+        shocks.append(ei.ShockInput(target_type="company", action="downgrade", day=int(rng.integers(0, horizon + 2)),
                                  notches=int(rng.integers(1, 6))))  # fmt: skip
     flows = rng.normal(-20, 40, horizon)
     flows[rng.random(horizon) < 0.5] = 0.0
     inflows = np.where(rng.random(horizon) < 0.6, rng.uniform(0, 60, horizon), 0.0)
     discretionary = np.where(rng.random(horizon) < 0.5, rng.uniform(0, 30, horizon), 0.0)
-    return DrillInputs(
+    return ei.DrillInputs(
         scenario=scenario(
             horizon,
             float(rng.uniform(-50, 400)),
@@ -201,9 +193,9 @@ TRIGGER_CHANCES = (
 )
 
 
-def _random_trigger(rng: np.random.Generator, kind: str, horizon: int) -> TriggerInput:
+def _random_trigger(rng: np.random.Generator, kind: str, horizon: int) -> ei.TriggerInput:
     action = str(rng.choice(LENDER_ACTIONS))
-    return TriggerInput(
+    return ei.TriggerInput(
         kind=kind,
         action=action,
         rating_rank=int(rng.integers(3, 21)) if kind == "own_rating_below" else None,

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from channels_app.models import FundingChannel, LedgerEntry
 from tests.factories import FundingChannelFactory
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,11 +35,7 @@ def test_fifty_concurrent_draws_stop_exactly_at_the_limit(company, analyst):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=draw) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(draw, 50)
 
     accepted = [r for r in responses if r.status_code == 201]
     refused = [r for r in responses if r.status_code == 400]

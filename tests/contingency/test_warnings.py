@@ -20,6 +20,7 @@ from tests.factories import (
     FundingChannelFactory,
     ScenarioFactory,
 )
+from tests.threads import run_in_threads
 
 D = Decimal
 TODAY = date(2026, 6, 1)
@@ -214,11 +215,7 @@ def test_concurrent_evaluations_raise_one_alert(company):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(run, 4)
     assert not errors
     assert open_alerts(company, "platform_utilisation").count() == 1
 

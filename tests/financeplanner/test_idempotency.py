@@ -15,6 +15,7 @@ from channels_app.models import FundingChannel, LedgerEntry
 from contingency.models import DrillRun
 from tests.contingency.drill_fixtures import worked_example
 from tests.factories import FundingChannelFactory
+from tests.threads import run_in_threads
 
 
 def _draw(client, channel, key, amount="1000.00"):
@@ -102,11 +103,7 @@ def test_two_copies_of_a_draw_arriving_at_once_draw_once(company, treasurer):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    run_in_threads(send, 4, timeout=30)
     assert [a.status_code for a in answers] == [201] * 4
     assert len({a.json()["id"] for a in answers}) == 1
     channel.refresh_from_db()

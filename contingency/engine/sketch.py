@@ -23,21 +23,25 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
+
+
+class _Stepped(Protocol):
+    @property
+    def steps(self) -> int: ...
 
 
 class _SignedGrid:
     """What both grids share: ``steps`` buckets a side, the zero bucket between, one open-ended bucket per side."""
 
-    steps: int
-
     @property
-    def size(self) -> int:
+    def size(self: _Stepped) -> int:
         return 2 * self.steps + 3
 
     @property
-    def zero(self) -> int:
+    def zero(self: _Stepped) -> int:
         return self.steps + 1
 
 

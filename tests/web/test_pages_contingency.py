@@ -24,39 +24,26 @@ from tests.web.contingency_pages import count_queries, finished_run, signed_in
 pytestmark = pytest.mark.django_db
 
 
+def page_urls(book, names: str) -> list[str]:
+    """The URLs of contingency pages: `pool-detail:pool` is the page of the book's pool, a bare name needs no row."""
+    urls = []
+    for name in names.split():
+        name, _, row = name.partition(":")
+        urls.append(reverse(f"contingency:{name}", args=[book[row].pk] if row else []))
+    return urls
+
+
 def read_urls(book) -> list[str]:
     run = book["run"]
-    return [
-        reverse("contingency:pool-list"),
-        reverse("contingency:pool-detail", args=[book["pool"].pk]),
-        reverse("contingency:cashflow-list"),
-        reverse("contingency:plan-list"),
-        reverse("contingency:plan-detail", args=[book["plan"].pk]),
-        reverse("contingency:scenario-list"),
-        reverse("contingency:scenario-detail", args=[book["scenario"].pk]),
-        reverse("contingency:drill-list"),
-        reverse("contingency:drill-detail", args=[run.pk]),
-        reverse("contingency:drill-compare") + f"?a={run.pk}&b={run.pk}",
-        reverse("contingency:schedule-list"),
-        reverse("contingency:alert-list"),
-    ]
+    pages = page_urls(book, "pool-list pool-detail:pool cashflow-list plan-list plan-detail:plan scenario-list "
+                            "scenario-detail:scenario drill-list drill-detail:run schedule-list alert-list")  # fmt: skip
+    return [*pages, reverse("contingency:drill-compare") + f"?a={run.pk}&b={run.pk}"]
 
 
 def edit_urls(book) -> list[str]:
-    return [
-        reverse("contingency:pool-add"),
-        reverse("contingency:pool-edit", args=[book["pool"].pk]),
-        reverse("contingency:cashflow-add"),
-        reverse("contingency:plan-add"),
-        reverse("contingency:plan-edit", args=[book["plan"].pk]),
-        reverse("contingency:scenario-add"),
-        reverse("contingency:scenario-edit", args=[book["scenario"].pk]),
-        reverse("contingency:drill-add"),
-        reverse("contingency:schedule-add"),
-        reverse("contingency:schedule-edit", args=[book["schedule"].pk]),
-        reverse("contingency:schedule-delete", args=[book["schedule"].pk]),
-        reverse("contingency:import-add"),
-    ]
+    return page_urls(book, "pool-add pool-edit:pool cashflow-add plan-add plan-edit:plan scenario-add "
+                           "scenario-edit:scenario drill-add schedule-add schedule-edit:schedule "
+                           "schedule-delete:schedule import-add")  # fmt: skip
 
 
 # -- who sees what ----------------------------------------------------------------------------------------------

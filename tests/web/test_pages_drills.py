@@ -85,15 +85,18 @@ def test_a_failed_run_shows_its_error(client, viewer, book):
     assert "The drill could not run" in html and "ValueError: no cash" in html
 
 
-def test_an_analyst_records_a_checklist_item_with_htmx(client, analyst, book):
-    run = book["run"]
+def record_first_item(client, run, **fields):
+    """Post the first checklist item of `run` as htmx does; `fields` are the item form's fields without the prefix."""
     item = run.checklist.first()
+    data = {f"item-{item.pk}-{name}": value for name, value in fields.items()}
+    url = reverse("contingency:checklist-record", args=[run.pk, item.pk])
+    return item, client.post(url, data, headers={"HX-Request": "true"})
+
+
+def test_an_analyst_records_a_checklist_item_with_htmx(client, analyst, book):
     signed_in(client, analyst)
-    prefix = f"item-{item.pk}"
-    response = client.post(
-        reverse("contingency:checklist-record", args=[run.pk, item.pk]),
-        {f"{prefix}-outcome": "passed", f"{prefix}-minutes_taken": "25", f"{prefix}-notes": "Drew 1 CNY on the line."},
-        headers={"HX-Request": "true"},
+    item, response = record_first_item(
+        client, book["run"], outcome="passed", minutes_taken="25", notes="Drew 1 CNY on the line."
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -103,15 +106,8 @@ def test_an_analyst_records_a_checklist_item_with_htmx(client, analyst, book):
 
 
 def test_a_bad_checklist_entry_is_answered_with_the_error(client, analyst, book):
-    run = book["run"]
-    item = run.checklist.first()
     signed_in(client, analyst)
-    prefix = f"item-{item.pk}"
-    response = client.post(
-        reverse("contingency:checklist-record", args=[run.pk, item.pk]),
-        {f"{prefix}-outcome": "perhaps", f"{prefix}-minutes_taken": "-3"},
-        headers={"HX-Request": "true"},
-    )
+    item, response = record_first_item(client, book["run"], outcome="perhaps", minutes_taken="-3")
     assert "Select a valid choice" in response.content.decode()
     assert ChecklistItem.objects.get(pk=item.pk).outcome == "pending"
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from financeplanner.choices import Role
-from financeplanner.views.base import CompanyViewMixin
+from financeplanner.views.base import CompanyViewMixin, safe_next_url
 from financeplanner.views.generic import ObjectListView
 
 from ..early_warnings.alerts import alert_acknowledge
@@ -88,4 +88,4 @@ class AlertAcknowledgeView(CompanyViewMixin, View):
             alert = Alert.objects.select_related("acknowledged_by").get(pk=alert.pk)
             alert.indicator_label = INDICATOR_LABELS.get(alert.indicator, alert.indicator)
             return render(request, "contingency/partials/alert_state.html", {"alert": alert})
-        return HttpResponseRedirect(request.POST.get("next") or reverse("contingency:alert-list"))
+        return HttpResponseRedirect(safe_next_url(request, request.POST.get("next"), reverse("contingency:alert-list")))

@@ -7,7 +7,6 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -15,6 +14,8 @@ from django.views.generic import TemplateView
 from financeplanner import services
 from financeplanner.models import Invitation, Membership
 from financeplanner.tenancy import SESSION_KEY
+
+from .base import safe_next_url
 
 
 class ChooseCompanyView(LoginRequiredMixin, TemplateView):
@@ -26,7 +27,7 @@ class ChooseCompanyView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["memberships"] = Membership.objects.filter(user=self.request.user).select_related("company")
-        context["next"] = self._next_url(self.request.GET.get("next"))
+        context["next"] = safe_next_url(self.request, self.request.GET.get("next"), "")
         context["current_slug"] = self.request.session.get(SESSION_KEY, "")
         return context
 
@@ -38,14 +39,7 @@ class ChooseCompanyView(LoginRequiredMixin, TemplateView):
             return redirect("choose-company")
         request.session[SESSION_KEY] = membership.company.slug
         messages.success(request, _("You are now working in %(company)s.") % {"company": membership.company.name})
-        return HttpResponseRedirect(self._next_url(request.POST.get("next")) or reverse("dashboard"))
-
-    def _next_url(self, candidate: str | None) -> str:
-        if candidate and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
-        ):
-            return candidate
-        return ""
+        return HttpResponseRedirect(safe_next_url(request, request.POST.get("next"), reverse("dashboard")))
 
 
 class InvitationsView(LoginRequiredMixin, TemplateView):

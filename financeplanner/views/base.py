@@ -11,6 +11,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from financeplanner.choices import Role
 from financeplanner.models import Membership
@@ -39,6 +40,17 @@ class CompanyViewMixin(LoginRequiredMixin):
 
     def get_queryset(self):
         return super().get_queryset().for_company(self.request.company)
+
+
+def safe_next_url(request, candidate: str | None, default: str) -> str:
+    """Where a form sends the browser after it: its `next` when that is a page of this site, else `default`.
+
+    Never a URL on another host (an open redirect would lend our address to a phishing page)."""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
 
 
 def can(request, role: str) -> bool:

@@ -85,7 +85,8 @@ class DrillRunViewSet(
         },
     )
     def create(self, request, *args, **kwargs):
-        """Start a drill (analyst+): 202, queued; a worker claims it, reports progress and stores the results."""
+        """Start a drill (analyst+): 202, queued; a worker claims it, reports progress and stores the results. A small
+        deterministic drill is simulated within the request: its 202 already says succeeded, with the results."""
         return idempotent(request, request.company, lambda: self._start(request))
 
     def _start(self, request) -> Response:

@@ -240,8 +240,9 @@ LOGGING = {
 }
 
 # -- Exports, API keys, early warnings and hardening ---------------------------------------------------------------
-# The one limit of an uploaded spreadsheet, on the import page and the API alike (README: 5 MB).
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# The one limit of an uploaded spreadsheet, on the import page and the API alike: 10 MB, so one CSV of 100,000
+# cash-flow lines (the import's row limit; ~6.1 MB in the template's columns) fits.
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Exports are throttled per user or API key on top of the user rate; every login door per client address.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["exports"] = env("THROTTLE_EXPORTS", default="120/minute")
 MIDDLEWARE += ["financeplanner.middleware.LoginThrottleMiddleware"]

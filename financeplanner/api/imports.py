@@ -119,8 +119,8 @@ class ImportView(CompanyContextMixin, APIView):
             ),
             503: OpenApiResponse(ImportReportSerializer, description="The task queue is unreachable: nothing stored."),
         },
-        description="Upload `file` (.xlsx or .csv, up to 5 MB, 10,000 rows, 100 columns and 400,000 filled cells; an "
-        ".xlsx may unpack to at most 16 MB per worksheet, 16 MB of shared strings and 40 MB in all; text cells "
+        description="Upload `file` (.xlsx or .csv, up to 10 MB, 100,000 rows, 100 columns and 400,000 filled cells "
+        "in a workbook, 2,000,000 in a CSV; an .xlsx may unpack to at most 16 MB per worksheet, 16 MB of shared strings and 40 MB in all; text cells "
         "starting with =, +, -, @, tab or CR are refused as spreadsheet formulas) with `commit` false for a dry run "
         "or true to create every row — all or nothing. Column names are the API's field names; channels name their "
         "counterparty by name. Download a template from `template/`.",

@@ -1,12 +1,13 @@
 """Writing the rows of an import: built in memory, inserted in bulk in one transaction, with their audit trail.
 
 Each row becomes an unsaved object through its dataset's `build` (what the create service saves; the serializer
-has run the model's checks), then all of them are inserted with `bulk_create` and their audit-log entries written
-the same way: the entry django-auditlog writes on each save (it does not see bulk inserts) — the same changes,
-representation, correlation id and actor. All or nothing: if a row is refused, nothing is written and the report
-names it. When the database refuses the bulk insert (a name a colleague saved meanwhile, a value out of range), the
-transaction goes back to its savepoint and saves the rows one by one, with the model's full validation, to name
-the row it refuses.
+has run the model's checks), then all of them are inserted — on PostgreSQL by COPY, their ids reserved from the
+table's sequence first (COPY returns none); elsewhere (SQLite for `make run`) with `bulk_create` — and their
+audit-log entries written the same way: the entry django-auditlog writes on each save (it does not see bulk
+inserts) — the same changes, representation, correlation id and actor. All or nothing: if a row is refused, nothing
+is written and the report names it. When the database refuses the bulk insert (a name a colleague saved meanwhile,
+a value out of range), the transaction goes back to its savepoint and saves the rows one by one, with the model's
+full validation, to name the row it refuses.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from auditlog.registry import auditlog
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError, connection, models, router, transaction
+from django.db import DataError, IntegrityError, connection, connections, models, router, transaction
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.signals import pre_save
 from django.utils.encoding import smart_str
 
@@ -112,12 +114,53 @@ def _insert(
     done: int,
     total: int,
 ) -> None:
+    copying = _copies(model)
     for start in range(0, len(objects), BATCH_SIZE):
         batch = objects[start : start + BATCH_SIZE]
-        model.objects.bulk_create(batch)
+        if copying:
+            _copy_new(model, batch)
+        else:
+            model.objects.bulk_create(batch)
         log_created(batch)
         if progress:
             progress(done + start + len(batch), total)
+
+
+def _copies(model: type[models.Model]) -> bool:
+    """COPY is PostgreSQL's; a model whose rows span tables (multi-table inheritance) or whose id is not drawn from a
+    sequence takes bulk_create's path."""
+    return connection.vendor == "postgresql" and not model._meta.parents and isinstance(model._meta.pk, AutoFieldMixin)
+
+
+def _copy_new(model: type[models.Model], objects: list[models.Model]) -> None:
+    """Insert new objects by COPY, as bulk_create would: each field's value as `save()` prepares it (auto_now and
+    defaults by `pre_save`, then `get_db_prep_save`), the ids reserved from the table's sequence in one query."""
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.pk]
+    database = connections[connection.alias]  # the wrapper itself: `connection` is a proxy, slow in a loop
+    with database.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [connection.ops.quote_name(meta.db_table), meta.pk.column, len(objects)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    rows = []
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
+        rows.append([pk, *(field.get_db_prep_save(field.pre_save(obj, True), database) for field in fields)])
+    _copy(meta.db_table, [meta.pk.column, *(field.column for field in fields)], rows)
+    for obj in objects:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _copy(table: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
+    """COPY rows into a table on this transaction's connection; a refused row raises Django's IntegrityError or
+    DataError, as an INSERT would."""
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _save_one_by_one(built: list[tuple[int, models.Model]], report: ImportReport) -> None:
@@ -164,7 +207,9 @@ def log_created(objects: Iterable[models.Model]) -> list[LogEntry]:
 
     The same fields as its post_save receiver (the changes from nothing, the representation, the serialized data of
     models that ask for it, the correlation id), and the actor, remote address and extra data of the request or job
-    (`auditlog.context.set_actor`), which auditlog adds in a pre_save receiver that bulk_create would not run.
+    (`auditlog.context.set_actor`), which auditlog adds in a pre_save receiver that a bulk insert would not run: it
+    runs here once, on the first entry, and what it set is the same for every entry of the import. On PostgreSQL
+    the entries go in by COPY and are returned unsaved (without ids); elsewhere by `bulk_create`.
     """
     objects = list(objects)
     if not objects or auditlog_disabled.get() or not auditlog.contains(type(objects[0])):
@@ -174,6 +219,7 @@ def log_created(objects: Iterable[models.Model]) -> list[LogEntry]:
     cid = get_cid()
     database = router.db_for_write(LogEntry)
     entries = []
+    context: dict[str, Any] | None = None  # the fields the pre_save receivers set, from the first entry
     for obj in objects:
         changes = changes_of(obj)
         if not changes:
@@ -191,6 +237,30 @@ def log_created(objects: Iterable[models.Model]) -> list[LogEntry]:
         get_additional_data = getattr(obj, "get_additional_data", None)
         if callable(get_additional_data):
             entry.additional_data = get_additional_data()
-        pre_save.send(sender=LogEntry, instance=entry, raw=False, using=database, update_fields=None)
+        if context is None:
+            context = _pre_saved(entry, database)
+        else:
+            for attname, value in context.items():
+                setattr(entry, attname, value)
         entries.append(entry)
-    return LogEntry.objects.bulk_create(entries)
+    if not entries:
+        return []
+    if connection.vendor != "postgresql" or database != connection.alias:
+        return LogEntry.objects.bulk_create(entries)
+    fields = [field for field in LogEntry._meta.concrete_fields if field is not LogEntry._meta.pk]
+    wrapper = connections[database]
+    _copy(
+        LogEntry._meta.db_table,
+        [field.column for field in fields],
+        ([field.get_db_prep_save(field.pre_save(entry, True), wrapper) for field in fields] for entry in entries),
+    )
+    return entries
+
+
+def _pre_saved(entry: LogEntry, database: str) -> dict[str, Any]:
+    """Send pre_save for one entry (auditlog's context receiver sets the actor, remote address…); return the
+    attributes it changed."""
+    attnames = [field.attname for field in LogEntry._meta.concrete_fields]
+    before = {attname: getattr(entry, attname) for attname in attnames}
+    pre_save.send(sender=LogEntry, instance=entry, raw=False, using=database, update_fields=None)
+    return {attname: getattr(entry, attname) for attname in attnames if getattr(entry, attname) != before[attname]}

@@ -25,10 +25,10 @@ from django.conf import settings
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string
 
-MAX_BYTES = settings.MAX_UPLOAD_BYTES  # the one upload limit (5 MB), the import page's too
-MAX_ROWS = 10_000
+MAX_BYTES = settings.MAX_UPLOAD_BYTES  # the one upload limit (10 MB), the import page's too
+MAX_ROWS = 100_000  # 100,000 cash-flow lines in one CSV (~6.1 MB); a workbook is bounded by its cells first
 MAX_COLUMNS = 100
-# A 5 MB .xlsx is a zip; refuse one that would unpack into far more XML than 10,000 rows can need (a zip bomb).
+# A .xlsx is a zip; refuse one that would unpack into far more XML than its cells can need (a zip bomb).
 # Each part is measured from the zip directory before openpyxl parses anything. 10,000 rows of a channel's 21
 # columns take ~7 MB of sheet XML; openpyxl reads every sheet's XML once on opening, we once more before the rows,
 # so these sizes bound the time too (~1 s per 3 MB of hostile XML on one core).
@@ -37,8 +37,10 @@ MAX_SHEET_BYTES = 16 * 1024 * 1024
 MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024
 MAX_OTHER_PART_BYTES = 8 * 1024 * 1024  # styles, workbook, relationships, themes…
 MAX_PARTS = 1_000
-MAX_CELLS = 400_000  # cells holding a value: 10,000 rows of 40 columns (a channel has 21)
-TOO_MANY_CELLS = f"The file has more than {MAX_CELLS:,} cells holding a value (the limit); split it up."
+MAX_CELLS = 400_000  # a workbook's cells holding a value: 10,000 rows of 40 columns (a channel has 21)
+# A CSV is not unpacked: its bytes bound it. 100,000 rows of 20 columns (a cash-flow line has 8).
+MAX_CSV_CELLS = 2_000_000
+TOO_MANY_CELLS = "The file has more than {:,} cells holding a value (the limit); split it up."
 MAX_PARSE_SECONDS = 10.0  # settings.IMPORT_MAX_PARSE_SECONDS overrides it
 # A text cell starting with one of these would be a live formula when the data is exported to a spreadsheet
 # again (OWASP "CSV Injection"): the import refuses it in text columns. Numbers (-1234.5) are not text.
@@ -111,7 +113,7 @@ def _column_name(cell: str) -> str:
     return re.sub(r"[\s\-]+", "_", cell.strip().lower())
 
 
-def _numbered_rows(rows: Iterable[Sequence[object]]) -> list[tuple[int, list[str]]]:
+def _numbered_rows(rows: Iterable[Sequence[object]], max_cells: int = MAX_CELLS) -> list[tuple[int, list[str]]]:
     """The rows that hold anything, as text without trailing empty cells, with their 1-based row numbers.
 
     Bounded whatever the file claims: rows (blank ones included), cells and the time spent reading.
@@ -130,8 +132,8 @@ def _numbered_rows(rows: Iterable[Sequence[object]]) -> list[tuple[int, list[str
                 raise ImportFileError(f"Row {number} has data beyond column {MAX_COLUMNS}; an import has fewer.")
             values = values[:MAX_COLUMNS]
         cells_read += len(values) - values.count(None) - values.count("")
-        if cells_read > MAX_CELLS:
-            raise ImportFileError(TOO_MANY_CELLS)
+        if cells_read > max_cells:
+            raise ImportFileError(TOO_MANY_CELLS.format(max_cells))
         cells = [cell_text(value) for value in values]
         while cells and not cells[-1]:
             cells.pop()
@@ -198,7 +200,7 @@ def _scan_sheet(source: IO[bytes]) -> int:
                 raise ImportFileError(f"Row {state['row']} has data beyond column {MAX_COLUMNS}; an import has fewer.")
             state["cells"] += 1
             if state["cells"] > MAX_CELLS:
-                raise ImportFileError(TOO_MANY_CELLS)
+                raise ImportFileError(TOO_MANY_CELLS.format(MAX_CELLS))
             state["last_row"] = max(state["last_row"], state["row"])
         elif name == "row":
             declared = attributes.get("r", "")
@@ -292,7 +294,8 @@ def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
         raise ImportFileError(f"The CSV file could not be read: {exc}") from None
     # Cells a short row lacks come back as NaN: make them None, i.e. empty.
     return _numbered_rows(
-        [None if value != value else value for value in row] for row in frame.itertuples(index=False, name=None)
+        ([None if value != value else value for value in row] for row in frame.itertuples(index=False, name=None)),
+        MAX_CSV_CELLS,
     )
 
 

@@ -12,8 +12,11 @@ full validation, to name the row it refuses.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from auditlog.cid import get_cid
@@ -144,13 +147,39 @@ def _copy_new(model: type[models.Model], objects: list[models.Model]) -> None:
             [connection.ops.quote_name(meta.db_table), meta.pk.column, len(objects)],
         )
         ids = [row[0] for row in cursor.fetchall()]
+    prepare = [_db_value(field, database) for field in fields]
     rows = []
     for obj, pk in zip(objects, ids, strict=True):
         obj.pk = pk
-        rows.append([pk, *(field.get_db_prep_save(field.pre_save(obj, True), database) for field in fields)])
+        rows.append([pk, *(value(obj) for value in prepare)])
     _copy(meta.db_table, [meta.pk.column, *(field.column for field in fields)], rows)
     for obj in objects:
         obj._state.adding, obj._state.db = False, connection.alias
+
+
+# Django's own fields whose database value, for a Python value of one of PLAIN_VALUES, is that value (psycopg writes
+# it as `get_db_prep_save` would have it written): read with `pre_save` only. Anything else is prepared as save() does.
+PLAIN_FIELDS = frozenset(
+    "AutoField BigAutoField BigIntegerField BooleanField CharField DateField DateTimeField DecimalField EmailField "
+    "ForeignKey IntegerField PositiveBigIntegerField PositiveIntegerField PositiveSmallIntegerField SlugField "
+    "SmallIntegerField TextField".split()
+)
+PLAIN_VALUES = (type(None), str, bool, int, Decimal, date)  # and an aware datetime
+
+
+def _db_value(field: models.Field, database) -> Callable[[models.Model], Any]:
+    if type(field).__name__ not in PLAIN_FIELDS or not type(field).__module__.startswith("django.db.models"):
+        return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), database)
+
+    def value(obj: models.Model) -> Any:
+        python = field.pre_save(obj, True)
+        if type(python) in PLAIN_VALUES or isinstance(python, str):  # str: a TextChoices member too
+            return python
+        if type(python) is datetime and python.tzinfo is not None:
+            return python
+        return field.get_db_prep_save(python, database)
+
+    return value
 
 
 def _copy(table: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
@@ -202,59 +231,72 @@ def _creation_diff(example: models.Model) -> Callable[[models.Model], dict | Non
     return changes_of
 
 
-def log_created(objects: Iterable[models.Model]) -> list[LogEntry]:
-    """The audit-log entries django-auditlog writes when each object is created, written in one insert.
+def log_created(objects: Iterable[models.Model]) -> int:
+    """Write the audit-log entries django-auditlog writes when each object is created, in one insert; return how
+    many.
 
     The same fields as its post_save receiver (the changes from nothing, the representation, the serialized data of
     models that ask for it, the correlation id), and the actor, remote address and extra data of the request or job
     (`auditlog.context.set_actor`), which auditlog adds in a pre_save receiver that a bulk insert would not run: it
-    runs here once, on the first entry, and what it set is the same for every entry of the import. On PostgreSQL
-    the entries go in by COPY and are returned unsaved (without ids); elsewhere by `bulk_create`.
+    runs here once, on a first entry, and what it set (with the entry's timestamp) is the same for every entry of
+    the batch. On PostgreSQL the entries go in by COPY, as rows (no LogEntry object each); elsewhere by
+    `bulk_create`.
     """
     objects = list(objects)
     if not objects or auditlog_disabled.get() or not auditlog.contains(type(objects[0])):
-        return []
+        return 0
     content_type = ContentType.objects.get_for_model(type(objects[0]))
     changes_of = _creation_diff(objects[0])
     cid = get_cid()
     database = router.db_for_write(LogEntry)
-    entries = []
-    context: dict[str, Any] | None = None  # the fields the pre_save receivers set, from the first entry
+    serialized = LogEntry.objects._get_serialized_data_or_none
+    get_additional_data = getattr(objects[0], "get_additional_data", None)
+    own = ["object_pk", "object_id", "object_repr", "serialized_data", "changes"]  # each object's
+    if callable(get_additional_data):
+        own.append("additional_data")
+    entries: list[dict[str, Any]] = []
     for obj in objects:
         changes = changes_of(obj)
         if not changes:
             continue
-        entry = LogEntry(
-            content_type=content_type,
-            object_pk=str(obj.pk),
-            object_id=obj.pk if isinstance(obj.pk, int) else None,
-            object_repr=smart_str(obj),
-            serialized_data=LogEntry.objects._get_serialized_data_or_none(obj),
-            action=LogEntry.Action.CREATE,
-            changes=changes,
-            cid=cid,
-        )
-        get_additional_data = getattr(obj, "get_additional_data", None)
+        entry = {
+            "object_pk": str(obj.pk),
+            "object_id": obj.pk if isinstance(obj.pk, int) else None,
+            "object_repr": smart_str(obj),
+            "serialized_data": serialized(obj),
+            "changes": changes,
+        }
         if callable(get_additional_data):
-            entry.additional_data = get_additional_data()
-        if context is None:
-            context = _pre_saved(entry, database)
-        else:
-            for attname, value in context.items():
-                setattr(entry, attname, value)
+            entry["additional_data"] = obj.get_additional_data()
         entries.append(entry)
     if not entries:
-        return []
+        return 0
+    first = LogEntry(content_type=content_type, action=LogEntry.Action.CREATE, cid=cid, **entries[0])
+    context = _pre_saved(first, database)  # what the context's receivers set wins over the object's own values
+    own = [name for name in own if name not in context]
     if connection.vendor != "postgresql" or database != connection.alias:
-        return LogEntry.objects.bulk_create(entries)
-    fields = [field for field in LogEntry._meta.concrete_fields if field is not LogEntry._meta.pk]
+        logs = [first]
+        for entry in entries[1:]:
+            log = copy.copy(first)
+            for name in own:
+                setattr(log, name, entry[name])
+            logs.append(log)
+        return len(LogEntry.objects.bulk_create(logs))
     wrapper = connections[database]
-    _copy(
-        LogEntry._meta.db_table,
-        [field.column for field in fields],
-        ([field.get_db_prep_save(field.pre_save(entry, True), wrapper) for field in fields] for entry in entries),
-    )
-    return entries
+    fields = [field for field in LogEntry._meta.concrete_fields if field is not LogEntry._meta.pk]
+    shared = {field.attname: field.get_db_prep_save(field.pre_save(first, True), wrapper) for field in fields}
+    prepare = {name: LogEntry._meta.get_field(name) for name in own}
+    columns = [field.attname for field in fields]
+
+    def rows() -> Iterator[list[Any]]:
+        for entry in entries:
+            values = dict(shared)
+            for name, field in prepare.items():
+                values[name] = field.get_db_prep_save(entry[name], wrapper)
+            yield [values[column] for column in columns]
+
+    _copy(LogEntry._meta.db_table, [field.column for field in fields], rows())
+    return len(entries)
 
 
 def _pre_saved(entry: LogEntry, database: str) -> dict[str, Any]:

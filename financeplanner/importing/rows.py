@@ -14,10 +14,12 @@ from typing import IO, Any
 
 import pandas as pd
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import UniqueConstraint
 from django.db.models.functions import Lower
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 from rest_framework.settings import api_settings
 
 from ..models import Company
@@ -123,6 +125,57 @@ class PreloadedObject(serializers.Field):
         return value.pk
 
 
+# DRF's own fields whose check depends on the cell's text alone.
+PURE_FIELDS = (
+    serializers.BooleanField,
+    serializers.ChoiceField,
+    serializers.DateField,
+    serializers.DecimalField,
+    serializers.IntegerField,
+)
+
+
+class RememberedField(serializers.Field):
+    """A column whose check depends on the cell's text alone (a yes/no, a choice, a date, a number): each distinct
+    text is checked once by the API's field, and its value — or its error — is reused on the other rows where the
+    same text appears. An empty cell (a default) is not remembered."""
+
+    def __init__(self, field: serializers.Field):
+        self.field = field
+        self.seen: dict[str, tuple[bool, Any]] = {}
+        source = None if field.source == field.field_name else field.source
+        super().__init__(required=field.required, source=source)
+
+    def get_value(self, dictionary: Any) -> Any:
+        return self.field.get_value(dictionary)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if not isinstance(data, str):
+            return self.field.run_validation(data)
+        outcome = self.seen.get(data)
+        if outcome is None:
+            try:
+                outcome = (True, self.field.run_validation(data))
+            except serializers.ValidationError as exc:
+                outcome = (False, exc.detail)
+            except DjangoValidationError as exc:
+                outcome = (False, get_error_detail(exc))
+            self.seen[data] = outcome
+        passed, value = outcome
+        if not passed:
+            raise serializers.ValidationError(value)
+        return value
+
+    def to_representation(self, value: Any) -> Any:
+        return self.field.to_representation(value)
+
+
+def _remembered(field: serializers.Field) -> bool:
+    return type(field) in PURE_FIELDS and not any(
+        getattr(validator, "requires_context", False) for validator in field.validators
+    )
+
+
 def _name_key(model: type[models.Model]) -> Callable[[str], str]:
     """How the model's unique name constraint compares two names: whatever the letter case if it is on
     `Lower("name")`, else exactly. The constraint is the rule; the database refuses what this check lets through."""
@@ -156,6 +209,9 @@ def _validate(
         references[column] = {obj.name: pk for pk, obj in objects.items()}
         api_field = serializer.fields[column]
         serializer.fields[column] = PreloadedObject(objects, required=api_field.required)
+    for column, api_field in list(serializer.fields.items()):
+        if _remembered(api_field):
+            serializer.fields[column] = RememberedField(api_field)
     name_key = _name_key(spec.model)
     existing_names = set()
     if spec.unique_name:

@@ -253,7 +253,9 @@ def drill_rows(request: ExportRequest) -> Iterator[tuple]:
 
 ALERT_COLUMNS = (
     Column("id", INTEGER, "Alert id (the key)."),
-    Column("indicator", STRING, "See GET /api/v1/alerts/ and contingency.warnings for the indicators."),
+    Column(
+        "indicator", STRING, "See GET /api/v1/alerts/ and contingency.early_warnings.indicators for the indicators."
+    ),
     Column("key", STRING, "What the breach is about, e.g. a channel or counterparty id."),
     Column("severity", STRING, "amber, red."),
     Column("value", DECIMAL),

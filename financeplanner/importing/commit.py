@@ -211,24 +211,45 @@ def _save_one_by_one(built: list[tuple[int, models.Model]], report: ImportReport
 
 def _creation_diff(example: models.Model) -> Callable[[models.Model], dict | None]:
     """django-auditlog's changes for a new object, `model_instance_diff(None, obj)`, with half its work: the old
-    side of a creation is "None" for every field, so only the new side is read (through auditlog's own
-    `get_field_value`). A model with include, exclude or masked fields, or JSON changes, goes through auditlog."""
+    side of a creation is "None" for every field, so only the new side is read: through auditlog's own
+    `get_field_value`, or for a plain field or a foreign key the same steps inline (`_field_reader`). A model with
+    include, exclude or masked fields, or JSON changes, goes through auditlog."""
     use_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)
     options = auditlog.get_model_fields(type(example))
     if use_json or options["include_fields"] or options["exclude_fields"] or options["mask_fields"]:
         return lambda obj: model_instance_diff(None, obj, use_json_for_changes=use_json)
-    fields = set(get_fields_in_model(example))
+    readers = [(field.name, _field_reader(field)) for field in set(get_fields_in_model(example))]
     before = smart_str(None)  # what get_field_value gives for the missing old object
 
     def changes_of(obj: models.Model) -> dict | None:
         changes = {}
-        for field in fields:
-            value = get_field_value(obj, field)
+        for name, read in readers:
+            value = read(obj)
             if value != before:
-                changes[field.name] = (before, smart_str(value))
+                changes[name] = (before, smart_str(value))
         return changes or None
 
     return changes_of
+
+
+def _field_reader(field: models.Field) -> Callable[[models.Model], Any]:
+    """auditlog's `get_field_value(obj, field)`, its branches for a foreign key and a plain field taken once per
+    field rather than on each read; date-times, JSON and anything else go through it."""
+    if isinstance(field, models.DateTimeField | models.JSONField) or not getattr(field, "concrete", False):
+        return lambda obj: get_field_value(obj, field)
+    if field.is_relation:
+        fk = (field.one_to_one or field.many_to_one) and hasattr(field, "rel_class")
+        if settings.AUDITLOG_USE_FK_STRING_REPRESENTATION or not fk:
+            return lambda obj: get_field_value(obj, field)
+        attname = field.get_attname()
+        return lambda obj: smart_str(getattr(obj, attname), strings_only=True)
+    name = field.name
+
+    def read(obj: models.Model) -> Any:
+        value = smart_str(getattr(obj, name))
+        return str(value) if type(value).__name__ == "__proxy__" else value
+
+    return read
 
 
 def log_created(objects: Iterable[models.Model]) -> int:

@@ -1,13 +1,23 @@
 """Backup liquidity, the operating forecast, contingency plans, scenarios and the drills that test them.
 
-One module per feature (STYLE.md: a models/ package once models.py outgrows ~400 lines); every model is importable
-from `contingency.models` as before.
+A package since models.py outgrew ~400 lines (STYLE.md): `planning` holds what a treasurer sets up for drills, `runs`
+what runs and raises (drills, schedules, alerts and their deliveries); every model is imported from here.
 """
 
-from .alerts import Alert, AlertRobot, Delivery, RobotDelivery, WarningThreshold, Webhook, WebhookDelivery
-from .drills import ChecklistItem, DrillBlock, DrillRun, DrillSchedule
-from .plans import ContingencyPlan, PlanStep, Scenario, Shock
-from .pools import CashFlowLine, LiquidityPool
+from .planning import CashFlowLine, ContingencyPlan, LiquidityPool, PlanStep, Scenario, Shock
+from .runs import (
+    Alert,
+    AlertRobot,
+    ChecklistItem,
+    Delivery,
+    DrillBlock,
+    DrillRun,
+    DrillSchedule,
+    RobotDelivery,
+    WarningThreshold,
+    Webhook,
+    WebhookDelivery,
+)
 
 __all__ = [
     "LiquidityPool",

@@ -1,5 +1,7 @@
 """The fixed cast (Healthchecks' habit): company A with a member of each role, and an outsider from company B."""
 
+import gc
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -92,3 +94,11 @@ def _tasks_inline_unless_a_worker_runs(request):
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness protects real passwords; the test cast needs none of it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def close_unread_exports(db):
+    """A streamed export that a test never reads holds a server-side cursor; close it while the test's transaction
+    still exists (a real WSGI server always closes the response)."""
+    yield
+    gc.collect()

@@ -1,7 +1,6 @@
 """Read-only API keys: an admin issues one (shown once, stored hashed), an ERP pulls exports with it, every use is
 logged, and it works nowhere else, for nothing but reads, and not after it is revoked."""
 
-import gc
 import hashlib
 
 import pytest
@@ -11,15 +10,7 @@ from financeplanner.apikeys import apikey_create
 from financeplanner.models import ApiKey, ApiKeyUse
 from tests.factories import LiquidityPoolFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _close_unread_exports(db):
-    """A streamed export that a test never reads holds a server-side cursor; close it while the test's transaction
-    still exists (a real WSGI server always closes the response)."""
-    yield
-    gc.collect()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("close_unread_exports")]
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """ERP exports: every dataset in JSON, CSV and XLSX reads back with pandas as the database has it; incremental pulls
 return exactly the changes and the deletions."""
 
-import gc
 import io
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,15 +23,7 @@ from tests.factories import (
     ScenarioFactory,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _close_unread_exports(db):
-    """A streamed export that a test never reads holds a server-side cursor; close it while the test's transaction
-    still exists (a real WSGI server always closes the response)."""
-    yield
-    gc.collect()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("close_unread_exports")]
 
 
 D = Decimal

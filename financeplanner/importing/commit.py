@@ -168,18 +168,28 @@ PLAIN_VALUES = (type(None), str, bool, int, Decimal, date)  # and an aware datet
 
 
 def _db_value(field: models.Field, database) -> Callable[[models.Model], Any]:
-    if type(field).__name__ not in PLAIN_FIELDS or not type(field).__module__.startswith("django.db.models"):
-        return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), database)
+    """A field's database value read from an object, as save() writes it."""
+    prep = _db_prep(field, database)
+    return lambda obj: prep(field.pre_save(obj, True))
 
-    def value(obj: models.Model) -> Any:
-        python = field.pre_save(obj, True)
+
+def _db_prep(field: models.Field, database) -> Callable[[Any], Any]:
+    """`get_db_prep_save` of a field, skipped for a plain value of one of Django's plain fields."""
+    if type(field).__name__ not in PLAIN_FIELDS or not type(field).__module__.startswith("django.db.models"):
+        return lambda python: field.get_db_prep_save(python, database)
+
+    def prep(python: Any) -> Any:
         if type(python) in PLAIN_VALUES or isinstance(python, str):  # str: a TextChoices member too
             return python
         if type(python) is datetime and python.tzinfo is not None:
             return python
         return field.get_db_prep_save(python, database)
 
-    return value
+    return prep
+
+
+def _no_serialized_data(obj: models.Model) -> None:
+    return None
 
 
 def _copy(table: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
@@ -226,7 +236,7 @@ def _creation_diff(example: models.Model) -> Callable[[models.Model], dict | Non
         for name, read in readers:
             value = read(obj)
             if value != before:
-                changes[name] = (before, smart_str(value))
+                changes[name] = (before, value if isinstance(value, str) else smart_str(value))
         return changes or None
 
     return changes_of
@@ -246,7 +256,10 @@ def _field_reader(field: models.Field) -> Callable[[models.Model], Any]:
     name = field.name
 
     def read(obj: models.Model) -> Any:
-        value = smart_str(getattr(obj, name))
+        value = getattr(obj, name)
+        if isinstance(value, str):
+            return value  # what smart_str gives for it
+        value = smart_str(value)
         return str(value) if type(value).__name__ == "__proxy__" else value
 
     return read
@@ -271,6 +284,8 @@ def log_created(objects: Iterable[models.Model]) -> int:
     cid = get_cid()
     database = router.db_for_write(LogEntry)
     serialized = LogEntry.objects._get_serialized_data_or_none
+    if not auditlog.get_serialize_options(type(objects[0]))["serialize_data"]:
+        serialized = _no_serialized_data  # what auditlog gives each object of a model that asks for none, asked once
     get_additional_data = getattr(objects[0], "get_additional_data", None)
     own = ["object_pk", "object_id", "object_repr", "serialized_data", "changes"]  # each object's
     if callable(get_additional_data):
@@ -306,14 +321,14 @@ def log_created(objects: Iterable[models.Model]) -> int:
     wrapper = connections[database]
     fields = [field for field in LogEntry._meta.concrete_fields if field is not LogEntry._meta.pk]
     shared = {field.attname: field.get_db_prep_save(field.pre_save(first, True), wrapper) for field in fields}
-    prepare = {name: LogEntry._meta.get_field(name) for name in own}
+    prepare = {name: _db_prep(LogEntry._meta.get_field(name), wrapper) for name in own}
     columns = [field.attname for field in fields]
 
     def rows() -> Iterator[list[Any]]:
         for entry in entries:
             values = dict(shared)
-            for name, field in prepare.items():
-                values[name] = field.get_db_prep_save(entry[name], wrapper)
+            for name, prep in prepare.items():
+                values[name] = prep(entry[name])
             yield [values[column] for column in columns]
 
     _copy(LogEntry._meta.db_table, [field.column for field in fields], rows())

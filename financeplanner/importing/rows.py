@@ -135,6 +135,9 @@ PURE_FIELDS = (
 )
 
 
+REMEMBERED_TEXTS = 10_000  # distinct texts remembered per column
+
+
 class RememberedField(serializers.Field):
     """A column whose check depends on the cell's text alone (a yes/no, a choice, a date, a number): each distinct
     text is checked once by the API's field, and its value — or its error — is reused on the other rows where the
@@ -160,7 +163,8 @@ class RememberedField(serializers.Field):
                 outcome = (False, exc.detail)
             except DjangoValidationError as exc:
                 outcome = (False, get_error_detail(exc))
-            self.seen[data] = outcome
+            if len(self.seen) < REMEMBERED_TEXTS:  # a column of mostly distinct texts (amounts) gains nothing
+                self.seen[data] = outcome
         passed, value = outcome
         if not passed:
             raise serializers.ValidationError(value)

@@ -279,3 +279,17 @@ def test_an_imported_channels_audit_entry_says_what_the_apis_create_says(company
     assert (by_import.action, by_import.actor, by_import.content_type) == (
         by_api.action, by_api.actor, by_api.content_type
     )  # fmt: skip
+
+
+def test_a_bad_value_repeated_on_many_rows_is_reported_on_each_with_the_apis_message(company, analyst, api_as):
+    """A choice, date or number column is checked once per distinct text: the second row with the same bad text
+    gets the same message, and a good text on another row still passes."""
+    rows = [["name", "kind"], ["A", "loan_shark"], ["B", "bank"], ["C", "loan_shark"], ["D", "bank"]]
+    response = upload(api_as(analyst), "counterparties", csv_upload(rows))
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert [(e["row"], e["column"]) for e in errors] == [(2, "kind"), (4, "kind")]
+    assert errors[0]["message"] == errors[1]["message"] == '"loan_shark" is not a valid choice.'
+    api = api_as(analyst).post("/api/v1/counterparties/", {"name": "E", "kind": "loan_shark"})
+    assert api.json()["kind"] == ['"loan_shark" is not a valid choice.']
+    assert not Counterparty.objects.exists()

@@ -3,6 +3,8 @@
 import pytest
 from django.test import Client
 
+from tests.security.tenancy_cast import CompanyA
+
 
 @pytest.fixture
 def web_as(db):
@@ -14,3 +16,9 @@ def web_as(db):
         return client
 
     return signed_in
+
+
+@pytest.fixture
+def acme(company):
+    """Company A of the generated tenancy tests, with a member of each role (tests/security/tenancy_cast.py)."""
+    return CompanyA(company)

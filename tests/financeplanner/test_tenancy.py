@@ -1,7 +1,7 @@
 """Tenancy beyond one endpoint at a time: another company's ids in a payload, a user of two companies, new companies.
 
 That an outsider can neither read nor change company A's data, and that each write needs its role, is checked for
-every routed endpoint and page by tests/security/test_tenancy_generated.py.
+every routed endpoint and page by tests/security/test_tenancy_api.py and test_tenancy_pages.py.
 """
 
 import pytest

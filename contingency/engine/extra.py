@@ -18,8 +18,10 @@ turns a kept buffer into a breach (true for these rules except through a ``below
 Splitting the work (D16 for Monte Carlo needs only the k-th smallest need, k = ceil(target x n) - paths kept): each
 block narrows its own paths' brackets for :data:`BLOCK_ROUNDS` rounds on its worker and stores them; the finishing
 step (:func:`order_statistic`) then refines to the cent only the paths whose bracket could still hold the k-th
-smallest need, re-simulating just those paths from their block's seed. One path (deterministic drill) is searched
-to the cent in its block. The answer is exact and the same whatever the split over workers or the order of blocks.
+smallest need, re-simulating just those paths from their block's seed, in batches of at most :data:`MAX_BATCH`
+paths x amounts (their draws regenerated block by block, :func:`.runner._settle`, so memory is bounded whatever the
+drill's size). One path (deterministic drill) is searched to the cent in its block. The answer is exact and the
+same whatever the split over workers or the order of blocks.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ BLOCK_AMOUNTS = 3
 REFINE_BATCH = 2400
 #: The most paths x amounts the refinement simulates in one batch (memory), whatever the drill's size.
 MAX_BATCH = 8000
+#: The refinement keeps the regenerated draws of the paths it refines from round to round while they take at most
+#: this (bytes); beyond it each round regenerates them block by block (memory bounded whatever the drill's size).
+REFINE_CACHE_BYTES = 48 * 2**20
 REFINE_AMOUNTS = 1024
 #: "No passing amount known yet" (cents, 1e16 in money; also the answer if none is ever found, never seen).
 CEILING_CENTS = 10**18
@@ -237,21 +242,9 @@ def order_statistic(k: int, candidates: Candidates, refine: Callable[[np.ndarray
     return top
 
 
-def refine_batch(
-    model: Model, draws: Draws, state: Brackets, policy_days: int, amounts: int, window: tuple[int, int]
-) -> None:
-    """One round of :func:`narrow` over some paths of several blocks at once: ``draws`` exactly those paths' draws,
-    ``state`` their brackets in the same order (updated in place)."""
-    names = [f.name for f in fields(Brackets)]
-    # At most MAX_BATCH simulated paths at a time, so memory does not grow with the drill's paths (each path's
-    # amounts depend only on its own bracket, the window and ``amounts``: the chunks change nothing else).
-    step = max(1, MAX_BATCH // amounts)
-    for first in range(0, draws.n_paths, step):
-        rows = np.arange(first, min(first + step, draws.n_paths))
-        part = Brackets(*(getattr(state, n)[rows] for n in names))
-        narrow(model, draws, rows, part, policy_days, rounds=1, amounts=amounts, window=window)
-        for n in names:
-            getattr(state, n)[rows] = getattr(part, n)
+def draw_bytes(draws: Draws) -> int:
+    """Bytes the arrays of ``draws`` take."""
+    return sum(v.nbytes for f in fields(draws) if isinstance(v := getattr(draws, f.name), np.ndarray))
 
 
 def gather(parts: Iterator[Draws], total: int) -> Draws:

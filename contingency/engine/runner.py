@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
-from .extra import BLOCK_ROUNDS, Brackets, block_brackets, gather, refine_batch, subset
+from .extra import (
+    BLOCK_ROUNDS,
+    MAX_BATCH,
+    REFINE_CACHE_BYTES,
+    Brackets,
+    block_brackets,
+    draw_bytes,
+    gather,
+    narrow,
+    subset,
+)
 from .impact import channel_impact
 from .inputs import DrillInputs
 from .model import Model, prepare
@@ -59,41 +69,83 @@ def simulate_block(
     return BlockResult.from_outcomes(block_index, outcomes, extra)
 
 
-def _settle(accumulator: DrillAccumulator, inputs: DrillInputs, model: Model | None = None) -> None:
-    """Refine the extra-liquidity search where the drill's figure needs it, re-simulating only those paths."""
+def _settle(
+    accumulator: DrillAccumulator,
+    inputs: DrillInputs,
+    model: Model | None = None,
+    *,
+    cache_bytes: int = REFINE_CACHE_BYTES,
+) -> None:
+    """Refine the extra-liquidity search where the drill's figure needs it, re-simulating only those paths.
+
+    The draws of the paths being refined are regenerated from their blocks' seeds (:func:`.randomness.draw_block`
+    is deterministic per block). While those paths' draws take at most ``cache_bytes`` they are regenerated once and
+    kept for the following rounds (the set only shrinks from round to round); beyond that, every round streams the
+    blocks one at a time and simulates the paths in batches of at most ``MAX_BATCH`` paths x amounts, so memory holds
+    one block and one batch whatever the number of paths. Either way every path is narrowed with the same amounts
+    and window, and its trials depend only on its own bracket: the figure is the same to the cent.
+    """
     layout = dict(block_layout(inputs))
     policy_days = inputs.scenario.policy_days
     prepared: list[Model] = [model] if model is not None else []
     names = [f.name for f in fields(Brackets)]
+    cache: list[tuple[np.ndarray, Draws]] = []  # (keys sorted, their draws) while they fit in cache_bytes
 
-    # The draws of the paths being refined, keyed by block << 32 | path: regenerated from each block's seed once (one
-    # block at a time) and cut down to those paths, in one flat set (the set only shrinks from round to round), so
-    # memory holds a few paths, not whole blocks, and nothing per block.
-    cache: list[tuple[np.ndarray, Draws]] = []
+    def regenerated(wanted: np.ndarray) -> Iterator[Draws]:
+        """The draws of the paths ``wanted`` (sorted keys block << 32 | path), one block's paths at a time."""
+        blocks, rows = wanted >> 32, wanted & 0xFFFFFFFF
+        starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]]) if wanted.size else wanted
+        for first, end in zip(starts, [*starts[1:], wanted.size], strict=True):
+            index = int(blocks[first])
+            yield subset(draw_block(inputs, index, layout[index]), rows[first:end])  # the whole block freed at once
 
-    def draws_of(keys: np.ndarray) -> Draws:
-        if not cache or not np.isin(keys, cache[0][0]).all():
+    def batches(keys: np.ndarray, step: int) -> Iterator[tuple[np.ndarray, Draws, np.ndarray]]:
+        """(indices into ``keys``, draws, those keys' rows in the draws), at most ``step`` paths at a time."""
+        if cache and np.isin(keys, cache[0][0]).all():
+            known, draws = cache[0]
+        else:
+            cache.clear()
             wanted = np.unique(keys)
-            blocks, rows = wanted >> 32, wanted & 0xFFFFFFFF
-            parts = (
-                subset(draw_block(inputs, int(index), layout[int(index)]), rows[blocks == index])
-                for index in np.unique(blocks)
-            )
-            cache[:] = [(wanted, gather(parts, wanted.size))]
-        known, draws = cache[0]
-        if keys.size == known.size and np.array_equal(keys, known):
-            return draws  # the very paths cached, in that order (the first round): no copy
-        return subset(draws, np.searchsorted(known, keys))
+            path_bytes = draw_bytes(draw_block(inputs, 0, 1))  # one path's draws (the same shapes in every block)
+            if wanted.size * path_bytes <= cache_bytes:
+                cache.append((wanted, gather(regenerated(wanted), wanted.size)))
+                known, draws = cache[0]
+            else:  # too many to hold: stream the blocks, batch the paths in block order
+                yield from streamed(keys, wanted, step)
+                return
+        for first in range(0, keys.size, step):
+            chunk = np.arange(first, min(first + step, keys.size))
+            yield chunk, draws, np.searchsorted(known, keys[chunk])  # narrow takes just those rows: no copy
+
+    def streamed(keys: np.ndarray, wanted: np.ndarray, step: int) -> Iterator[tuple[np.ndarray, Draws, np.ndarray]]:
+        order = np.argsort(keys, kind="stable")  # positions of the keys in block order (each key once: unique)
+        pending: list[Draws] = []
+        count = done = 0
+        for part in regenerated(wanted):
+            taken = 0
+            while taken < part.n_paths:
+                piece = min(step - count, part.n_paths - taken)
+                pending.append(subset(part, np.arange(taken, taken + piece)))
+                taken += piece
+                count += piece
+                if count == step:
+                    yield order[done : done + count], gather(iter(pending), count), np.arange(count)
+                    pending, done, count = [], done + count, 0
+        if count:
+            yield order[done : done + count], gather(iter(pending), count), np.arange(count)
 
     def refine(positions: np.ndarray, amounts: int, window: tuple[int, int]) -> None:
         if not prepared:
             prepared.append(prepare(inputs))
         candidates = accumulator.extra_parts[0]
         keys = (candidates.block[positions] << 32) | candidates.row[positions]
-        state = Brackets(*(getattr(candidates.brackets, n)[positions] for n in names))
-        refine_batch(prepared[0], draws_of(keys), state, policy_days, amounts, window)
-        for n in names:
-            getattr(candidates.brackets, n)[positions] = getattr(state, n)
+        # Each path's amounts depend only on its own bracket, the window and ``amounts``: the batches change nothing.
+        for chunk, draws, rows in batches(keys, max(1, MAX_BATCH // amounts)):
+            at = positions[chunk]
+            state = Brackets(*(getattr(candidates.brackets, n)[at] for n in names))
+            narrow(prepared[0], draws, rows, state, policy_days, rounds=1, amounts=amounts, window=window)
+            for n in names:
+                getattr(candidates.brackets, n)[at] = getattr(state, n)
 
     accumulator.settle_extra(inputs.scenario.target_survival_probability, refine)
 

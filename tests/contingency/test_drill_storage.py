@@ -29,7 +29,9 @@ from contingency.models import DrillBlock, DrillRun
 from tests.contingency.drill_fixtures import monte_carlo_scenario, worked_example
 
 
-def lenders_walk_away(paths: int, *, block_size: int = 500) -> DrillInputs:
+def lenders_walk_away(
+    paths: int, *, block_size: int = 500, horizon: int = 60, daily: float = -40_000.0, target: float = 0.95
+) -> DrillInputs:
     """Two half-drawn lines that lenders close at random while the company pays 40,000 a day: about half the paths
     breach the 100,000 buffer, each needing its own amount of extra day-0 cash."""
     channels = tuple(
@@ -38,11 +40,11 @@ def lenders_walk_away(paths: int, *, block_size: int = 500) -> DrillInputs:
                      rolls_over=True)
         for i, kind in enumerate(("small_loan_platform", "other"))
     )  # fmt: skip
-    horizon = 60
     scenario = ScenarioInput(
-        horizon_days=horizon, opening_cash=400_000, operating_flows=np.full(horizon, -40_000.0),
+        horizon_days=horizon, opening_cash=400_000, operating_flows=np.full(horizon, daily),
         min_cash_buffer=100_000, kind="monte_carlo", paths=paths, seed=3, block_size=block_size,
-        target_survival_probability=0.95, mc_action_kind="close", operating_volatility=0.2, policy_horizon_days=60,
+        target_survival_probability=target, mc_action_kind="close", operating_volatility=0.2,
+        policy_horizon_days=horizon,
     )  # fmt: skip
     return DrillInputs(scenario, channels, (), None)
 
@@ -88,6 +90,41 @@ def test_brackets_that_cannot_decide_the_extra_liquidity_are_dropped_and_the_fig
 
     assert kept_share(extra) >= 0.95 > kept_share(extra - 0.01)
     assert combine(reversed(blocks), inputs, with_channel_impact=False).extra_liquidity_needed == extra
+
+
+def settling_peak(inputs: DrillInputs, **budget) -> tuple[int, int | None]:
+    """Peak bytes allocated while D16's refinement settles a folded drill, and the figure (cents)."""
+    accumulator = DrillAccumulator.for_inputs(inputs)
+    for index, _ in block_layout(inputs):
+        accumulator.add(simulate_block(inputs, index))
+    tracemalloc.start()
+    try:
+        _settle(accumulator, inputs, **budget)
+        return tracemalloc.get_traced_memory()[1], accumulator.extra_cents
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_refinement_memory_does_not_grow_with_the_paths_it_refines():
+    # A 365-day horizon with operating noise: each path's draws take about 3 KB, so holding them shows.
+    def drill(paths: int) -> DrillInputs:
+        return lenders_walk_away(paths, horizon=365, daily=-6_600.0, target=0.9)
+
+    small, large = drill(4_000), drill(16_000)
+    settling_peak(drill(500), cache_bytes=0)  # warm caches (grids, imports)
+    # Nothing kept from round to round: the draws are regenerated block by block and simulated in bounded batches.
+    peak_small, cents_small = settling_peak(small, cache_bytes=0)
+    peak_large, cents_large = settling_peak(large, cache_bytes=0)
+    # Kept from round to round (what the refinement did for every drill before): the same figures to the cent.
+    held_small, cached_small = settling_peak(small, cache_bytes=2**40)
+    held_large, cached_large = settling_peak(large, cache_bytes=2**40)
+    assert (cents_small, cents_large) == (cached_small, cached_large) and min(cents_small, cents_large) > 0
+    # Four times the paths and the candidates (both enough to fill the refinement's batch of MAX_BATCH paths x
+    # amounts): holding the draws grows the peak by their size; streaming them, the peak grows by a small fraction
+    # of that (the candidates' brackets and indices, tens of bytes a path).
+    assert held_large - held_small > 1_000_000, (held_small, held_large)
+    assert peak_large - peak_small < (held_large - held_small) / 10, (peak_small, peak_large, held_small, held_large)
+    print(f"refinement peak: {peak_small:,} / {peak_large:,} bytes streamed, {held_small:,} / {held_large:,} held")
 
 
 # -- on PostgreSQL ------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The core's serializers, and the base of every model serializer: the model's own rules validate the request."""
 
 import copy
+import functools
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -9,6 +10,11 @@ from rest_framework.settings import api_settings
 
 from ..choices import Role
 from ..models import Company, FxRate, Invitation, Membership
+
+
+@functools.cache
+def _concrete_names(model) -> frozenset[str]:
+    return frozenset(field.name for field in model._meta.concrete_fields)
 
 
 class ValidatedModelSerializer(serializers.ModelSerializer):
@@ -25,7 +31,8 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
 
     Bulk use (the importer): put `bulk=True` in the serializer's context and the per-row database work is
     skipped — no `validate_unique()` / `validate_constraints()` queries and no foreign-key existence queries
-    (the related fields resolved their objects already). Field validators and `clean()` still run. The caller
+    (the related fields resolved their objects already), and no second pass of the field checks the serializer's
+    fields (built from the model's, with its validators) have made; `clean()` still runs. The caller
     then owns uniqueness for the whole file, case-insensitively as the database's `UniqueNameConstraint` is
     (compare `name.lower()`, as the constraint's LOWER does), against the company's rows and within the file; the database still refuses a duplicate or a violated check constraint on insert
     (IntegrityError).
@@ -39,6 +46,8 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
         if self._is_nested():
             return attrs
         model = self.Meta.model
+        if self.context.get("bulk") and self.instance is None:
+            return self._validate_bulk_row(model, attrs)
         instance = copy.copy(self.instance) if self.instance is not None else model()
         concrete = {field.name: field for field in model._meta.concrete_fields}
         for name, value in attrs.items():
@@ -54,11 +63,23 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
         exclude = {name for name in concrete if (name not in attrs or name in declared) and name != "company"}
         if getattr(instance, "company_id", None) is None:
             exclude.add("company")  # a row whose service sets the company (e.g. from its channel)
-        bulk = bool(self.context.get("bulk"))
-        if bulk:
-            exclude |= {name for name, field in concrete.items() if field.is_relation}
         try:
-            instance.full_clean(exclude=exclude, validate_unique=not bulk, validate_constraints=not bulk)
+            instance.full_clean(exclude=exclude)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(self._drf_detail(exc)) from exc
+        return attrs
+
+    def _validate_bulk_row(self, model, attrs):
+        """A new row of a bulk import: the fields' own checks ran already (ModelSerializer built each field from
+        the model's, with its validators, choices, lengths and digits), so only `clean()`, the rules over several
+        fields, is left; no query."""
+        concrete = _concrete_names(model)
+        instance = model(**{name: value for name, value in attrs.items() if name in concrete})
+        company = self.context.get("company")
+        if "company" in concrete and company is not None:
+            instance.company = company
+        try:
+            instance.clean()
         except DjangoValidationError as exc:
             raise serializers.ValidationError(self._drf_detail(exc)) from exc
         return attrs

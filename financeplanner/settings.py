@@ -33,7 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "financeplanner.staticfiles.StaticFiles",
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",

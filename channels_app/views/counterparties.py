@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from financeplanner.choices import Role
 from financeplanner.history import history_for
-from financeplanner.services import tenant_object_save
 from financeplanner.views.generic import ObjectDetailView, ObjectFormView, ObjectListView, PageAction
 
 from ..choices import Outlook
@@ -75,6 +74,3 @@ class CounterpartyFormView(CounterpartyViews, ObjectFormView):
     form_class = CounterpartyForm
     add_title = _("Add a counterparty")
     success_message = _("Counterparty saved.")
-
-    def save(self, form) -> Counterparty:
-        return tenant_object_save(obj=form.instance, company=self.request.company, fields=form.cleaned_data)

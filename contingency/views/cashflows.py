@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from financeplanner.labels import field_label
-from financeplanner.services import tenant_object_save
 from financeplanner.views.generic import ObjectFormView, ObjectListView
 
 from .. import charts
@@ -78,8 +77,3 @@ class CashFlowFormView(CashFlowViews, ObjectFormView):
     add_title = gettext_lazy("Add a forecast line")
     lead = gettext_lazy("Amounts are signed: + for an inflow, − for an outflow.")
     success_action = "list"
-
-    def save(self, form):
-        return tenant_object_save(
-            obj=self.object or CashFlowLine(), company=self.request.company, fields=form.cleaned_data
-        )

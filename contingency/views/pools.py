@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 
 from financeplanner.choices import Role
 from financeplanner.labels import field_label
-from financeplanner.services import tenant_object_save
 from financeplanner.views.generic import ObjectDetailView, ObjectFormView, ObjectListView, PageAction
 
 from ..filtersets import LiquidityPoolFilterSet
@@ -52,8 +51,3 @@ class PoolDetailView(PoolViews, ObjectDetailView):
 class PoolFormView(PoolViews, ObjectFormView):
     form_class = LiquidityPoolForm
     add_title = _("Add a pool")
-
-    def save(self, form):
-        return tenant_object_save(
-            obj=self.object or LiquidityPool(), company=self.request.company, fields=form.cleaned_data
-        )

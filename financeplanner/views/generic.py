@@ -20,11 +20,8 @@ company's row is a 404) and a view that writes names the role it needs (403 belo
 
     class PoolFormView(PoolViews, ObjectFormView):     # add (no pk in the URL) and edit (pk) on one view
         form_class = LiquidityPoolForm                 # gets company=; a ModelForm also gets instance=
-        add_title = gettext_lazy("Add a pool")
-
-        def save(self, form):                          # one service call; its ValidationError lands on the form
-            return tenant_object_save(obj=self.object or LiquidityPool(), company=self.request.company,
-                                      fields=form.cleaned_data)
+        add_title = gettext_lazy("Add a pool")         # save(form): tenant_object_save, unless overridden with
+                                                       # the feature's service; its ValidationError lands on the form
 
     class PlanFormView(PlanViews, FormsetEditView):    # a parent form and the ordered rows of its formset
         formset_class, formset_prefix = PlanStepFormSet, "steps"
@@ -45,6 +42,7 @@ extends one of them and overrides only the blocks it needs. Service errors go on
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +59,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from financeplanner.choices import Role
 from financeplanner.forms import DateInput, apply_service_errors
+from financeplanner.services import tenant_object_save
 
 from .base import CompanyViewMixin, can
 
@@ -344,8 +343,12 @@ class ObjectFormView(ObjectMixin, CompanyViewMixin, SingleObjectMixin, FormView)
         context.setdefault("narrow", self.narrow)
         return context
 
-    def save(self, form) -> Any:  # pragma: no cover — every view defines it
-        raise NotImplementedError
+    def save(self, form) -> Any:
+        """The write: by default the one service of a simple company row (assign, validate in full, save); a
+        feature with its own service (a channel, a drill, a plan) overrides it to call that."""
+        return tenant_object_save(
+            obj=self.object or self.model(), company=self.request.company, fields=form.cleaned_data
+        )
 
     def form_valid(self, form):
         try:
@@ -377,7 +380,7 @@ def extra_rows(request, default: int = 2) -> int:
         return default
 
 
-class FormsetEditView(ObjectFormView):
+class FormsetEditView(ObjectFormView, metaclass=ABCMeta):
     """A parent form and an ordered list of its rows in one page (channel + triggers, plan + steps).
 
     Set `formset_class`, `formset_prefix`, `formset_initial()` (rows of the object being edited) and
@@ -392,8 +395,9 @@ class FormsetEditView(ObjectFormView):
     error_aliases: dict[str, str] = {}
     narrow = False
 
-    def formset_initial(self) -> list[dict]:  # pragma: no cover — every view defines it
-        raise NotImplementedError
+    @abstractmethod
+    def formset_initial(self) -> list[dict]:
+        """The rows of the object being edited, as the formset's initial data (none when adding)."""
 
     def get_formset_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"prefix": self.formset_prefix}
@@ -437,11 +441,12 @@ class FormsetEditView(ObjectFormView):
         deleted = set(formset.deleted_forms) if formset.can_delete else set()
         return [row for row in formset.forms if row.has_changed() and row not in deleted]
 
-    def save_with_rows(self, form, rows: list) -> Any:  # pragma: no cover — every view defines it
-        raise NotImplementedError
+    @abstractmethod
+    def save_with_rows(self, form, rows: list) -> Any:
+        """Call the feature's service with the parent's data and its ordered rows; return what it saved."""
 
 
-class ObjectDeleteView(ObjectMixin, CompanyViewMixin, SingleObjectMixin, TemplateView):
+class ObjectDeleteView(ObjectMixin, CompanyViewMixin, SingleObjectMixin, TemplateView, metaclass=ABCMeta):
     """A confirm page (GET), then `delete(obj)` — a service — on POST and back to the list with a message."""
 
     template_name = "generic/object_confirm_delete.html"
@@ -461,8 +466,9 @@ class ObjectDeleteView(ObjectMixin, CompanyViewMixin, SingleObjectMixin, Templat
         context.setdefault("cancel_url", self.url_for("detail", self.object) or self.url_for("list"))
         return context
 
-    def delete(self, obj) -> None:  # pragma: no cover — every view defines it
-        raise NotImplementedError
+    @abstractmethod
+    def delete(self, obj) -> None:
+        """Call the feature's delete service (which refuses, with a reason, what history depends on)."""
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()

@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from financeplanner.constraints import UniqueNameConstraint
@@ -69,12 +68,7 @@ class Counterparty(TenantModel):
         ordering = ["name"]
         verbose_name_plural = _("counterparties")
         constraints = [
-            UniqueNameConstraint(
-                Lower("name"),
-                "company",
-                name="counterparty_unique_name",
-                violation_error_message=_("There is already a counterparty called %(name)s."),
-            )
+            UniqueNameConstraint.in_company("counterparty", _("There is already a counterparty called %(name)s."))
         ]
 
     def __str__(self) -> str:
@@ -246,12 +240,7 @@ class FundingChannel(TenantModel):
         verbose_name_plural = _("funding channels")
         ordering = ["name"]
         constraints = [
-            UniqueNameConstraint(
-                Lower("name"),
-                "company",
-                name="channel_unique_name",
-                violation_error_message=_("There is already a channel called %(name)s."),
-            ),
+            UniqueNameConstraint.in_company("channel", _("There is already a channel called %(name)s.")),
             models.CheckConstraint(condition=Q(limit__gte=0), name="channel_limit_non_negative"),
             models.CheckConstraint(condition=Q(drawn__gte=0), name="channel_drawn_non_negative"),
             models.CheckConstraint(condition=Q(maturity_date__gt=F("start_date")), name="channel_maturity_after_start"),

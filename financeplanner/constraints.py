@@ -8,15 +8,22 @@ given everywhere should sit next to the field.
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F, UniqueConstraint
+from django.db.models.functions import Lower
 
 
 class UniqueNameConstraint(UniqueConstraint):
-    """Unique whatever the letter case, e.g. `UniqueNameConstraint(Lower("name"), "company", name=...)`.
+    """Unique whatever the letter case: `UniqueNameConstraint.in_company("pool", _("There is … %(name)s."))` is
+    `UniqueNameConstraint(Lower("name"), "company", name="pool_unique_name", violation_error_message=...)`.
 
     'Bank A' and 'bank a' are the same lender: the database refuses the second. A violation is an error of the
     first expression's field (`name`), with `violation_error_message` formatted with that field's value as
     `%(name)s` (not the constraint's name, as Django would).
     """
+
+    @classmethod
+    def in_company(cls, prefix: str, message) -> "UniqueNameConstraint":
+        """A name unique in its company whatever the case, named `<prefix>_unique_name`."""
+        return cls(Lower("name"), "company", name=f"{prefix}_unique_name", violation_error_message=message)
 
     @property
     def field_name(self) -> str:
@@ -50,39 +57,3 @@ class CompanyConstraintsFormMixin:
         if getattr(instance, "company_id", None) is not None:
             exclude.discard("company")
         return exclude
-
-
-def refuse_names_clashing_in_case(app_label: str, *model_names: str):
-    """A migration step run before a `UniqueNameConstraint` is added: it fails, listing them, if rows of a company
-    already have names that differ only in letter case ('Bank A' and 'BANK A'), which the constraint would refuse.
-    Nothing is renamed behind the treasurer's back: rename one of each pair, then migrate again."""
-
-    def check(apps, schema_editor) -> None:
-        from django.db.models import Count
-        from django.db.models.functions import Lower
-
-        clashes = []
-        for model_name in model_names:
-            model = apps.get_model(app_label, model_name)
-            groups = (
-                model.objects.annotate(key=Lower("name"))
-                .values("company_id", "key")
-                .annotate(rows=Count("id"))
-                .filter(rows__gt=1)
-                .order_by("company_id", "key")
-            )
-            for group in groups:
-                names = (
-                    model.objects.annotate(key=Lower("name"))
-                    .filter(company_id=group["company_id"], key=group["key"])
-                    .order_by("id")
-                    .values_list("name", flat=True)
-                )
-                clashes.append(f"{app_label}.{model_name} of company #{group['company_id']}: {', '.join(names)}")
-        if clashes:
-            raise RuntimeError(
-                "Names are now unique in a company whatever their letter case, and these names clash; rename all "
-                "but one of each, then migrate again:\n  " + "\n  ".join(clashes)
-            )
-
-    return check

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from financeplanner.constraints import UniqueNameConstraint
@@ -51,12 +50,7 @@ class LiquidityPool(TenantModel):
         verbose_name_plural = _("liquidity pools")
         ordering = ["name"]
         constraints = [
-            UniqueNameConstraint(
-                Lower("name"),
-                "company",
-                name="pool_unique_name",
-                violation_error_message=_("There is already a pool called %(name)s."),
-            ),
+            UniqueNameConstraint.in_company("pool", _("There is already a pool called %(name)s.")),
             models.CheckConstraint(condition=Q(amount__gte=0), name="pool_amount_non_negative"),
             models.CheckConstraint(condition=Q(haircut__gte=0, haircut__lte=1), name="pool_haircut_0_1"),
         ]
@@ -142,14 +136,7 @@ class ContingencyPlan(TenantModel):
         verbose_name = _("contingency plan")
         verbose_name_plural = _("contingency plans")
         ordering = ["name"]
-        constraints = [
-            UniqueNameConstraint(
-                Lower("name"),
-                "company",
-                name="plan_unique_name",
-                violation_error_message=_("There is already a plan called %(name)s."),
-            )
-        ]
+        constraints = [UniqueNameConstraint.in_company("plan", _("There is already a plan called %(name)s."))]
 
     def __str__(self) -> str:
         return self.name
@@ -276,14 +263,7 @@ class Scenario(TenantModel):
         verbose_name = _("scenario")
         verbose_name_plural = _("scenarios")
         ordering = ["name"]
-        constraints = [
-            UniqueNameConstraint(
-                Lower("name"),
-                "company",
-                name="scenario_unique_name",
-                violation_error_message=_("There is already a scenario called %(name)s."),
-            )
-        ]
+        constraints = [UniqueNameConstraint.in_company("scenario", _("There is already a scenario called %(name)s."))]
 
     def __str__(self) -> str:
         return self.name

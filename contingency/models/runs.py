@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from financeplanner.constraints import UniqueNameConstraint
@@ -173,14 +172,7 @@ class DrillSchedule(TenantModel):
         verbose_name = _("drill schedule")
         verbose_name_plural = _("drill schedules")
         ordering = ["name"]
-        constraints = [
-            UniqueNameConstraint(
-                Lower("name"),
-                "company",
-                name="schedule_unique_name",
-                violation_error_message=_("There is already a schedule called %(name)s."),
-            )
-        ]
+        constraints = [UniqueNameConstraint.in_company("schedule", _("There is already a schedule called %(name)s."))]
 
     def __str__(self) -> str:
         return self.name
@@ -328,14 +320,7 @@ class Webhook(TenantModel):
         verbose_name = _("webhook")
         verbose_name_plural = _("webhooks")
         ordering = ["name"]
-        constraints = [
-            UniqueNameConstraint(
-                Lower("name"),
-                "company",
-                name="webhook_unique_name",
-                violation_error_message=_("There is already one called %(name)s."),
-            )
-        ]
+        constraints = [UniqueNameConstraint.in_company("webhook", _("There is already one called %(name)s."))]
 
     def __str__(self) -> str:
         return f"{self.name} → {self.url}"
@@ -417,14 +402,7 @@ class AlertRobot(TenantModel):
         verbose_name = _("group robot")
         verbose_name_plural = _("group robots")
         ordering = ["name"]
-        constraints = [
-            UniqueNameConstraint(
-                Lower("name"),
-                "company",
-                name="alertrobot_unique_name",
-                violation_error_message=_("There is already one called %(name)s."),
-            )
-        ]
+        constraints = [UniqueNameConstraint.in_company("alertrobot", _("There is already one called %(name)s."))]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"

@@ -5,14 +5,12 @@ Names are unique in a company whatever their letter case — a database constrai
 """
 
 import pytest
-from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 
 from channels_app.models import Counterparty
 from contingency.models import LiquidityPool
-from financeplanner.constraints import refuse_names_clashing_in_case
 from tests.factories import CounterpartyFactory, FundingChannelFactory, LiquidityPoolFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,21 +55,6 @@ def test_the_pages_refuse_a_case_variant_with_the_models_message(company, analys
     assert response.status_code == 200 and 'id="id_name_error"' in page
     assert "There is already a pool called CASH." in page
     assert LiquidityPool.objects.filter(company=company).count() == 1
-
-
-def test_the_migration_stops_on_names_that_clash_in_case(company, other_company):
-    """Rows stored before the constraint existed: the migration names them instead of failing on an index."""
-    constraint = next(c for c in Counterparty._meta.constraints if c.name == "counterparty_unique_name")
-    with connection.schema_editor() as editor:  # PostgreSQL's DDL is transactional: the test undoes it
-        editor.remove_constraint(Counterparty, constraint)
-    for name in ["Bank A", "BANK A", "Bank B"]:
-        Counterparty.objects.create(company=company, name=name, kind="bank")
-    Counterparty.objects.create(company=other_company, name="bank a", kind="bank")
-    check = refuse_names_clashing_in_case("channels_app", "counterparty", "fundingchannel")
-    with pytest.raises(RuntimeError) as refused:
-        check(apps, None)
-    assert f"channels_app.counterparty of company #{company.pk}: Bank A, BANK A" in str(refused.value)
-    assert "Bank B" not in str(refused.value) and f"#{other_company.pk}" not in str(refused.value)
 
 
 def test_one_upload_limit_on_the_page_and_the_api(company, analyst, web_as, api_as, settings):

@@ -7,21 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 from financeplanner.importing import CURRENCY_HELP, RATE_HELP, Column, ImportSpec, register_import
-from financeplanner.models import Company
 
 from .api.serializers import CounterpartySerializer, FundingChannelSerializer
-from .models import Counterparty, FundingChannel
-
-
-def build_counterparty(*, company: Company, by, fields: dict) -> Counterparty:
-    """The counterparty `tenant_object_save` saves for the API (the serializer has run the model's checks)."""
-    return Counterparty(company=company, **fields)
-
-
-def build_channel(*, company: Company, by, fields: dict) -> FundingChannel:
-    """The channel `services.channel_create` saves: a new line, active, nothing drawn (the serializer has run the
-    model's checks; the counterparty is one of the company's own, its name resolved among them)."""
-    return FundingChannel(company=company, **fields)
+from .models import Counterparty
 
 
 def register() -> None:
@@ -29,7 +17,6 @@ def register() -> None:
         ImportSpec(
             name="counterparties",
             serializer_class=CounterpartySerializer,
-            build=build_counterparty,
             unique_name=True,
             columns=(
                 Column("name", "Example Bank", "The lender's or partner's name, unique in your company"),
@@ -41,7 +28,6 @@ def register() -> None:
         ImportSpec(
             name="channels",
             serializer_class=FundingChannelSerializer,
-            build=build_channel,
             references={"counterparty": Counterparty},
             unique_name=True,
             columns=(

@@ -7,15 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from financeplanner.importing import CURRENCY_HELP, Column, ImportSpec, register_import
-from financeplanner.models import Company
 
 from .api.serializers import CashFlowLineSerializer
-from .models import CashFlowLine
-
-
-def build_cash_flow_line(*, company: Company, by, fields: dict) -> CashFlowLine:
-    """The cash-flow line `tenant_object_save` saves for the API (the serializer has run the model's checks)."""
-    return CashFlowLine(company=company, **fields)
 
 
 def register() -> None:
@@ -23,7 +16,6 @@ def register() -> None:
         ImportSpec(
             name="cash-flows",
             serializer_class=CashFlowLineSerializer,
-            build=build_cash_flow_line,
             columns=(
                 Column("name", "Payroll", "What the flow is"),
                 Column("category", "operations", "Your own grouping, e.g. operations, tax, capex", allowed="Any text"),

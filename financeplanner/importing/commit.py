@@ -1,6 +1,6 @@
 """Writing the rows of an import: built in memory, inserted in bulk in one transaction, with their audit trail.
 
-Each row becomes an unsaved object through its dataset's `build` (what the create service saves; the serializer
+Each row becomes an unsaved object through its dataset's `make` (what the create service saves; the serializer
 has run the model's checks), then all of them are inserted — on PostgreSQL by COPY, their ids reserved from the
 table's sequence first (COPY returns none); elsewhere (SQLite for `make run`) with `bulk_create` — and their
 audit-log entries written the same way: the entry django-auditlog writes on each save (it does not see bulk
@@ -61,7 +61,7 @@ def commit_rows(
         if progress:
             progress(done, total)
         try:
-            built.append((row_number, spec.build(company=company, by=by, fields=dict(fields))))
+            built.append((row_number, spec.make(company=company, by=by, fields=dict(fields))))
         except DjangoValidationError as exc:
             _refuse(report, row_number, exc)
     if report.errors:

@@ -29,13 +29,13 @@ class Column:
 class ImportSpec:
     """One importable dataset. Every row is validated by `serializer_class` (the API's, which runs the model's own
     checks; with `bulk` in its context, those that need no query), then turned into an unsaved object by
-    `build(company=, by=, fields=)`: what the API's create service does before it saves, without a query. The
-    commit writes all the built objects at once."""
+    `make(company=, by=, fields=)`: the model's row in the company, or what `build` returns when a dataset's create
+    service does more before it saves (without a query). The commit writes all the made objects at once."""
 
     name: str
     serializer_class: type[serializers.ModelSerializer]
     columns: tuple[Column, ...]
-    build: Callable[..., models.Model]
+    build: Callable[..., models.Model] | None = None
     # Columns that name another of the company's objects: the cell holds its name, the serializer wants its id.
     references: dict[str, type[models.Model]] = field(default_factory=dict)
     unique_name: bool = False  # names are unique per company: refuse duplicates in the file and against the database
@@ -43,6 +43,11 @@ class ImportSpec:
     @property
     def model(self) -> type[models.Model]:
         return self.serializer_class.Meta.model
+
+    def make(self, *, company, by, fields: dict) -> models.Model:
+        if self.build is not None:
+            return self.build(company=company, by=by, fields=fields)
+        return self.model(company=company, **fields)
 
     def column_names(self) -> list[str]:
         return [column.name for column in self.columns]

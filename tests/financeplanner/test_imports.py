@@ -180,7 +180,7 @@ def test_a_row_the_service_refuses_rolls_back_the_rows_before_it(company, analys
     def refuse_the_second(*, company, by, fields):
         if fields["name"] == "Second":
             raise ValidationError({"name": "Refused by the service."})
-        return counterparties.build(company=company, by=by, fields=fields)
+        return counterparties.make(company=company, by=by, fields=fields)
 
     monkeypatch.setitem(
         importing.DATASETS, "counterparties", dataclasses.replace(counterparties, build=refuse_the_second)
@@ -204,7 +204,7 @@ def test_two_simultaneous_imports_of_the_same_names_commit_once(company, analyst
         if not getattr(waited, "done", False):  # both imports have checked the names: neither saw the other's
             waited.done = True
             barrier.wait(timeout=10)
-        return counterparties.build(company=company, by=by, fields=fields)
+        return counterparties.make(company=company, by=by, fields=fields)
 
     monkeypatch.setitem(
         importing.DATASETS, "counterparties", dataclasses.replace(counterparties, build=save_after_both_validated)

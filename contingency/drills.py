@@ -105,18 +105,16 @@ def drill_run_in_request(run: DrillRun) -> None:
     Its one block is simulated and combined in memory, from the snapshot as stored (what a worker would read): the
     same numbers as storing the block and finishing it (``engine.run`` is ``combine`` of its blocks), in a few
     queries. The block's row is stored without its numbers, as a finished run's blocks are, naming this process."""
-    now = timezone.now()
-    claimed = DrillRun.objects.filter(pk=run.pk, status=DrillStatus.QUEUED).update(
-        status=DrillStatus.RUNNING, started_at=now, updated_at=now
-    )
-    if claimed:
-        company_changed(run.company_id)
+    if claim(run.pk) is not None:
         try:
             snapshot = DrillRun.objects.values_list("snapshot", flat=True).get(pk=run.pk)
             combined = engine.run(DrillInputs.from_dict(snapshot))
-            DrillBlock.objects.create(run_id=run.pk, index=0, worker=_worker_name())
-            if _succeed(run.pk, run.company_id, combined):
-                enqueue_evaluation(run.company_id)
+            # The results and the block's row commit together: a process that dies in between leaves a running run
+            # with its block missing, which the sweeper resumes on a worker (never a run with nothing left to do).
+            with transaction.atomic():
+                if _succeed(run.pk, run.company_id, combined):
+                    DrillBlock.objects.create(run_id=run.pk, index=0, worker=_worker_name())
+                    enqueue_evaluation(run.company_id)
         except Exception as exc:  # noqa: BLE001 — recorded on the run (drill_fail logs it), as the task would
             drill_fail(run.pk, exc)
     run.refresh_from_db()

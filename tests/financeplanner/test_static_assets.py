@@ -2,6 +2,7 @@
 
 import re
 
+from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
 # Hosts a collected file would fetch from: font and script CDNs, and raw GitHub (ReDoc's bundle names ajv's data
@@ -24,3 +25,8 @@ def test_collected_static_files_load_nothing_from_the_internet(settings, tmp_pat
         if path.suffix in {".js", ".css", ".html"} and FETCHED.search(path.read_bytes())
     ]
     assert loading == []
+
+
+def test_the_redoc_bundle_is_not_found_in_development_either():
+    assert finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js") is None
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js") is not None

@@ -168,10 +168,12 @@ class FundingSummary:
     platform_share: Decimal  # share of drawn funding from online platforms, 0–1
 
 
-def funding_summary(company: Company, as_of: date | None = None) -> FundingSummary:
+def funding_summary(
+    company: Company, as_of: date | None = None, *, frame: pd.DataFrame | None = None
+) -> FundingSummary:
     """Totals and concentration of what is drawn, by channel type, by lender and by maturity bucket (DESIGN.md: HHI,
     platform share)."""
-    frame = funding_frame(company)
+    frame = funding_frame(company) if frame is None else frame
     zero = Decimal("0")
     if frame.empty:
         return FundingSummary(zero, zero, zero, [], [], zero, zero, zero, zero)

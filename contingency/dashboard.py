@@ -21,6 +21,7 @@ from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, CreditAssessment
 from channels_app.selectors import (
     FundingSummary,
+    funding_frame,
     funding_summary,
     fx_rates,
     latest_assessments,
@@ -109,8 +110,9 @@ def dashboard_for(company: Company, *, as_of: date | None = None) -> Dashboard:
 def _dashboard(company: Company, as_of: date) -> Dashboard:
     problems: list[str] = []
     try:
-        funding: FundingSummary | None = funding_summary(company)
-        ladder = maturity_ladder(company, as_of=as_of)
+        frame = funding_frame(company)  # one frame for the totals and the ladder, both as of the same day
+        funding: FundingSummary | None = funding_summary(company, as_of, frame=frame)
+        ladder = maturity_ladder(company, as_of, frame=frame)
     except ValidationError as exc:  # a channel in a currency without an FX rate
         funding, ladder = None, []
         problems.extend(exc.messages)

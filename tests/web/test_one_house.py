@@ -7,7 +7,7 @@ Names are unique in a company whatever their letter case — a database constrai
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from channels_app.models import Counterparty
 from contingency.models import LiquidityPool
@@ -17,10 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def import_page() -> str:
-    try:
-        return reverse("contingency:import-add")
-    except NoReverseMatch:  # the name before the page framework
-        return reverse("contingency:import")
+    return reverse("contingency:import-add")
 
 
 def test_the_database_refuses_a_name_that_differs_only_in_case(company, other_company):

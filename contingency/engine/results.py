@@ -54,6 +54,12 @@ def paths_to_decide(p: float, target: float, z: float = Z95) -> int | None:
     return max(n, 1)
 
 
+def paths_required(paths: int, target: float) -> int:
+    """D16: how many paths must keep the buffer for the policy to be met: one path itself; of a Monte Carlo run,
+    ``ceil(target x n)`` (the target read exactly as written, so 0.99 x 100 is 99, not 100)."""
+    return 1 if paths == 1 else math.ceil(Fraction(repr(float(target))) * paths)
+
+
 def _money(value: float) -> float:
     return round(float(value), 2) + 0.0  # + 0.0 turns -0.0 into 0.0
 
@@ -367,8 +373,7 @@ class DrillAccumulator:
         """The accumulator of a drill: its horizon, its plan's steps, and the rank D16 takes (:meth:`_prune_extra`)."""
         scenario = inputs.scenario
         orders = tuple(s.order for s in inputs.plan.ordered_steps) if inputs.plan is not None else ()
-        target = Fraction(repr(float(scenario.target_survival_probability)))
-        required = 1 if scenario.paths == 1 else math.ceil(target * scenario.paths)
+        required = paths_required(scenario.paths, scenario.target_survival_probability)
         return cls(horizon=scenario.horizon_days, step_orders=orders, extra_rank=scenario.paths - required + 1)
 
     def _prune_extra(self) -> None:
@@ -414,8 +419,7 @@ class DrillAccumulator:
         One path: itself. Monte Carlo: the policy needs ``ceil(target x n)`` paths keeping the buffer (the point
         estimate reaching the target); those that keep it already count.
         """
-        required = 1 if self.paths == 1 else math.ceil(Fraction(repr(float(target))) * self.paths)
-        return required - self._kept()
+        return paths_required(self.paths, target) - self._kept()
 
     def settle_extra(self, target: float, refine: Callable[..., None]) -> None:
         """Find the exact D16 amount: the k-th smallest need of the breaching paths (k = :meth:`extra_short`).

@@ -4,7 +4,8 @@ from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404
 from django.urls import path
 
-from financeplanner.urls import handler404, handler500, urlpatterns as site_patterns  # noqa: F401  (the handlers)
+from financeplanner.urls import handler404, handler500  # noqa: F401  (the handlers)
+from financeplanner.urls import urlpatterns as site_patterns
 
 
 def _refused(request):

@@ -2,10 +2,15 @@
 
 import copy
 import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from rest_framework import serializers
+from rest_framework.fields import SkipField, empty, get_error_detail
+from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 
 from ..choices import Role
@@ -15,6 +20,14 @@ from ..models import Company, FxRate, Invitation, Membership
 @functools.cache
 def _concrete_names(model) -> frozenset[str]:
     return frozenset(field.name for field in model._meta.concrete_fields)
+
+
+class BulkRow(NamedTuple):
+    """One row checked by `ValidatedModelSerializer.validate_bulk`."""
+
+    instance: models.Model | None  # the unsaved row, built once and cleaned; None when the row has errors
+    data: dict[str, Any]  # the validated data of the fields that passed
+    errors: dict[str, Any]  # DRF's error detail by field name; empty when the row passed
 
 
 class ValidatedModelSerializer(serializers.ModelSerializer):
@@ -72,17 +85,83 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
     def _validate_bulk_row(self, model, attrs):
         """A new row of a bulk import: the fields' own checks ran already (ModelSerializer built each field from
         the model's, with its validators, choices, lengths and digits), so only `clean()`, the rules over several
-        fields, is left; no query."""
-        concrete = _concrete_names(model)
-        instance = model(**{name: value for name, value in attrs.items() if name in concrete})
-        company = self.context.get("company")
-        if "company" in concrete and company is not None:
-            instance.company = company
+        fields, is left; no query. The row is built once, by the context's `build(attrs)` (the importer's: the
+        very object it will insert) or as the model's own row in the company, and kept as `bulk_instance`."""
+        instance = self._bulk_build(model, attrs)
+        self.bulk_instance = instance
         try:
             instance.clean()
         except DjangoValidationError as exc:
             raise serializers.ValidationError(self._drf_detail(exc)) from exc
         return attrs
+
+    def _bulk_build(self, model, attrs, partial: bool = False):
+        build = self.context.get("build")
+        if build is not None and not partial:  # a dataset's own build may need every field
+            return build(attrs)
+        concrete = _concrete_names(model)
+        instance = model(**{name: value for name, value in attrs.items() if name in concrete})
+        company = self.context.get("company")
+        if "company" in concrete and company is not None:
+            instance.company = company
+        return instance
+
+    def validate_bulk(self, data: dict[str, Any]) -> BulkRow:
+        """One row of a bulk import (`bulk` in the context), every error of it at once.
+
+        What `run_validation(data)` does for a plain dict — each writable field's `run_validation` and its
+        `validate_<name>` method, then the serializer's validators and `validate()` (which builds the row and runs
+        the model's `clean()`) — with DRF's per-field machinery taken once per serializer rather than per row, and
+        one difference: when fields fail, the row is still built from the fields that passed and `clean()` still
+        runs, as Django's `full_clean()` runs it after failed fields, so its errors on other fields are reported
+        with theirs. Returns the cleaned unsaved row (None if the row has errors), the validated data and the
+        errors, keyed by field name (`non_field_errors` for the row as a whole)."""
+        attrs: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
+        for name, field, validate_method in self._bulk_fields():
+            try:
+                value = field.run_validation(data.get(name, empty))
+                if validate_method is not None:
+                    value = validate_method(value)
+            except serializers.ValidationError as exc:
+                errors[name] = exc.detail
+            except DjangoValidationError as exc:
+                errors[name] = get_error_detail(exc)
+            except SkipField:
+                pass
+            else:
+                attrs[name] = value
+        model = self.Meta.model
+        self.bulk_instance = None
+        if not errors:
+            try:
+                self.run_validators(attrs)
+                attrs = self.validate(attrs)
+            except (serializers.ValidationError, DjangoValidationError) as exc:
+                errors.update(as_serializer_error(exc))
+            else:
+                return BulkRow(self.bulk_instance or self._bulk_build(model, attrs), attrs, {})
+            return BulkRow(None, attrs, errors)
+        instance = self._bulk_build(model, attrs, partial=True)
+        try:
+            instance.clean()
+        except DjangoValidationError as exc:
+            for key, messages in self._drf_detail(exc).items():
+                errors.setdefault(key, messages)  # a field that failed keeps its own message
+        return BulkRow(None, attrs, errors)
+
+    def _bulk_fields(self) -> list[tuple[str, serializers.Field, Callable[[Any], Any] | None]]:
+        """The writable fields, each with its `validate_<name>` method, as `to_internal_value` walks them; only
+        flat fields (a field's source is its name), as the import serializers' are."""
+        cached = getattr(self, "_bulk_fields_cache", None)
+        if cached is None:
+            cached = []
+            for field in self._writable_fields:
+                if field.source_attrs != [field.field_name]:
+                    raise ImproperlyConfigured(f"Bulk validation reads flat fields only, not {field.source!r}.")
+                cached.append((field.field_name, field, getattr(self, "validate_" + field.field_name, None)))
+            self._bulk_fields_cache = cached
+        return cached
 
     def _is_nested(self) -> bool:
         parent = self.parent

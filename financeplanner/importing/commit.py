@@ -35,7 +35,7 @@ from django.utils.encoding import smart_str
 from ..caching import company_changed
 from ..models import Company
 from .report import ImportReport, django_messages
-from .specs import ImportSpec
+from .specs import CheckedRow, ImportSpec
 
 BATCH_SIZE = 2_000
 CONFLICT = "This row conflicts with a record saved meanwhile; try again."
@@ -46,35 +46,32 @@ def commit_rows(
     spec: ImportSpec,
     company: Company,
     by,
-    valid: list[tuple[int, dict[str, Any]]],
+    valid: list[CheckedRow],
     report: ImportReport,
     seal: Callable[[ImportReport], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Create every row in one transaction: all of them, or — if any row is refused — none, with that row named.
+    """Create every checked row (and what it creates with it) in one transaction: all of them, or — if any row is
+    refused — none, with that row named.
 
-    `progress(done, total)` hears the steps: each row built, each batch inserted and logged (the transaction is
-    invisible to others until it ends, so a job tells its progress on a connection of its own)."""
-    total = 2 * len(valid)
-    built: list[tuple[int, models.Model]] = []
-    for done, (row_number, fields) in enumerate(valid):
-        if progress:
-            progress(done, total)
-        try:
-            built.append((row_number, spec.make(company=company, by=by, fields=dict(fields))))
-        except DjangoValidationError as exc:
-            _refuse(report, row_number, exc)
-    if report.errors:
-        return
+    `progress(done, total)` hears each batch inserted and logged (the transaction is invisible to others until it
+    ends, so a job tells its progress on a connection of its own)."""
+    objects = [row.instance for row in valid]
+    related = [obj for row in valid for obj in row.related]
     with transaction.atomic():
         with _foreign_keys_checked_at_once():
             try:
                 with transaction.atomic():  # a savepoint: a refused insert leaves the transaction usable for the rows
-                    _insert(spec.model, [obj for _, obj in built], progress, len(valid), total)
+                    _insert(spec.model, objects, progress, len(objects) + len(related))
+                    done = len(objects)
+                    for model, group in _by_model(related):
+                        for obj in group:  # the id of the row each points at, inserted just now
+                            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+                        _insert(model, group, progress, len(objects) + len(related), done)
+                        done += len(group)
             except (IntegrityError, DataError):
-                for _, obj in built:  # the savepoint undid the insert: the objects are unsaved again
-                    obj.pk, obj._state.adding, obj._state.db = None, True, None
-                _save_one_by_one(built, report)
+                _unsave(objects, related)  # the savepoint undid the inserts: the objects are unsaved again
+                _save_one_by_one(valid, report)
         if report.errors:
             transaction.set_rollback(True)
             return
@@ -84,6 +81,23 @@ def commit_rows(
         if seal is not None and not seal(report):
             report.committed, report.created = False, 0
             transaction.set_rollback(True)
+
+
+def _by_model(objects: list[models.Model]) -> list[tuple[type[models.Model], list[models.Model]]]:
+    groups: dict[type[models.Model], list[models.Model]] = {}
+    for obj in objects:
+        groups.setdefault(type(obj), []).append(obj)
+    return list(groups.items())
+
+
+def _unsave(objects: list[models.Model], related: list[models.Model]) -> None:
+    for obj in objects + related:
+        obj.pk, obj._state.adding, obj._state.db = None, True, None
+    rows = {id(obj) for obj in objects}
+    for obj in related:  # their foreign keys held the ids the savepoint took back: read again on save
+        for field in obj._meta.concrete_fields:
+            if field.is_relation and field.is_cached(obj) and id(field.get_cached_value(obj)) in rows:
+                setattr(obj, field.attname, None)
 
 
 @contextmanager
@@ -114,8 +128,8 @@ def _insert(
     model: type[models.Model],
     objects: list[models.Model],
     progress: Callable[[int, int], None] | None,
-    done: int,
     total: int,
+    done: int = 0,
 ) -> None:
     copying = _copies(model)
     for start in range(0, len(objects), BATCH_SIZE):
@@ -202,13 +216,14 @@ def _copy(table: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None
             copy.write_row(row)
 
 
-def _save_one_by_one(built: list[tuple[int, models.Model]], report: ImportReport) -> None:
+def _save_one_by_one(valid: list[CheckedRow], report: ImportReport) -> None:
     """The rows as the API's service saves one: full validation, then save (django-auditlog logs each)."""
-    for row_number, obj in built:
+    for row_number, obj, related in valid:
         try:
             with transaction.atomic():  # a savepoint: one refused row leaves the transaction usable for the rest
-                obj.full_clean()
-                obj.save()
+                for each in (obj, *related):
+                    each.full_clean()
+                    each.save()
         except DjangoValidationError as exc:
             _refuse(report, row_number, exc)
         except IntegrityError:  # the unique name a colleague saved after we checked

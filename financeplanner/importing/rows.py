@@ -25,11 +25,12 @@ from rest_framework.settings import api_settings
 from ..models import Company
 from .commit import commit_rows
 from .reading import EXCEL_ERRORS, FORMULA_PREFIXES, ImportFileError, decimal_text, read_table
-from .report import PREVIEW_ROWS, ImportReport, messages_of, preview, shown
-from .specs import ImportSpec, get_dataset
+from .report import PREVIEW_ROWS, ImportReport, django_messages, messages_of, preview, shown
+from .specs import CheckedRow, ImportSpec, get_dataset
 
 READ_PERCENT = 10  # a job's progress once the file is read; checking the rows takes it to CHECKED_PERCENT or 100
-CHECKED_PERCENT = 50  # then the commit: building the rows, writing them, up to 100 when its transaction ends
+CHECKED_PERCENT = 50  # each row checked and built; then the commit writes them, up to 100 when its transaction ends
+WRITING_PERCENT = CHECKED_PERCENT + 1  # told once every row is checked, before the first is written
 
 
 def import_rows(
@@ -67,9 +68,11 @@ def import_rows(
             report.add_error(None, None, "The file has a header but no data rows.")
         else:
             checked_percent = CHECKED_PERCENT if commit else 100
-            valid = _validate(spec, company, table, report, _scaled(progress, READ_PERCENT, checked_percent))
+            valid = _validate(spec, company, by, table, report, _scaled(progress, READ_PERCENT, checked_percent))
             if commit and not report.errors:
-                commit_rows(spec, company, by, valid, report, seal, _scaled(progress, checked_percent, 99))
+                if progress:
+                    progress(WRITING_PERCENT)
+                commit_rows(spec, company, by, valid, report, seal, _scaled(progress, WRITING_PERCENT, 99))
     report.finish()
     return report
 
@@ -194,16 +197,22 @@ def _name_key(model: type[models.Model]) -> Callable[[str], str]:
 def _validate(
     spec: ImportSpec,
     company: Company,
+    by,
     table: pd.DataFrame,
     report: ImportReport,
     progress: Callable[[int, int], None] | None = None,
-) -> list[tuple[int, dict[str, Any]]]:
-    """Run every row through the API's serializer; return the rows that passed, with their validated data."""
-    # One serializer validates every row: `run_validation` is what `is_valid()` runs, without building the ~30
-    # fields of a channel serializer again for each of 10,000 rows.
+) -> list[CheckedRow]:
+    """Run every row through the API's serializer; return the rows that passed, each built once (the object the
+    commit inserts). A row's errors are all reported: its cells', the model's rules over several fields and its
+    name's, at once."""
+    # One serializer validates every row (`validate_bulk`), without building the ~30 fields of a channel
+    # serializer again for each of 10,000 rows.
     # `bulk`: the serializer leaves out its per-row queries (uniqueness, constraints, foreign keys); the names and
-    # the references are checked here for the whole file instead.
-    serializer = spec.serializer_class(context={"company": company, "bulk": True})
+    # the references are checked here for the whole file instead. `build`: each row is made once, as the commit
+    # will insert it.
+    serializer = spec.serializer_class(
+        context={"company": company, "bulk": True, "build": spec.maker(company=company, by=by)}
+    )
     decimal_columns = {name for name, f in serializer.fields.items() if isinstance(f, serializers.DecimalField)}
     text_columns = {name for name, f in serializer.fields.items() if isinstance(f, serializers.CharField)}
     # Names resolve within the company only: another company's counterparty is simply unknown here.
@@ -224,7 +233,7 @@ def _validate(
         }
     order = {name: position for position, name in enumerate(spec.column_names())}
     first_row_of_name: dict[str, int] = {}
-    valid: list[tuple[int, dict[str, Any]]] = []
+    valid: list[CheckedRow] = []
     for done, (row_number, cells) in enumerate(_rows(table)):
         if progress:
             progress(done, len(table))
@@ -248,27 +257,29 @@ def _validate(
                     data[column] = pk
             else:
                 data[column] = decimal_text(text) if column in decimal_columns else text
-        try:
-            validated = serializer.run_validation(data)
-        except serializers.ValidationError as exc:
-            for key, detail in exc.detail.items():
-                column = None if key in (NON_FIELD_ERRORS, api_settings.NON_FIELD_ERRORS_KEY) else key
-                # A cell we already explained (unknown name, Excel error) is not also "required".
-                row_errors.setdefault(column, messages_of(detail))
-        else:
-            if spec.unique_name:
-                name = validated["name"]
-                key = name_key(name)
-                if key in existing_names:
-                    row_errors["name"] = [f"Your company already has one called {shown(name)}."]
-                elif key in first_row_of_name:
-                    row_errors["name"] = [
-                        f"{shown(name)} appears twice in the file: also on row {first_row_of_name[key]}."
-                    ]
-                else:
-                    first_row_of_name[key] = row_number
-            if not row_errors:
-                valid.append((row_number, validated))
+        checked = serializer.validate_bulk(data)
+        for key, detail in checked.errors.items():
+            column = None if key in (NON_FIELD_ERRORS, api_settings.NON_FIELD_ERRORS_KEY) else key
+            # A cell we already explained (unknown name, Excel error) is not also "required".
+            row_errors.setdefault(column, messages_of(detail))
+        name = checked.data.get("name") if spec.unique_name else None
+        if name is not None and "name" not in row_errors:
+            key = name_key(name)
+            if key in existing_names:
+                row_errors["name"] = [f"Your company already has one called {shown(name)}."]
+            elif key in first_row_of_name:
+                row_errors["name"] = [f"{shown(name)} appears twice in the file: also on row {first_row_of_name[key]}."]
+            else:
+                first_row_of_name[key] = row_number
+        related: tuple[models.Model, ...] = ()
+        if spec.related is not None and checked.instance is not None:
+            try:
+                related = tuple(spec.related(checked.instance, checked.data))
+            except DjangoValidationError as exc:
+                for column, messages in django_messages(exc):
+                    row_errors.setdefault(column, list(messages))
+        if not row_errors and checked.instance is not None:
+            valid.append(CheckedRow(row_number, checked.instance, related))
         for column in sorted(row_errors, key=lambda name: order.get(name or "", len(order))):
             for message in row_errors[column]:
                 report.add_error(row_number, column, message)

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
@@ -25,12 +25,24 @@ class Column:
     allowed: str = ""  # overrides what is derived from the serializer field
 
 
+class CheckedRow(NamedTuple):
+    """A row that passed every check: its spreadsheet row number, the unsaved object (built once, cleaned) and the
+    objects created with it (a channel's trigger and opening draw), which point at it."""
+
+    row: int
+    instance: models.Model
+    related: tuple[models.Model, ...] = ()
+
+
 @dataclass(frozen=True)
 class ImportSpec:
     """One importable dataset. Every row is validated by `serializer_class` (the API's, which runs the model's own
     checks; with `bulk` in its context, those that need no query), then turned into an unsaved object by
     `make(company=, by=, fields=)`: the model's row in the company, or what `build` returns when a dataset's create
-    service does more before it saves (without a query). The commit writes all the made objects at once."""
+    service does more before it saves (without a query). The object is made once, while the row is checked (the
+    model's `clean()` runs on it), and is the one the commit inserts. `related(obj, fields)` returns the objects
+    created with the row, unsaved and pointing at it (raising Django's ValidationError, keyed by column, for a
+    row they refuse). The commit writes all the made objects at once."""
 
     name: str
     serializer_class: type[serializers.ModelSerializer]
@@ -39,15 +51,21 @@ class ImportSpec:
     # Columns that name another of the company's objects: the cell holds its name, the serializer wants its id.
     references: dict[str, type[models.Model]] = field(default_factory=dict)
     unique_name: bool = False  # names are unique per company: refuse duplicates in the file and against the database
+    related: Callable[[models.Model, dict], Iterable[models.Model]] | None = None
 
     @property
     def model(self) -> type[models.Model]:
         return self.serializer_class.Meta.model
 
     def make(self, *, company, by, fields: dict) -> models.Model:
+        return self.maker(company=company, by=by)(fields)
+
+    def maker(self, *, company, by) -> Callable[[dict], models.Model]:
+        """`make` for one company and user, with what depends only on the model worked out once."""
         if self.build is not None:
-            return self.build(company=company, by=by, fields=fields)
-        return self.model(company=company, **fields)
+            build = self.build
+            return lambda fields: build(company=company, by=by, fields=dict(fields))
+        return row_maker(self.model, company)
 
     def column_names(self) -> list[str]:
         return [column.name for column in self.columns]
@@ -55,6 +73,43 @@ class ImportSpec:
     def required_columns(self) -> list[str]:
         fields = self.serializer_class(context={"company": None}).fields
         return [name for name in self.column_names() if fields[name].required]
+
+
+def row_maker(model: type[models.Model], company) -> Callable[[dict], models.Model]:
+    """`model(company=company, **fields)` (fields that are not the model's are left out), built the way Django
+    builds a row read from the database: one positional value per concrete field, in order — the given value,
+    else the field's default — with a related object's id in its column and the object in the field's cache, as
+    the related descriptor would store them. The same object, a good deal faster for 100,000 rows."""
+    fixed = {"company": company} if any(f.name == "company" for f in model._meta.concrete_fields) else {}
+    plan: list[tuple[str, Any, bool]] = []  # name, default (or the field's get_default), related
+    cached: list[tuple[models.Field, str]] = []
+    for model_field in model._meta.concrete_fields:
+        related = bool(model_field.is_relation and (model_field.many_to_one or model_field.one_to_one))
+        default: Any = model_field.get_default if callable(model_field.default) else model_field.get_default()
+        plan.append((model_field.name, default, related))
+        if related:
+            cached.append((model_field, model_field.name))
+    missing = object()
+
+    def make(fields: dict) -> models.Model:
+        fields = {**fields, **fixed}
+        values = []
+        for name, default, related in plan:
+            value = fields.get(name, missing)
+            if value is missing:
+                values.append(default() if callable(default) else default)
+            elif related:
+                values.append(value.pk if isinstance(value, models.Model) else value)
+            else:
+                values.append(value)
+        obj = model(*values)
+        for model_field, name in cached:
+            value = fields.get(name)
+            if isinstance(value, models.Model):
+                model_field.set_cached_value(obj, value)
+        return obj
+
+    return make
 
 
 DATASETS: dict[str, ImportSpec] = registry["imports"]

@@ -1,9 +1,11 @@
 """Reads on channels that are more than a filter: schedules of what is drawn, totals for dashboards, and the one
 rule of which credit assessment is the current one."""
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pandas as pd
 from django.core.exceptions import ValidationError
@@ -11,8 +13,11 @@ from django.db.models import F, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 
-from financeplanner.models import Company, FxRate
+from financeplanner.currencies import Unconverted
+from financeplanner.fx import fx_rates  # the one rule of which rate a day uses; read here by the drill and pages
+from financeplanner.models import Company
 
 from . import schedules
 from .models import CreditAssessment, FundingChannel
@@ -108,28 +113,49 @@ PLATFORM_TYPES = ("small_loan_platform",)
 MATURITY_BUCKETS = ((30, "≤ 30 days"), (90, "31–90 days"), (180, "91–180 days"), (365, "181–365 days"))
 
 
-def fx_rates(company: Company, as_of: date | None = None) -> dict[str, Decimal]:
-    """Units of reporting currency per unit of each currency: the latest rate on or before `as_of`."""
-    rates: dict[str, Decimal] = {company.reporting_currency: Decimal("1")}
-    queryset = FxRate.objects.for_company(company).order_by("currency", "-as_of")
-    if as_of:
-        queryset = queryset.filter(as_of__lte=as_of)
-    for currency, rate in queryset.values_list("currency", "rate"):
-        rates.setdefault(currency, rate)
-    return rates
-
-
 def to_reporting(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal:
     if currency not in rates:
-        raise ValidationError({"currency": f"No FX rate from {currency} to the reporting currency."})
+        raise ValidationError({"currency": missing_rate_message(currency, None)})
     return (amount * rates[currency]).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def funding_frame(company: Company) -> pd.DataFrame:
-    """One row per channel with limit, drawn and headroom in the reporting currency (Decimal columns)."""
-    rates = fx_rates(company)
+def missing_rate_message(currency: str, as_of: date | None) -> str:
+    """What a page or the API says about a currency without a rate (the FX rates page is where to add one)."""
+    if as_of is None:
+        return _("No FX rate from %(currency)s to the reporting currency: add one on the FX rates page.") % {
+            "currency": currency
+        }
+    return _(
+        "No FX rate from %(currency)s to the reporting currency known on %(day)s: add one on the FX rates page."
+    ) % {"currency": currency, "day": as_of.isoformat()}
+
+
+def convertible(
+    lines: Iterable[Any], rates: dict[str, Decimal], unconverted: list[Unconverted] | None, kind: str
+) -> Iterator[Any]:
+    """The lines whose currency has a rate; the others are noted in `unconverted` (None: refuse them, naming the
+    first currency without a rate)."""
+    for line in lines:
+        if line.currency in rates:
+            yield line
+        elif unconverted is None:
+            raise ValidationError({"currency": missing_rate_message(line.currency, None)})
+        else:
+            unconverted.append(Unconverted(kind=kind, pk=line.pk, name=str(line.name), currency=line.currency))
+
+
+def funding_frame(
+    company: Company, as_of: date | None = None, *, unconverted: list[Unconverted] | None = None
+) -> pd.DataFrame:
+    """One row per channel with limit, drawn and headroom in the reporting currency (Decimal columns).
+
+    Rates are the latest on or before `as_of` (None: the latest of all). With `unconverted` (a list), a channel
+    whose currency has no rate is left out and noted there, so a total can say what it excludes; without it such a
+    channel is refused (ValidationError naming the currency)."""
+    rates = fx_rates(company, as_of)
     rows = []
-    for channel in FundingChannel.objects.for_company(company).select_related("counterparty"):
+    channels = FundingChannel.objects.for_company(company).select_related("counterparty")
+    for channel in convertible(channels, rates, unconverted, "fundingchannel"):
         rows.append(
             {
                 "id": channel.pk,

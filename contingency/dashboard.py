@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -21,6 +20,7 @@ from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, CreditAssessment
 from channels_app.selectors import (
     FundingSummary,
+    convertible,
     funding_frame,
     funding_summary,
     fx_rates,
@@ -30,9 +30,11 @@ from channels_app.selectors import (
 )
 from channels_app.watch import WatchRow, trigger_watch
 from financeplanner.caching import cached_for_company
+from financeplanner.currencies import Unconverted, missing_currencies
 from financeplanner.models import Company
 
 from .choices import DrillStatus, PoolKind
+from .fx import unconverted_lines
 from .models import Alert, DrillRun, LiquidityPool
 from .report import DrillReport, report_of
 
@@ -95,6 +97,11 @@ class Dashboard:
     downgrades: list[RatingChange] = field(default_factory=list)
     closest_triggers: list[WatchRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unconverted: list[Unconverted] = field(default_factory=list)  # lines the totals leave out: no FX rate today
+
+    @property
+    def missing_currencies(self) -> list[str]:
+        return missing_currencies(self.unconverted)
 
 
 def dashboard_for(company: Company, *, as_of: date | None = None) -> Dashboard:
@@ -109,22 +116,16 @@ def dashboard_for(company: Company, *, as_of: date | None = None) -> Dashboard:
 
 def _dashboard(company: Company, as_of: date) -> Dashboard:
     problems: list[str] = []
-    try:
-        frame = funding_frame(company)  # one frame for the totals and the ladder, both as of the same day
-        funding: FundingSummary | None = funding_summary(company, as_of, frame=frame)
-        ladder = maturity_ladder(company, as_of, frame=frame)
-    except ValidationError as exc:  # a channel in a currency without an FX rate
-        funding, ladder = None, []
-        problems.extend(exc.messages)
+    # A line in a currency without a rate known today is left out of every total, and the page says which.
+    unconverted = unconverted_lines(company, as_of)
+    frame = funding_frame(company, as_of, unconverted=[])  # one frame for the totals and the ladder, as of one day
+    funding: FundingSummary | None = funding_summary(company, as_of, frame=frame)
+    ladder = maturity_ladder(company, as_of, frame=frame)
     for bucket in ladder:
         bucket["label"] = BUCKET_LABELS.get(bucket["max_days"], bucket["bucket"])
     if funding is not None:
         _add_shares(funding)
-    try:
-        liquidity = liquidity_for(company)
-    except ValidationError as exc:
-        liquidity = None
-        problems.extend(exc.messages)
+    liquidity: Liquidity | None = liquidity_for(company, as_of)
     alerts = open_alerts(company)
     return Dashboard(
         company=company,
@@ -137,6 +138,7 @@ def _dashboard(company: Company, as_of: date) -> Dashboard:
         downgrades=rating_downgrades(company),
         closest_triggers=trigger_watch(company=company)[:CLOSEST_TRIGGERS_SHOWN],
         problems=problems,
+        unconverted=unconverted,
     )
 
 
@@ -149,12 +151,13 @@ def _add_shares(funding: FundingSummary) -> None:
         row["share"] = (row["drawn"] / total) if total else ZERO
 
 
-def liquidity_for(company: Company) -> Liquidity:
-    rates = fx_rates(company)
+def liquidity_for(company: Company, as_of: date | None = None) -> Liquidity:
+    """Pools after haircut at the rates known on `as_of`; a pool in a currency without one is left out."""
+    rates = fx_rates(company, as_of)
     cash = other = ZERO
-    pools = LiquidityPool.objects.for_company(company).only("kind", "currency", "amount", "haircut")
+    pools = LiquidityPool.objects.for_company(company).only("name", "kind", "currency", "amount", "haircut")
     count = 0
-    for pool in pools:
+    for pool in convertible(pools, rates, [], "liquiditypool"):
         count += 1
         value = to_reporting(pool.value_after_haircut, pool.currency, rates)
         if pool.kind == PoolKind.CASH:

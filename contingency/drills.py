@@ -23,13 +23,13 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from financeplanner.caching import company_changed
 from financeplanner.models import Company
 
-from . import dispatch, engine
+from . import dispatch, engine, fx
 from .choices import ChecklistOutcome, DrillStatus, ScenarioKind, StepAction
 from .early_warnings import enqueue_evaluation
 from .engine.inputs import DrillInputs
 from .models import ChecklistItem, ContingencyPlan, DrillBlock, DrillRun, DrillSchedule, Scenario
 from .report import DrillReport, report_of
-from .snapshot import build_inputs
+from .snapshot import build_inputs, drill_as_of
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +64,10 @@ def drill_start(
     seed = scenario.seed if seed is None else seed
     if not 1 <= paths <= 1_000_000:
         raise ValidationError({"paths": "Between 1 and 1,000,000 paths."})
+    # A schedule rehearses the company as it stands on the day it runs, whatever the scenario's as-of date.
+    as_of = timezone.localdate() if schedule is not None else None
+    fx.drill_fx_check(company=company, as_of=as_of or drill_as_of(scenario))  # names each currency without a rate
     try:
-        # A schedule rehearses the company as it stands on the day it runs, whatever the scenario's as-of date.
-        as_of = timezone.localdate() if schedule is not None else None
         inputs = build_inputs(company=company, scenario=scenario, plan=plan, paths=paths, seed=seed, as_of=as_of)
     except OverflowError as exc:  # a date stored before dates were bounded, past the calendar's end
         raise ValidationError({"scenario": "The scenario's dates run past the calendar's end (year 9999)."}) from exc

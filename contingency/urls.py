@@ -8,7 +8,7 @@ from django.urls import path
 
 from financeplanner.views.generic import object_paths
 
-from .views import alerts, cashflows, drills, imports, plans, pools, scenarios, schedules
+from .views import alerts, cashflows, drills, imports, plans, pools, scenarios, schedules, settings
 
 app_name = "contingency"
 
@@ -29,4 +29,10 @@ urlpatterns = [
     path("alerts/<int:pk>/acknowledge/", alerts.AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
     path("import/", imports.ImportView.as_view(), name="import-add"),
     *object_paths("import/jobs/", imports.ImportJobView),
+    # The early-warning settings, under the core's settings/ pages.
+    path("settings/warnings/", settings.ThresholdListView.as_view(), name="threshold-list"),
+    path("settings/warnings/edit/", settings.ThresholdEditView.as_view(), name="threshold-edit"),
+    path("settings/alert-emails/", settings.AlertEmailsView.as_view(), name="alert-emails"),
+    *object_paths("settings/webhooks/", settings.WebhookListView, settings.WebhookFormView, settings.WebhookDeleteView),
+    *object_paths("settings/robots/", settings.RobotListView, settings.RobotFormView, settings.RobotDeleteView),
 ]

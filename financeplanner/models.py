@@ -100,6 +100,15 @@ class Membership(models.Model):
         default=False,
         help_text=_("E-mail the member when a drill fails or misses the policy"),
     )
+    alert_emails = models.BooleanField(
+        verbose_name=_("Alert e-mails"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Whether the member receives early-warning alerts by e-mail, as they chose; empty: by their role "
+            "(admins and treasurers do)"
+        ),
+    )
     created_at = models.DateTimeField(verbose_name=_("Created at"), auto_now_add=True)
 
     class Meta:

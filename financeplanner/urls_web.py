@@ -6,7 +6,22 @@ from django.utils.translation import gettext_lazy
 
 from contingency.views.dashboard import DashboardView
 
-from .views import account
+from .views import account, settings
+from .views.generic import object_paths
+
+# The company's settings (namespace "settings"); the early-warning ones are contingency's, under settings/ too.
+settings_patterns = [
+    path("", settings.SettingsView.as_view(), name="index"),
+    path("policy/", settings.PolicyFormView.as_view(), name="policy"),
+    *object_paths("fx-rates/", settings.FxRateListView, settings.FxRateFormView),
+    path("members/", settings.MemberListView.as_view(), name="member-list"),
+    path("members/invite/", settings.MemberInviteView.as_view(), name="member-add"),
+    path("members/<int:pk>/edit/", settings.MemberRoleView.as_view(), name="member-edit"),
+    path("members/<int:pk>/delete/", settings.MemberRemoveView.as_view(), name="member-delete"),
+    path("api-keys/", settings.ApiKeyListView.as_view(), name="apikey-list"),
+    path("api-keys/add/", settings.ApiKeyCreateView.as_view(), name="apikey-add"),
+    path("api-keys/<int:pk>/revoke/", settings.ApiKeyRevokeView.as_view(), name="apikey-revoke"),
+]
 
 urlpatterns = [
     path("", DashboardView.as_view(), name="dashboard"),
@@ -21,5 +36,6 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("settings/", include((settings_patterns, "settings"))),
     path("", include("channels_app.urls")),
 ]

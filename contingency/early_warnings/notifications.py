@@ -5,8 +5,9 @@ Nothing here runs inside a request. The evaluation records what to send (a Webho
 enqueues Celery tasks with `transaction.on_commit`; the tasks send, record every attempt and retry with exponential
 backoff (WEBHOOK_RETRY_BASE_SECONDS × 2^n, capped at WEBHOOK_RETRY_MAX_SECONDS, WEBHOOK_MAX_RETRIES times).
 
-**Who gets e-mail**: every member whose role is in ALERT_EMAIL_ROLES (default: admin and treasurer — the people
-who act on funding risk) and who has an e-mail address; for a failed scheduled drill also every member who asked
+**Who gets e-mail**: every member with an e-mail address who subscribed (`Membership.alert_emails`, on the
+Alert e-mails page), and every member who has not chosen and whose role is in ALERT_EMAIL_ROLES (default: admin
+and treasurer — the people who act on funding risk); for a failed scheduled drill also every member who asked
 for it (`Membership.notify_on_failed_drill`). Mails go out when an alert is raised or escalated to red, not when
 it resolves (the webhook says that).
 
@@ -180,13 +181,34 @@ def webhook_give_up(delivery_id: int) -> None:
 # -- e-mail ---------------------------------------------------------------------------------------------------------
 
 
+def receives_alert_emails(membership: Membership) -> bool:
+    """The member's own choice (Membership.alert_emails); without one, their role decides (ALERT_EMAIL_ROLES)."""
+    if membership.alert_emails is not None:
+        return membership.alert_emails
+    return membership.role in settings.ALERT_EMAIL_ROLES
+
+
 def alert_recipients(alert: Alert) -> list[str]:
-    members = Membership.objects.filter(company_id=alert.company_id).exclude(user__email="")
-    wanted = members.filter(role__in=settings.ALERT_EMAIL_ROLES)
-    emails = set(wanted.values_list("user__email", flat=True))
+    members = list(
+        Membership.objects.filter(company_id=alert.company_id).exclude(user__email="").select_related("user")
+    )
+    emails = {m.user.email for m in members if receives_alert_emails(m)}
     if alert.indicator == "failed_drill":
-        emails |= set(members.filter(notify_on_failed_drill=True).values_list("user__email", flat=True))
+        emails |= {m.user.email for m in members if m.notify_on_failed_drill}
     return sorted(emails)
+
+
+@transaction.atomic
+def alert_emails_choose(
+    *, membership: Membership, alert_emails: bool | None, notify_on_failed_drill: bool
+) -> Membership:
+    """A member says for themselves whether they receive alert e-mails (None: as their role has it) and e-mails
+    about failed drills."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership.alert_emails, membership.notify_on_failed_drill = alert_emails, notify_on_failed_drill
+    membership.full_clean()
+    membership.save(update_fields=["alert_emails", "notify_on_failed_drill"])
+    return membership
 
 
 # Line breaks (and other control characters) in a name would start a new mail header: a subject is one line.

@@ -9,13 +9,16 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View, generic
 from django_htmx.http import HttpResponseClientRedirect
 
 from financeplanner.choices import Role
+from financeplanner.currencies import missing_currencies
 from financeplanner.forms import apply_service_errors
+from financeplanner.fx import unconverted_lines
 from financeplanner.labels import field_label
 from financeplanner.views.base import CompanyViewMixin
 from financeplanner.views.generic import ObjectDetailView, ObjectFormView, ObjectListView, ObjectMixin, PageAction
@@ -107,16 +110,29 @@ class DrillStartView(DrillViews, ObjectFormView):
     def get_initial(self):
         return {key: self.request.GET[key] for key in ("scenario", "plan") if self.request.GET.get(key)}
 
+    template_name = "contingency/drill_start.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # A line without an FX rate today refuses the drill: say so before it is started, with the way out.
+        context["fx_missing"] = missing_currencies(unconverted_lines(self.request.company, timezone.localdate()))
+        context["fx_refused"] = getattr(self, "fx_refused", False)
+        return context
+
     def save(self, form):
         data = form.cleaned_data
-        return drills.drill_start(
-            company=self.request.company,
-            scenario=data["scenario"],
-            plan=data["plan"],
-            paths=data["paths"],
-            seed=data["seed"],
-            by=self.request.user,
-        )
+        try:
+            return drills.drill_start(
+                company=self.request.company,
+                scenario=data["scenario"],
+                plan=data["plan"],
+                paths=data["paths"],
+                seed=data["seed"],
+                by=self.request.user,
+            )
+        except ValidationError as exc:
+            self.fx_refused = "currency" in getattr(exc, "error_dict", {})
+            raise
 
     def get_success_url_for(self, saved) -> str:
         return reverse("contingency:drill-progress", args=[saved.pk])

@@ -58,6 +58,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from financeplanner.choices import Role
+from financeplanner.currencies import order_currency_selects
 from financeplanner.forms import DateInput, apply_service_errors
 from financeplanner.services import tenant_object_save
 
@@ -197,6 +198,7 @@ class FilteredListMixin:
             if queryset_of_choices is not None and hasattr(queryset_of_choices, "for_company"):
                 # The FilterSet is shared with the API and lists every row; the page offers only this company's.
                 field.queryset = queryset_of_choices.for_company(self.request.company)
+        order_currency_selects(form)
         return filterset
 
     def get_queryset(self):
@@ -323,6 +325,11 @@ class ObjectFormView(ObjectMixin, CompanyViewMixin, SingleObjectMixin, FormView)
         if hasattr(self.get_form_class(), "_meta") and self.model is not None:
             kwargs["instance"] = self.object or self.model(company=self.request.company)
         return kwargs
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        order_currency_selects(form)  # the common currencies first in every currency select
+        return form
 
     def get_title(self) -> str:
         """`add_title` without an object; `edit_title` (`%(name)s` is the object) with one."""

@@ -27,7 +27,7 @@ from contingency.models import (
     Webhook,
 )
 from financeplanner.choices import Role
-from financeplanner.models import ApiKey, Company, FxRate, ImportJob, Invitation
+from financeplanner.models import ApiKey, Company, FxRate, ImportJob, Invitation, Membership
 from tests.factories import (
     AlertFactory,
     AlertRobotFactory,
@@ -125,6 +125,10 @@ FACTORIES = {
     AlertRobot: lambda a: AlertRobotFactory(company=a.company),
     ApiKey: _api_key,
     ImportJob: lambda a: ImportJobFactory(company=a.company),
+    # Another member of A (the members pages change or remove one).
+    Membership: lambda a: MembershipFactory(
+        company=a.company, role=Role.VIEWER, user=UserFactory(username="mia-member")
+    ),
 }
 
 

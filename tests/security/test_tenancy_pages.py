@@ -79,6 +79,21 @@ PAGE_ROLES = {
     "schedules/<int:pk>/edit/": Role.TREASURER,
     "schedules/<int:pk>/delete/": Role.TREASURER,
     "altman/": ANYONE,  # computes the Z-score; recording it as an assessment is checked by the form (analyst)
+    # Settings (financeplanner.views.settings, contingency.views.settings), as their API's permission classes.
+    "settings/policy/": Role.ADMIN,
+    "settings/members/invite/": Role.ADMIN,
+    "settings/members/<int:pk>/edit/": Role.ADMIN,
+    "settings/members/<int:pk>/delete/": Role.ADMIN,  # or the member themselves (leave): tested in tests/web
+    "settings/api-keys/add/": Role.ADMIN,
+    "settings/api-keys/<int:pk>/revoke/": Role.ADMIN,
+    "settings/warnings/edit/": Role.TREASURER,
+    "settings/alert-emails/": Role.VIEWER,  # each member chooses for themselves
+    "settings/webhooks/add/": Role.ADMIN,
+    "settings/webhooks/<int:pk>/edit/": Role.ADMIN,
+    "settings/webhooks/<int:pk>/delete/": Role.ADMIN,
+    "settings/robots/add/": Role.ADMIN,
+    "settings/robots/<int:pk>/edit/": Role.ADMIN,
+    "settings/robots/<int:pk>/delete/": Role.ADMIN,
 }
 
 

@@ -135,7 +135,8 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
         self.bulk_instance = None
         if not errors:
             try:
-                self.run_validators(attrs)
+                if self.validators:  # none on the import serializers: skips building the read-only defaults
+                    self.run_validators(attrs)
                 attrs = self.validate(attrs)
             except (serializers.ValidationError, DjangoValidationError) as exc:
                 errors.update(as_serializer_error(exc))

@@ -13,10 +13,13 @@ full validation, to name the row it refuses.
 from __future__ import annotations
 
 import copy
+import itertools
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii as encode_json_string
 from typing import Any
 
 from auditlog.cid import get_cid
@@ -151,7 +154,8 @@ def _copies(model: type[models.Model]) -> bool:
 
 def _copy_new(model: type[models.Model], objects: list[models.Model]) -> None:
     """Insert new objects by COPY, as bulk_create would: each field's value as `save()` prepares it (auto_now and
-    defaults by `pre_save`, then `get_db_prep_save`), the ids reserved from the table's sequence in one query."""
+    defaults by `pre_save`, then `get_db_prep_save`), the ids reserved from the table's sequence in one query.
+    Read column by column (`_db_column`): a field's work is chosen once, not for each of its cells."""
     meta = model._meta
     fields = [field for field in meta.concrete_fields if field is not meta.pk]
     database = connections[connection.alias]  # the wrapper itself: `connection` is a proxy, slow in a loop
@@ -161,12 +165,11 @@ def _copy_new(model: type[models.Model], objects: list[models.Model]) -> None:
             [connection.ops.quote_name(meta.db_table), meta.pk.column, len(objects)],
         )
         ids = [row[0] for row in cursor.fetchall()]
-    prepare = [_db_value(field, database) for field in fields]
-    rows = []
+    pk_attname = meta.pk.attname
     for obj, pk in zip(objects, ids, strict=True):
-        obj.pk = pk
-        rows.append([pk, *(value(obj) for value in prepare)])
-    _copy(meta.db_table, [meta.pk.column, *(field.column for field in fields)], rows)
+        setattr(obj, pk_attname, pk)
+    columns = [ids, *(_db_column(field, objects, database) for field in fields)]
+    _copy(meta.db_table, [meta.pk.column, *(field.column for field in fields)], zip(*columns, strict=True))
     for obj in objects:
         obj._state.adding, obj._state.db = False, connection.alias
 
@@ -179,17 +182,38 @@ PLAIN_FIELDS = frozenset(
     "SmallIntegerField TextField".split()
 )
 PLAIN_VALUES = (type(None), str, bool, int, Decimal, date)  # and an aware datetime
+PLAIN_TYPES = frozenset(PLAIN_VALUES)
+# `pre_save` that only reads the attribute (DateField's and DateTimeField's unless auto_now / auto_now_add).
+READING_PRE_SAVES = (models.Field.pre_save, models.DateField.pre_save, models.DateTimeField.pre_save)
 
 
-def _db_value(field: models.Field, database) -> Callable[[models.Model], Any]:
-    """A field's database value read from an object, as save() writes it."""
+def _db_column(field: models.Field, objects: list[models.Model], database) -> list[Any]:
+    """A field's database values for a batch of new objects, as save() writes each: `pre_save`, then
+    `get_db_prep_save` unless the value is plain (`_db_prep`). An auto_now / auto_now_add field takes one time for
+    the batch (save() reads the clock for each row; the batch goes in in one statement of one transaction)."""
+    attname = field.attname
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        now = field.pre_save(objects[0], True)  # sets it on the object, as save() does
+        for obj in objects[1:]:
+            setattr(obj, attname, now)
+        python = [now] * len(objects)
+    elif type(field).pre_save in READING_PRE_SAVES:
+        python = [getattr(obj, attname) for obj in objects]
+    else:
+        python = [field.pre_save(obj, True) for obj in objects]
     prep = _db_prep(field, database)
-    return lambda obj: prep(field.pre_save(obj, True))
+    if _plain(field):
+        return [value if type(value) in PLAIN_TYPES else prep(value) for value in python]
+    return [prep(value) for value in python]
+
+
+def _plain(field: models.Field) -> bool:
+    return type(field).__name__ in PLAIN_FIELDS and type(field).__module__.startswith("django.db.models")
 
 
 def _db_prep(field: models.Field, database) -> Callable[[Any], Any]:
     """`get_db_prep_save` of a field, skipped for a plain value of one of Django's plain fields."""
-    if type(field).__name__ not in PLAIN_FIELDS or not type(field).__module__.startswith("django.db.models"):
+    if not _plain(field):
         return lambda python: field.get_db_prep_save(python, database)
 
     def prep(python: Any) -> Any:
@@ -234,50 +258,83 @@ def _save_one_by_one(valid: list[CheckedRow], report: ImportReport) -> None:
             report.valid_rows -= 1
 
 
-def _creation_diff(example: models.Model) -> Callable[[models.Model], dict | None]:
-    """django-auditlog's changes for a new object, `model_instance_diff(None, obj)`, with half its work: the old
-    side of a creation is "None" for every field, so only the new side is read: through auditlog's own
-    `get_field_value`, or for a plain field or a foreign key the same steps inline (`_field_reader`). A model with
-    include, exclude or masked fields, or JSON changes, goes through auditlog."""
-    use_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)
-    options = auditlog.get_model_fields(type(example))
-    if use_json or options["include_fields"] or options["exclude_fields"] or options["mask_fields"]:
-        return lambda obj: model_instance_diff(None, obj, use_json_for_changes=use_json)
-    readers = [(field.name, _field_reader(field)) for field in set(get_fields_in_model(example))]
-    before = smart_str(None)  # what get_field_value gives for the missing old object
+class _Changes:
+    """django-auditlog's changes for each new object of a batch, `model_instance_diff(None, obj)`, with a fraction of
+    its work: the old side of a creation is "None" for every field, so only the new side is read, field by field
+    over the batch (`_field_texts`) rather than object by object, and an entry's JSON is written from those texts
+    directly. A model with include, exclude or masked fields, or JSON changes, goes through auditlog."""
 
-    def changes_of(obj: models.Model) -> dict | None:
-        changes = {}
-        for name, read in readers:
-            value = read(obj)
-            if value != before:
-                changes[name] = (before, value if isinstance(value, str) else smart_str(value))
-        return changes or None
+    def __init__(self, objects: list[models.Model]):
+        use_json = getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False)
+        options = auditlog.get_model_fields(type(objects[0]))
+        self.diffs: list[dict | None] | None = None
+        if use_json or options["include_fields"] or options["exclude_fields"] or options["mask_fields"]:
+            self.diffs = [model_instance_diff(None, obj, use_json_for_changes=use_json) for obj in objects]
+            return
+        fields = list(set(get_fields_in_model(objects[0])))
+        self.names = [field.name for field in fields]
+        self.texts = list(zip(*(_field_texts(field, objects) for field in fields), strict=True))
+        # '"name": ["None", ' for each field: json.dumps' own separators
+        self.openings = [f"{encode_json_string(name)}: [{encode_json_string(NONE)}, " for name in self.names]
 
-    return changes_of
+    def changed(self, index: int) -> bool:
+        if self.diffs is not None:
+            return bool(self.diffs[index])
+        return any(text is not None for text in self.texts[index])
+
+    def as_dict(self, index: int) -> dict:
+        if self.diffs is not None:
+            return self.diffs[index] or {}
+        return {
+            name: (NONE, text) for name, text in zip(self.names, self.texts[index], strict=True) if text is not None
+        }
+
+    def as_json(self, index: int) -> str:
+        """What json.dumps(self.as_dict(index)) gives, as Django's JSONField writes it (no encoder)."""
+        if self.diffs is not None:
+            return json.dumps(self.diffs[index])
+        parts = [
+            opening + encode_json_string(text) + "]"
+            for opening, text in zip(self.openings, self.texts[index], strict=True)
+            if text is not None
+        ]
+        return "{" + ", ".join(parts) + "}"
 
 
-def _field_reader(field: models.Field) -> Callable[[models.Model], Any]:
-    """auditlog's `get_field_value(obj, field)`, its branches for a foreign key and a plain field taken once per
-    field rather than on each read; date-times, JSON and anything else go through it."""
-    if isinstance(field, models.DateTimeField | models.JSONField) or not getattr(field, "concrete", False):
-        return lambda obj: get_field_value(obj, field)
-    if field.is_relation:
+NONE = smart_str(None)  # what get_field_value gives for the missing old object: "None"
+
+
+def _field_texts(field: models.Field, objects: list[models.Model]) -> list[str | None]:
+    """The new side of auditlog's change of one field, for each object: `get_field_value(obj, field)` as text, or
+    None where it equals the old side ("None": no change). For a plain field that is `str(value)` (what smart_str
+    gives for anything but bytes), for a foreign key `str(id)` (auditlog reads the id, and None differs from "None",
+    so even an empty one is a change), read over the column at once; a date-time (the same for a whole batch, see
+    `_db_column`) once per distinct value; JSON, binary and anything else through auditlog, object by object."""
+    concrete = getattr(field, "concrete", False)
+    if concrete and field.is_relation:
         fk = (field.one_to_one or field.many_to_one) and hasattr(field, "rel_class")
-        if settings.AUDITLOG_USE_FK_STRING_REPRESENTATION or not fk:
-            return lambda obj: get_field_value(obj, field)
-        attname = field.get_attname()
-        return lambda obj: smart_str(getattr(obj, attname), strings_only=True)
-    name = field.name
+        if fk and not settings.AUDITLOG_USE_FK_STRING_REPRESENTATION:
+            attname = field.get_attname()
+            return [str(getattr(obj, attname)) for obj in objects]
+    elif concrete and not isinstance(field, models.DateTimeField | models.JSONField | models.BinaryField):
+        name = field.name
+        return [None if text == NONE else text for text in (str(getattr(obj, name)) for obj in objects)]
+    elif isinstance(field, models.DateTimeField):
+        seen: dict[Any, str | None] = {}
+        texts = []
+        for obj in objects:
+            raw = getattr(obj, field.name)
+            if raw not in seen:
+                seen[raw] = _changed_text(get_field_value(obj, field))
+            texts.append(seen[raw])
+        return texts
+    return [_changed_text(get_field_value(obj, field)) for obj in objects]
 
-    def read(obj: models.Model) -> Any:
-        value = getattr(obj, name)
-        if isinstance(value, str):
-            return value  # what smart_str gives for it
-        value = smart_str(value)
-        return str(value) if type(value).__name__ == "__proxy__" else value
 
-    return read
+def _changed_text(value: Any) -> str | None:
+    if value == NONE:
+        return None
+    return value if isinstance(value, str) else smart_str(value)
 
 
 def log_created(objects: Iterable[models.Model]) -> int:
@@ -288,66 +345,62 @@ def log_created(objects: Iterable[models.Model]) -> int:
     models that ask for it, the correlation id), and the actor, remote address and extra data of the request or job
     (`auditlog.context.set_actor`), which auditlog adds in a pre_save receiver that a bulk insert would not run: it
     runs here once, on a first entry, and what it set (with the entry's timestamp) is the same for every entry of
-    the batch. On PostgreSQL the entries go in by COPY, as rows (no LogEntry object each); elsewhere by
-    `bulk_create`.
+    the batch. On PostgreSQL the entries go in by COPY, as rows built column by column (no LogEntry object each,
+    the changes as JSON text); elsewhere by `bulk_create`.
     """
     objects = list(objects)
     if not objects or auditlog_disabled.get() or not auditlog.contains(type(objects[0])):
         return 0
-    content_type = ContentType.objects.get_for_model(type(objects[0]))
-    changes_of = _creation_diff(objects[0])
+    model = type(objects[0])
+    content_type = ContentType.objects.get_for_model(model)
+    changes = _Changes(objects)
+    kept = [index for index in range(len(objects)) if changes.changed(index)]
+    if not kept:
+        return 0
+    logged = [objects[index] for index in kept]
     cid = get_cid()
     database = router.db_for_write(LogEntry)
     serialized = LogEntry.objects._get_serialized_data_or_none
-    if not auditlog.get_serialize_options(type(objects[0]))["serialize_data"]:
+    if not auditlog.get_serialize_options(model)["serialize_data"]:
         serialized = _no_serialized_data  # what auditlog gives each object of a model that asks for none, asked once
-    get_additional_data = getattr(objects[0], "get_additional_data", None)
-    own = ["object_pk", "object_id", "object_repr", "serialized_data", "changes"]  # each object's
-    if callable(get_additional_data):
-        own.append("additional_data")
-    entries: list[dict[str, Any]] = []
-    for obj in objects:
-        changes = changes_of(obj)
-        if not changes:
-            continue
-        entry = {
-            "object_pk": str(obj.pk),
-            "object_id": obj.pk if isinstance(obj.pk, int) else None,
-            "object_repr": smart_str(obj),
-            "serialized_data": serialized(obj),
-            "changes": changes,
-        }
-        if callable(get_additional_data):
-            entry["additional_data"] = obj.get_additional_data()
-        entries.append(entry)
-    if not entries:
-        return 0
-    first = LogEntry(content_type=content_type, action=LogEntry.Action.CREATE, cid=cid, **entries[0])
+    own: dict[str, list[Any]] = {
+        "object_pk": [str(obj.pk) for obj in logged],
+        "object_id": [obj.pk if isinstance(obj.pk, int) else None for obj in logged],
+        "object_repr": [smart_str(obj) for obj in logged],
+        "serialized_data": [serialized(obj) for obj in logged],
+    }
+    if callable(getattr(objects[0], "get_additional_data", None)):
+        own["additional_data"] = [obj.get_additional_data() for obj in logged]
+    first_values = {name: values[0] for name, values in own.items()}
+    first = LogEntry(
+        content_type=content_type, action=LogEntry.Action.CREATE, cid=cid, changes=changes.as_dict(kept[0]),
+        **first_values,
+    )  # fmt: skip
     context = _pre_saved(first, database)  # what the context's receivers set wins over the object's own values
-    own = [name for name in own if name not in context]
+    own = {name: values for name, values in own.items() if name not in context}
     if connection.vendor != "postgresql" or database != connection.alias:
+        if "changes" not in context:
+            own["changes"] = [changes.as_dict(index) for index in kept]
         logs = [first]
-        for entry in entries[1:]:
+        for position in range(1, len(kept)):
             log = copy.copy(first)
-            for name in own:
-                setattr(log, name, entry[name])
+            for name, values in own.items():
+                setattr(log, name, values[position])
             logs.append(log)
         return len(LogEntry.objects.bulk_create(logs))
     wrapper = connections[database]
     fields = [field for field in LogEntry._meta.concrete_fields if field is not LogEntry._meta.pk]
-    shared = {field.attname: field.get_db_prep_save(field.pre_save(first, True), wrapper) for field in fields}
-    prepare = {name: _db_prep(LogEntry._meta.get_field(name), wrapper) for name in own}
-    columns = [field.attname for field in fields]
-
-    def rows() -> Iterator[list[Any]]:
-        for entry in entries:
-            values = dict(shared)
-            for name, prep in prepare.items():
-                values[name] = prep(entry[name])
-            yield [values[column] for column in columns]
-
-    _copy(LogEntry._meta.db_table, [field.column for field in fields], rows())
-    return len(entries)
+    columns: list[Iterable[Any]] = []
+    for field in fields:
+        if field.attname == "changes" and "changes" not in context:
+            columns.append([changes.as_json(index) for index in kept])  # JSON text: COPY hands it to jsonb as is
+        elif field.attname in own:
+            prep = _db_prep(field, wrapper)
+            columns.append([prep(value) for value in own[field.attname]])
+        else:
+            columns.append(itertools.repeat(field.get_db_prep_save(field.pre_save(first, True), wrapper)))
+    _copy(LogEntry._meta.db_table, [field.column for field in fields], zip(*columns, strict=False))
+    return len(kept)
 
 
 def _pre_saved(entry: LogEntry, database: str) -> dict[str, Any]:

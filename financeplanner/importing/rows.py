@@ -79,8 +79,9 @@ def import_rows(
 
 def _rows(table: pd.DataFrame) -> Iterable[tuple[int, dict[str, str]]]:
     columns = list(table.columns)
-    for row_number, values in zip(table.index, table.itertuples(index=False, name=None), strict=True):
-        yield int(row_number), dict(zip(columns, values, strict=True))
+    # As plain lists at once: pandas' row iterators read a text column cell by cell.
+    for row_number, values in zip(table.index.tolist(), table.to_numpy(dtype=object).tolist(), strict=True):
+        yield row_number, dict(zip(columns, values, strict=True))
 
 
 def _check_header(spec: ImportSpec, columns: list[str], report: ImportReport) -> bool:
@@ -131,6 +132,7 @@ class PreloadedObject(serializers.Field):
 # DRF's own fields whose check depends on the cell's text alone.
 PURE_FIELDS = (
     serializers.BooleanField,
+    serializers.CharField,
     serializers.ChoiceField,
     serializers.DateField,
     serializers.DecimalField,

@@ -85,7 +85,8 @@ def row_maker(model: type[models.Model], company) -> Callable[[dict], models.Mod
     cached: list[tuple[models.Field, str]] = []
     for model_field in model._meta.concrete_fields:
         related = bool(model_field.is_relation and (model_field.many_to_one or model_field.one_to_one))
-        default: Any = model_field.get_default if callable(model_field.default) else model_field.get_default()
+        fresh = model_field.has_default() and callable(model_field.default)  # a new value for each row
+        default: Any = model_field.get_default if fresh else model_field.get_default()
         plan.append((model_field.name, default, related))
         if related:
             cached.append((model_field, model_field.name))

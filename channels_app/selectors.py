@@ -111,6 +111,9 @@ def channel_schedule(*, channel: FundingChannel, as_of: date | str | None = None
 
 PLATFORM_TYPES = ("small_loan_platform",)
 MATURITY_BUCKETS = ((30, "≤ 30 days"), (90, "31–90 days"), (180, "91–180 days"), (365, "181–365 days"))
+# Lines with a limit the company still has (frozen ones get it back when the freeze ends); a closed or matured line
+# keeps no limit, though what is drawn on it still runs off.
+LIVE_STATUSES = ("active", "reduced", "frozen")
 
 
 def to_reporting(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal:
@@ -203,6 +206,10 @@ def funding_summary(
     zero = Decimal("0")
     if frame.empty:
         return FundingSummary(zero, zero, zero, [], [], zero, zero, zero, zero)
+    # Total and per-row limits are those the company still has: a closed or matured line's limit is gone.
+    frame = frame.assign(
+        limit=[lim if st in LIVE_STATUSES else zero for lim, st in zip(frame["limit"], frame["status"], strict=True)]
+    )
 
     def grouped(key: str) -> list[dict]:
         sums = frame.groupby(key)[["limit", "drawn", "headroom"]].agg(lambda s: sum(s, zero))
@@ -220,18 +227,61 @@ def funding_summary(
         hhi_by_lender=hhi([row["drawn"] for row in by_lender]),
         hhi_by_type=hhi([row["drawn"] for row in by_type]),
         hhi_by_maturity=hhi([row["drawn"] for row in maturity_ladder(company, as_of, frame=frame)]),
-        platform_share=(platform_drawn / total_drawn).quantize(Decimal("0.0001")) if total_drawn else zero,
+        platform_share=(platform_drawn / total_drawn) if total_drawn else zero,  # rounded once, where it is shown
     )
 
 
 def maturity_ladder(company: Company, as_of: date | None = None, *, frame: pd.DataFrame | None = None) -> list[dict]:
-    """What is drawn, by how soon its line matures (reporting currency)."""
+    """By how soon it falls due, in the reporting currency, per bucket (MATURITY_BUCKETS, then beyond a year):
+
+    - `principal_due`: principal repaid in the bucket on the channels' own repayment schedules (`channel_schedule`,
+      the schedule the channel page and the drills use: linear and annuity instalments, bullets at maturity), what a
+      lender demanded (a reduction's excess, a call) on its recorded date, and what is past its maturity at once;
+      never more than what is drawn;
+    - `limits_expiring`: the limits of the lines that mature in the bucket, closed and matured lines left out;
+    - `drawn`: what is drawn on the lines that mature in the bucket (the maturity HHI).
+    """
     as_of = as_of or timezone.localdate()
     frame = funding_frame(company) if frame is None else frame
-    buckets = [{"bucket": label, "max_days": days, "drawn": Decimal("0")} for days, label in MATURITY_BUCKETS]
-    later = {"bucket": "> 365 days", "max_days": None, "drawn": Decimal("0")}
-    for maturity, drawn in zip(frame.get("maturity_date", []), frame.get("drawn", []), strict=True):
-        days = (maturity - as_of).days
-        target = next((b for b in buckets if days <= b["max_days"]), later)
+    zero = Decimal("0")
+    buckets: list[dict] = [
+        {"bucket": label, "max_days": days, "drawn": zero, "principal_due": zero, "limits_expiring": zero}
+        for days, label in MATURITY_BUCKETS
+    ]
+    later = {"bucket": "> 365 days", "max_days": None, "drawn": zero, "principal_due": zero, "limits_expiring": zero}
+
+    def bucket_of(days: int) -> dict:
+        return next((b for b, (limit, _label) in zip(buckets, MATURITY_BUCKETS, strict=True) if days <= limit), later)
+
+    for maturity, drawn, limit, status in zip(
+        frame.get("maturity_date", []), frame.get("drawn", []), frame.get("limit", []), frame.get("status", []),
+        strict=True,
+    ):  # fmt: skip
+        target = bucket_of((maturity - as_of).days)
         target["drawn"] += drawn
+        if status in LIVE_STATUSES:
+            target["limits_expiring"] += limit
+    for days, amount in principal_falling_due(company, as_of, channel_ids=set(frame.get("id", []))):
+        bucket_of(days)["principal_due"] += amount
     return [*buckets, later]
+
+
+def principal_falling_due(company: Company, as_of: date, *, channel_ids: set[int]) -> list[tuple[int, Decimal]]:
+    """(days from `as_of`, principal in the reporting currency) for what is drawn on the given channels: the
+    schedule's repayments, a lender's demand on its date, and what is past maturity at once (day 0). A channel's
+    amounts add up to at most what is drawn (the schedule amortises the whole balance, a demand included)."""
+    rates = fx_rates(company, as_of)
+    due: list[tuple[int, Decimal]] = []
+    for channel in FundingChannel.objects.for_company(company).filter(drawn__gt=0, pk__in=channel_ids):
+        dated = [(row.date, row.principal) for row in channel_schedule(channel=channel, as_of=as_of)]
+        if channel.excess_due and channel.excess_due_date:
+            dated.append((max(channel.excess_due_date, as_of), channel.excess_due))
+        if channel.maturity_date < as_of:
+            dated.append((as_of, channel.drawn))  # overdue: the schedule has nothing left to date it
+        left = channel.drawn
+        for day, amount in sorted(dated):
+            paid = min(amount, left)
+            if paid > 0:
+                due.append(((day - as_of).days, to_reporting(paid, channel.currency, rates)))
+                left -= paid
+    return due

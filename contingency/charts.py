@@ -46,23 +46,24 @@ def fan_chart(fan: Mapping, *, as_of: date | None = None, paths: int = 1) -> str
     )
 
 
-def daily_net_chart(*, start: date, net: Sequence[float], title: str) -> str:
-    """Daily net operating flow as bars (green in, red out) with the running total as a line.
+def daily_net_chart(*, start: date, net: Sequence[float], title: str, opening: float = 0.0) -> str:
+    """Daily net operating flow as bars (green in, red out) with the running cash balance as a line, from `opening`
+    (cash on hand at the start of the first day).
 
     Drawing takes a few hundred milliseconds and the forecast changes far less often than the page is read: the
     SVG of the same inputs, in the same language, is kept in Django's cache for a day.
     """
-    net = [round(float(value), 2) for value in net]
+    net, opening = [round(float(value), 2) for value in net], round(float(opening), 2)
     key = (
-        "contingency:daily-net:v2:"
-        + hashlib.sha256(json.dumps([start.isoformat(), net, title, get_language()]).encode()).hexdigest()
+        "contingency:daily-net:v3:"
+        + hashlib.sha256(json.dumps([start.isoformat(), net, opening, title, get_language()]).encode()).hexdigest()
     )
-    return cache.get_or_set(key, lambda: _daily_net_svg(start, net, title), timeout=24 * 3600)
+    return cache.get_or_set(key, lambda: _daily_net_svg(start, net, title, opening), timeout=24 * 3600)
 
 
-def _daily_net_svg(start: date, net: list[float], title: str) -> str:
+def _daily_net_svg(start: date, net: list[float], title: str, opening: float = 0.0) -> str:
     dates = [start + timedelta(days=i) for i in range(len(net))]
-    running, total = [], 0.0
+    running, total = [], opening
     for value in net:
         total += value
         running.append(total)
@@ -71,7 +72,7 @@ def _daily_net_svg(start: date, net: list[float], title: str) -> str:
         axes = figure.add_subplot()
         colours = [INFLOW if value >= 0 else OUTFLOW for value in net]
         axes.bar(dates, net, color=colours, width=0.8, label=_("Net flow of the day"))
-        axes.plot(dates, running, color=PALETTE[0], linewidth=1.5, label=_("Running total"))
+        axes.plot(dates, running, color=PALETTE[0], linewidth=1.5, label=_("Cash balance"))
         axes.axhline(0, color=INK, linewidth=0.6)
         axes.yaxis.set_major_formatter(FuncFormatter(compact_number))
         axes.grid(axis="y", color=GRID, linewidth=0.6)

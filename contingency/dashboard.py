@@ -7,8 +7,9 @@ company has, so the page stays fast as the data grows. Amounts are in the compan
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from channels_app import ratings
-from channels_app.choices import ChannelType
+from channels_app.choices import OPEN_STATUSES, ChannelStatus, ChannelType
 from channels_app.models import Counterparty, CreditAssessment
 from channels_app.selectors import (
     FundingSummary,
@@ -38,6 +39,9 @@ from .fx import unconverted_lines
 from .models import Alert, DrillRun, LiquidityPool
 from .report import DrillReport, report_of
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 ZERO = Decimal("0.00")
 # channels_app.selectors labels its buckets in English; the page shows them in the reader's language.
 BUCKET_LABELS = {
@@ -56,8 +60,24 @@ class Liquidity:
     """Backup liquidity after haircut: cash counts at once; the other pools only when a plan liquidates them."""
 
     cash: Decimal
-    other_pools: Decimal
+    other_pools: Decimal  # non-cash pools, backup lines left out
     pools: int
+    # Pools that stand for a committed backup line (a pool linked to its funding channel): the line's undrawn limit
+    # is counted once, in headroom, so these pools are not added to `other_pools` (and a shut line's pool is gone).
+    backup_lines: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """Undrawn limits, each counted once: `available` on open lines (active, reduced: may be drawn today), committed
+    backup lines included (`backup_lines` of it); `frozen` on frozen lines (back when the freeze ends, not available
+    now). Closed and matured lines have none; `shut_lines` counts them (left out of total limits)."""
+
+    available: Decimal
+    frozen: Decimal
+    backup_lines: Decimal
+    frozen_lines: int
+    shut_lines: int
 
 
 @dataclass(frozen=True)
@@ -98,6 +118,8 @@ class Dashboard:
     closest_triggers: list[WatchRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     unconverted: list[Unconverted] = field(default_factory=list)  # lines the totals leave out: no FX rate today
+    headroom: Headroom | None = None
+    computed_at: datetime | None = None  # when these figures were computed (the page's "as of")
 
     @property
     def missing_currencies(self) -> list[str]:
@@ -126,6 +148,7 @@ def _dashboard(company: Company, as_of: date) -> Dashboard:
     if funding is not None:
         _add_shares(funding)
     liquidity: Liquidity | None = liquidity_for(company, as_of)
+    headroom = headroom_for(company, frame)
     alerts = open_alerts(company)
     return Dashboard(
         company=company,
@@ -139,6 +162,8 @@ def _dashboard(company: Company, as_of: date) -> Dashboard:
         closest_triggers=trigger_watch(company=company)[:CLOSEST_TRIGGERS_SHOWN],
         problems=problems,
         unconverted=unconverted,
+        headroom=headroom,
+        computed_at=timezone.now(),
     )
 
 
@@ -155,16 +180,46 @@ def liquidity_for(company: Company, as_of: date | None = None) -> Liquidity:
     """Pools after haircut at the rates known on `as_of`; a pool in a currency without one is left out."""
     rates = fx_rates(company, as_of)
     cash = other = ZERO
-    pools = LiquidityPool.objects.for_company(company).only("name", "kind", "currency", "amount", "haircut")
-    count = 0
+    pools = LiquidityPool.objects.for_company(company).only(
+        "name", "kind", "currency", "amount", "haircut", "channel_id"
+    )
+    count, backup_lines = 0, ZERO
     for pool in convertible(pools, rates, [], "liquiditypool"):
         count += 1
         value = to_reporting(pool.value_after_haircut, pool.currency, rates)
         if pool.kind == PoolKind.CASH:
             cash += value
+        elif pool.channel_id is not None:
+            backup_lines += value
         else:
             other += value
-    return Liquidity(cash=cash, other_pools=other, pools=count)
+    return Liquidity(cash=cash, other_pools=other, pools=count, backup_lines=backup_lines)
+
+
+def headroom_for(company: Company, frame: pd.DataFrame) -> Headroom:
+    """Available and frozen headroom from the funding frame (reporting currency); the backup lines' share of the
+    available headroom (the channels that a non-cash pool names)."""
+    backup_ids = set(
+        LiquidityPool.objects.for_company(company)
+        .exclude(kind=PoolKind.CASH)
+        .filter(channel__isnull=False)
+        .values_list("channel_id", flat=True)
+    )
+    available = frozen = backup = ZERO
+    frozen_lines = shut_lines = 0
+    for row in frame.itertuples(index=False):
+        if row.status in OPEN_STATUSES:
+            available += row.headroom
+            if row.id in backup_ids:
+                backup += row.headroom
+        elif row.status == ChannelStatus.FROZEN:
+            frozen += max(row.limit - row.drawn, ZERO)
+            frozen_lines += 1
+        else:
+            shut_lines += 1
+    return Headroom(
+        available=available, frozen=frozen, backup_lines=backup, frozen_lines=frozen_lines, shut_lines=shut_lines
+    )
 
 
 def latest_drills(company: Company) -> list[DrillOutcome]:

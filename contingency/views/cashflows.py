@@ -13,9 +13,9 @@ from financeplanner.views.generic import ObjectFormView, ObjectListView
 
 from .. import charts
 from ..filtersets import CashFlowLineFilterSet
+from ..forecast import cash_position
 from ..forms import CashFlowLineForm
 from ..models import CashFlowLine
-from ..snapshot import daily_forecast
 from . import PAGE_SIZE
 
 FORECAST_DAYS = 90
@@ -32,6 +32,7 @@ class CashFlowListView(CashFlowViews, ObjectListView):
 
     template_name = "contingency/cashflow_list.html"
     results_template_name = "contingency/cashflow_table.html"
+    export_dataset = "cash-flow-lines"
     filterset_class = CashFlowLineFilterSet
     filter_labels = {
         "name": gettext_lazy("Name contains"),
@@ -52,23 +53,25 @@ class CashFlowListView(CashFlowViews, ObjectListView):
         company = self.request.company
         today = timezone.localdate()
         try:
-            forecast = daily_forecast(company, today, FORECAST_DAYS)  # the drills' forecast, signed as the lines are
+            # The drills' forecast, signed as the lines are, from the drills' opening cash (the cash pools).
+            position = cash_position(company, today, FORECAST_DAYS)
         except ValidationError as exc:
             context["forecast_error"] = " ".join(exc.messages)
             return context
-        net = forecast.net
         context["forecast_chart"] = mark_safe(
             charts.daily_net_chart(  # noqa: S308 — matplotlib's escaped SVG
                 start=today,
-                net=[float(day) for day in net],
-                title=_("Daily net operating flow, next %(days)s days") % {"days": FORECAST_DAYS},
+                net=[float(day.net) for day in position.days],
+                opening=float(position.opening),
+                title=_("Daily net operating flow and cash balance, next %(days)s days") % {"days": FORECAST_DAYS},
             )
         )
         # Gross amounts: every inflow, and every outflow (those a plan may cut included), over the days shown.
-        context["forecast_inflow"] = sum(forecast.inflows)
-        context["forecast_outflow"] = -(sum(forecast.outflows) + sum(forecast.discretionary_outflows))
-        context["forecast_net"] = sum(net)
+        context["forecast_inflow"] = position.inflows
+        context["forecast_outflow"] = position.outflows
+        context["forecast_net"] = position.net
         context["forecast_days"] = FORECAST_DAYS
+        context["position"] = position
         return context
 
 

@@ -29,13 +29,16 @@ class DashboardView(CompanyViewMixin, TemplateView):
         return {
             "chart_by_type": _chart(charts.bar_chart_svg, by_type, "channel_type_label", _("Drawn by channel type")),
             "chart_by_lender": _chart(charts.bar_chart_svg, by_lender, "lender", _("Drawn by lender")),
-            "chart_ladder": _chart(charts.ladder_chart_svg, board.ladder, "label", _("Drawn by time to maturity")),
+            "chart_ladder": _chart(
+                charts.ladder_chart_svg, board.ladder, "label", _("Principal falling due"), value="principal_due"
+            ),
         }
 
 
-def _chart(draw, rows: list[dict], label: str, title: str) -> str:
-    """What is drawn per row (a channel type, a lender, a maturity bucket), as one of financeplanner.charts' SVGs."""
+def _chart(draw, rows: list[dict], label: str, title: str, *, value: str = "drawn") -> str:
+    """An amount per row (by default what is drawn per channel type or lender; the principal falling due per maturity
+    bucket), as one of financeplanner.charts' SVGs."""
     svg = draw(
-        [str(row[label]) for row in rows], [row["drawn"] for row in rows], title, empty_message=_("Nothing drawn yet")
+        [str(row[label]) for row in rows], [row[value] for row in rows], title, empty_message=_("Nothing drawn yet")
     )
     return mark_safe(svg)  # noqa: S308 — matplotlib's escaped SVG (financeplanner.charts)

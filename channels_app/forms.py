@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from financeplanner.constraints import CompanyConstraintsFormMixin
-from financeplanner.forms import DateInput, MoneyField, ShareField, blank_choice
+from financeplanner.forms import RATE_MAX_PERCENT, DateInput, MoneyField, PercentField, blank_choice
 from financeplanner.labels import field_label
 from financeplanner.models import Company
 
@@ -51,10 +51,27 @@ CHANNEL_FIELDS = [
 
 class FundingChannelForm(CompanyConstraintsFormMixin, forms.ModelForm):
     limit = MoneyField(label=field_label(FundingChannel, "limit"), min_value=Decimal("0"))
-    action_probability = ShareField(
+    # Rates in percent a year (the model keeps fractions): a floating base may be negative, a spread below the base.
+    base_rate = PercentField(
+        label=field_label(FundingChannel, "base_rate"), min_percent=-10, max_percent=RATE_MAX_PERCENT, max_digits=9,
+        initial=Decimal("0"), help_text=_("For a floating rate: the base, in % a year (e.g. 3.45)"),
+    )  # fmt: skip
+    spread = PercentField(
+        label=field_label(FundingChannel, "spread"), min_percent=-RATE_MAX_PERCENT, max_percent=RATE_MAX_PERCENT,
+        max_digits=9, initial=Decimal("0"), help_text=_("For a floating rate: the spread over the base, in % a year"),
+    )  # fmt: skip
+    annual_rate = PercentField(
+        label=field_label(FundingChannel, "annual_rate"), max_percent=RATE_MAX_PERCENT, max_digits=9,
+        help_text=_("All-in annual rate in %: 4.5 = 4.5 % a year"),
+    )  # fmt: skip
+    fee_rate = PercentField(
+        label=field_label(FundingChannel, "fee_rate"), max_percent=RATE_MAX_PERCENT, max_digits=9,
+        initial=Decimal("0"), help_text=_("Commitment or facility fee, in % a year"),
+    )  # fmt: skip
+    action_probability = PercentField(
         label=field_label(FundingChannel, "action_probability"),
         required=False,
-        help_text=_("Chance of a lender action within a year, 0–1; empty = from the lender's PD and the type"),
+        help_text=_("Chance of a lender action within a year, in %; empty = from the lender's PD and the type"),
     )
 
     class Meta:
@@ -64,10 +81,6 @@ class FundingChannelForm(CompanyConstraintsFormMixin, forms.ModelForm):
             "start_date": DateInput(),
             "maturity_date": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
-            "annual_rate": forms.NumberInput(attrs={"step": "any"}),
-            "base_rate": forms.NumberInput(attrs={"step": "any"}),
-            "spread": forms.NumberInput(attrs={"step": "any"}),
-            "fee_rate": forms.NumberInput(attrs={"step": "any"}),
         }
 
     def __init__(self, *args, company: Company, **kwargs):
@@ -93,7 +106,7 @@ class TriggerForm(forms.Form):
         label=_("Rating scale"), choices=RatingScale.choices, initial=RatingScale.MASTER, required=False,
         help_text=_("Domestic: a Chinese agency grade, read with the company's notch offset"),
     )  # fmt: skip
-    level = ShareField(label=field_label(LenderTrigger, "level"), required=False, help_text=_("0–1, e.g. 0.9"))
+    level = PercentField(label=field_label(LenderTrigger, "level"), required=False, help_text=_("In %, e.g. 90"))
     days = forms.IntegerField(label=field_label(LenderTrigger, "days"), min_value=0, required=False)
     count = forms.IntegerField(label=_("Draws"), min_value=1, required=False, help_text=_("Borrowing frequency"))
     window_days = forms.IntegerField(label=_("Window (days)"), min_value=1, required=False)
@@ -101,7 +114,9 @@ class TriggerForm(forms.Form):
     action = forms.ChoiceField(
         label=field_label(LenderTrigger, "action"), choices=LenderAction.choices, initial=LenderAction.CLOSE
     )
-    reduce_by = ShareField(label=field_label(LenderTrigger, "reduce_by"), required=False)
+    reduce_by = PercentField(
+        label=field_label(LenderTrigger, "reduce_by"), required=False, help_text=_("Share of the limit removed, in %")
+    )
     freeze_days = forms.IntegerField(label=field_label(LenderTrigger, "freeze_days"), min_value=1, required=False)
 
     def clean(self):
@@ -219,10 +234,10 @@ class AssessmentForm(forms.Form):
     score = forms.DecimalField(
         label=field_label(CreditAssessment, "score"), max_digits=12, decimal_places=4, required=False
     )
-    pd_1y = ShareField(
+    pd_1y = PercentField(
         label=field_label(CreditAssessment, "pd_1y"),
         required=False,
-        help_text=_("0–1; empty = the master scale's default rate"),
+        help_text=_("In %, e.g. 0.18; empty = the master scale's default rate"),
     )
     outlook = forms.ChoiceField(
         label=field_label(CreditAssessment, "outlook"), choices=Outlook.choices, initial=Outlook.STABLE

@@ -7,6 +7,8 @@ next to the field it concerns, with everything the user typed kept.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, FundingChannel
 from financeplanner.constraints import CompanyConstraintsFormMixin
-from financeplanner.forms import DateInput
+from financeplanner.forms import DateInput, MoneyField, PercentField
 from financeplanner.models import Company
 
 from .choices import ChecklistOutcome, ShockAction, ShockTarget, StepAction
@@ -45,6 +47,8 @@ class LiquidityPoolForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.Mod
         model = LiquidityPool
         fields = POOL_FIELDS
         labels = {"channel": _("Backup line on channel")}
+        field_classes = {"amount": MoneyField, "haircut": PercentField}
+        help_texts = {"haircut": _("Share lost when the pool turns into cash, in %: 2 = 2 %")}
 
 
 CASH_FLOW_FIELDS = ["name", "category", "amount", "currency", "start_date", "end_date", "frequency", "discretionary"]
@@ -55,6 +59,7 @@ class CashFlowLineForm(CompanyFormMixin, forms.ModelForm):
         model = CashFlowLine
         fields = CASH_FLOW_FIELDS
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
+        field_classes = {"amount": MoneyField}
 
 
 PLAN_FIELDS = ["name", "description", "trigger", "threshold"]
@@ -65,26 +70,30 @@ class ContingencyPlanForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.M
         model = ContingencyPlan
         fields = PLAN_FIELDS
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"threshold": MoneyField}
 
 
 class PlanStepForm(CompanyFormMixin, forms.Form):
+    """One ranked step. A blank row is skipped: every field's initial is what its control shows untouched (the first
+    action, 0 % cost, 100 % success), so Django's `has_changed` sees a row nobody typed in as unchanged."""
+
     company_querysets = {"pool": LiquidityPool}
 
     order = forms.IntegerField(label=_("Order"), min_value=1)
-    action = forms.ChoiceField(label=_("Action"), choices=StepAction.choices)
+    action = forms.ChoiceField(label=_("Action"), choices=StepAction.choices, initial=StepAction.choices[0][0])
     pool = forms.ModelChoiceField(label=_("Pool"), queryset=LiquidityPool.objects.none(), required=False)
-    amount = forms.DecimalField(
-        label=_("Amount"), max_digits=20, decimal_places=2, min_value=0, required=False,
+    amount = MoneyField(
+        label=_("Amount"), min_value=Decimal("0"), required=False,
         help_text=_("In the pool's currency; empty: the whole pool"),
     )  # fmt: skip
     lead_time_days = forms.IntegerField(
         label=_("Lead time (days)"), min_value=0, required=False, help_text=_("Empty: the pool's days to cash")
     )
-    cost_rate = forms.DecimalField(
-        label=_("Cost rate"), max_digits=7, decimal_places=6, min_value=0, max_value=1, initial=0
+    cost_rate = PercentField(
+        label=_("Cost rate"), initial=Decimal("0"), help_text=_("Cost of the cash raised, in % of it")
     )
-    success_probability = forms.DecimalField(
-        label=_("Success probability"), max_digits=7, decimal_places=6, min_value=0, max_value=1, initial=1
+    success_probability = PercentField(
+        label=_("Success probability"), initial=Decimal("1"), help_text=_("Chance the step delivers, in %")
     )
 
     def step(self) -> dict:
@@ -162,6 +171,8 @@ class ScenarioForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.ModelFor
         model = Scenario
         fields = SCENARIO_FIELDS
         widgets = {"as_of": DateInput(), "description": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"operating_volatility": PercentField}
+        help_texts = {"operating_volatility": _("Daily noise on operating flows, in % (Monte Carlo)")}
 
 
 def shock_target_choices(company: Company) -> list:
@@ -178,12 +189,12 @@ def shock_target_choices(company: Company) -> list:
 
 
 class ShockForm(forms.Form):
+    """One shock. A row whose controls are as the page drew them (nothing chosen, day 0) is skipped."""
+
     target_choice = forms.ChoiceField(label=_("Hits"))
-    action = forms.ChoiceField(label=_("Lender action"), choices=ShockAction.choices)
+    action = forms.ChoiceField(label=_("Lender action"), choices=ShockAction.choices, initial=ShockAction.CLOSE)
     day = forms.IntegerField(label=_("Day"), min_value=0, initial=0)
-    reduce_by = forms.DecimalField(
-        label=_("Reduce by (share)"), max_digits=7, decimal_places=6, min_value=0, max_value=1, required=False
-    )
+    reduce_by = PercentField(label=_("Reduce by (%)"), required=False)
     freeze_days = forms.IntegerField(label=_("Freeze days"), min_value=1, required=False)
 
     def __init__(self, *args, company: Company, target_choices: list | None = None, **kwargs):

@@ -77,7 +77,7 @@ def test_labels_come_from_the_models_in_both_languages(company):
     assert str(form.fields["annual_rate"].label) == "Annual rate"
     assert str(form.fields["notice_days"].label) == "Notice period (days)"
     assert str(form.fields["limit"].label) == "Limit"
-    assert str(form.fields["annual_rate"].help_text) == "All-in annual rate as a fraction: 0.045 = 4.5%"
+    assert str(form.fields["annual_rate"].help_text) == "All-in annual rate in %: 4.5 = 4.5 % a year"
     with translation.override("zh-hans"):
         assert str(form.fields["start_date"].label) == "起始日"
         assert str(Scenario._meta.get_field("as_of").verbose_name) == "基准日（第 0 天）"

@@ -131,7 +131,7 @@ def test_a_form_cannot_point_at_another_companys_pool(client, analyst, outsider,
         reverse("contingency:plan-add"),
         {"name": "Sneaky", "trigger": "on_shock", **steps_management(1),
          "steps-0-order": "1", "steps-0-action": "liquidate_pool", "steps-0-pool": str(theirs.pk),
-         "steps-0-lead_time_days": "0", "steps-0-cost_rate": "0", "steps-0-success_probability": "1"},
+         "steps-0-lead_time_days": "0", "steps-0-cost_rate": "0", "steps-0-success_probability": "100"},
     )  # fmt: skip
     assert response.status_code == 200
     assert not ContingencyPlan.objects.filter(name="Sneaky").exists()
@@ -145,7 +145,7 @@ def test_a_refused_pool_keeps_what_was_typed_and_says_why_next_to_the_field(clie
     signed_in(client, analyst)
     response = client.post(
         reverse("contingency:pool-add"),
-        {"name": "Deposit at Bank X", "kind": "deposit", "currency": "CNY", "amount": "250000", "haircut": "1.5",
+        {"name": "Deposit at Bank X", "kind": "deposit", "currency": "CNY", "amount": "250000", "haircut": "150",
          "days_to_cash": "2"},
     )  # fmt: skip
     assert response.status_code == 200
@@ -235,7 +235,7 @@ def plan_post(plan_name: str, steps: list[dict], initial: int = 0) -> dict:
         **steps_management(len(steps), initial),
     }
     for index, step in enumerate(steps):
-        defaults = {"lead_time_days": "0", "cost_rate": "0", "success_probability": "1", "pool": "", "amount": ""}
+        defaults = {"lead_time_days": "0", "cost_rate": "0", "success_probability": "100", "pool": "", "amount": ""}
         for key, value in {**defaults, **step}.items():
             data[f"steps-{index}-{key}"] = value
     return data
@@ -331,7 +331,7 @@ def test_a_scenario_is_saved_with_its_shocks_from_one_target_list(client, analys
         "shocks-0-target_choice": f"channel:{line.pk}", "shocks-0-action": "freeze", "shocks-0-day": "3",
         "shocks-0-freeze_days": "10", "shocks-0-reduce_by": "",
         "shocks-1-target_choice": "channel_type:supply_chain_finance", "shocks-1-action": "reduce",
-        "shocks-1-day": "5", "shocks-1-reduce_by": "0.5", "shocks-1-freeze_days": "",
+        "shocks-1-day": "5", "shocks-1-reduce_by": "50", "shocks-1-freeze_days": "",
     }  # fmt: skip
     response = client.post(reverse("contingency:scenario-add"), data)
     assert response.status_code == 302, response.content.decode()[:3000]

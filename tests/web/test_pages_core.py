@@ -192,7 +192,7 @@ def new_channel_form(counterparty_id: int, **fields: str) -> dict[str, str]:
     return {
         "name": "New revolver", "counterparty": counterparty_id, "channel_type": "revolving_credit",
         "currency": "CNY", "limit": "5000000", "rate_type": "fixed", "base_rate": "0", "spread": "0",
-        "annual_rate": "0.042", "fee_rate": "0", "day_count": "ACT/365F", "start_date": "2026-06-01",
+        "annual_rate": "4.2", "fee_rate": "0", "day_count": "ACT/365F", "start_date": "2026-06-01",
         "maturity_date": "2029-06-01", "repayment_profile": "revolving", "payment_frequency": "monthly",
         "notice_days": "10",
         "triggers-TOTAL_FORMS": "1", "triggers-INITIAL_FORMS": "0",
@@ -427,7 +427,7 @@ def test_chinese_channel_pages_translate_choices_and_dates(channel, viewer, web_
     client = web_as(viewer)
     client.cookies["django_language"] = "zh-hans"
     page = html(client.get(reverse("channels:channel-detail", args=[channel.pk])))
-    assert "小额贷款/网络平台" in page and "正常" in page and "2027年1月1日" in page
+    assert "小额贷款/网络平台" in page and "正常" in page and "2027-01-01" in page  # ISO dates in Chinese
 
 
 # -- no N+1: the number of queries does not grow with the data ---------------------------------------------------

@@ -146,8 +146,10 @@ def seed_demo(*, today: date | None = None) -> Company:
     flow("Capital expenditure", "capex", "-4000000", "quarterly", first_day=20, discretionary=True)
     flow("Marketing", "marketing", "-450000", "monthly", first_day=1, discretionary=True)
 
+    # The demo's plan is seeded, not written by a member: saved by nobody, it can be approved by the demo user
+    # (four-eyes refuses only an approval by who saved a change).
     plan = plan_services.plan_save(
-        company=company, by=user, name="Liquidity contingency plan 2026", trigger="on_shock",
+        company=company, by=None, name="Liquidity contingency plan 2026", trigger="on_shock",
         description="Ranked sources per Basel principle 11: fastest and cheapest first.",
         steps=[
             {"order": 1, "action": "liquidate_pool", "pool": mmf, "lead_time_days": 2, "cost_rate": D("0.001"),

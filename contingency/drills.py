@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from celery.schedules import crontab
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,7 +23,7 @@ from financeplanner.caching import company_changed
 from financeplanner.models import Company
 
 from . import dispatch, engine, fx
-from .choices import ChecklistOutcome, DrillStatus, ScenarioKind, StepAction
+from .choices import ChecklistOutcome, DrillStatus, PlanStatus, ScenarioKind, StepAction
 from .early_warnings import enqueue_evaluation
 from .engine.inputs import DrillInputs
 from .models import ChecklistItem, ContingencyPlan, DrillBlock, DrillRun, DrillSchedule, Scenario
@@ -48,13 +47,16 @@ def drill_start(
     schedule: DrillSchedule | None = None,
     schedule_tick=None,
     enqueue: bool = True,
+    request_key: str | None = None,
 ) -> DrillRun:
     """Snapshot the company as it stands, store a queued run and hand it to a worker once committed.
 
     Refused with QueueUnavailable (nothing stored) while the broker cannot be reached; a run whose message is lost
     after that is enqueued again by the sweeper. A small deterministic drill is simulated right here instead
     (dispatch.runs_in_request): the run returned is already finished. `enqueue=False` leaves the run to the caller
-    (the `run_drill` command simulates it in its own process).
+    (the `run_drill` command simulates it in its own process). `request_key` names the request (unique: a request
+    sent twice stores one run, the second gets an IntegrityError). The run records the plan's version and whether
+    it was approved as it starts: a drill of an unapproved plan runs, and its report says so.
     """
     if scenario.company_id != company.pk:
         raise ValidationError({"scenario": "Unknown scenario."})
@@ -77,10 +79,14 @@ def drill_start(
     if enqueue:
         dispatch.broker_check()  # also for a drill simulated here: what follows a finished drill is queued
     with transaction.atomic():
+        plan_state = ContingencyPlan.objects.filter(pk=plan.pk).values("version", "status").first() if plan else None
         run = DrillRun.objects.create(
             company=company,
             scenario=scenario,
             plan=plan,
+            plan_version=(plan_state["version"] or None) if plan_state else None,
+            plan_approved=plan_state["status"] == PlanStatus.APPROVED if plan_state else None,
+            request_key=request_key,
             schedule=schedule,
             schedule_tick=schedule_tick,
             paths=paths,
@@ -327,7 +333,7 @@ def schedule_save(*, company: Company, by, schedule: DrillSchedule | None = None
     if schedule.plan_id and schedule.plan.company_id != company.pk:
         raise ValidationError({"plan": "Unknown plan."})
     schedule.full_clean()
-    crontab_schedule = _crontab(schedule.cron, settings.CELERY_TIMEZONE)
+    crontab_schedule = _crontab(schedule.cron, schedule.timezone)
     schedule.save()
     task = schedule.periodic_task or PeriodicTask(name=f"drill-schedule-{schedule.pk}")
     task.task = "contingency.tasks.scheduled_drill_task"
@@ -355,7 +361,7 @@ def scheduled_drill_start(schedule_id: int, published_at: datetime | None = None
     schedule = DrillSchedule.objects.select_related("company", "scenario", "plan").filter(pk=schedule_id).first()
     if schedule is None or not schedule.enabled:
         return None
-    tick = dispatch.schedule_tick(schedule.cron, settings.CELERY_TIMEZONE, published_at or timezone.now())
+    tick = dispatch.schedule_tick(schedule.cron, schedule.timezone, published_at or timezone.now())
     if DrillRun.objects.filter(schedule=schedule, schedule_tick=tick).exists():
         logger.info("Schedule %s: the run for %s exists already", schedule_id, tick.isoformat())
         return None
@@ -366,6 +372,26 @@ def scheduled_drill_start(schedule_id: int, published_at: datetime | None = None
         )  # fmt: skip
     except IntegrityError:
         return None  # a concurrent delivery of the same tick stored it first
+
+
+def schedule_run_now(*, schedule: DrillSchedule, by, request_key: str) -> DrillRun:
+    """Start the schedule's drill now for a member ("run now"), as its beat tick does, recorded as theirs.
+
+    `request_key` names one press of the button: pressed twice, or the form sent again, it starts one drill and
+    answers with it both times."""
+    earlier = DrillRun.objects.filter(schedule=schedule, request_key=request_key).first()
+    if earlier is not None:
+        return earlier
+    try:
+        return drill_start(
+            company=schedule.company, scenario=schedule.scenario, plan=schedule.plan, schedule=schedule, by=by,
+            request_key=request_key,
+        )  # fmt: skip
+    except IntegrityError as exc:
+        earlier = DrillRun.objects.filter(schedule=schedule, request_key=request_key).first()
+        if earlier is None:
+            raise ValidationError({"request_key": "This request was used already."}) from exc
+        return earlier  # the same press, sent twice at once: the other request stored it first
 
 
 VERDICT_TEXT = {

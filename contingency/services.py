@@ -3,11 +3,16 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from financeplanner.models import Company
 
+from . import plan_versions
 from .choices import PlanStatus, ShockAction, ShockTarget, StepAction
-from .models import ContingencyPlan, PlanStep, Scenario, Shock
+from .models import ContingencyPlan, PlanStep, PlanVersion, Scenario, Shock
+
+APPROVAL_COMMENT_MAX = PlanVersion._meta.get_field("approval_comment").max_length or 2000
 
 
 def _check_owned(company: Company, obj, field: str) -> None:
@@ -17,13 +22,18 @@ def _check_owned(company: Company, obj, field: str) -> None:
 
 @transaction.atomic
 def plan_save(*, company: Company, by, plan: ContingencyPlan | None = None, steps: list[dict] | None = None, **fields):
-    """Create or edit a plan (and, when given, replace its steps). Editing an approved plan returns it to draft."""
+    """Create or edit a plan (and, when given, replace its steps).
+
+    A save that changes the plan's fields or steps is its next version, saved by `by`; a change of an approved plan
+    returns it to draft. A save that changes nothing is no version and leaves the approval standing."""
     plan = plan or ContingencyPlan(company=company)
+    if plan.pk:
+        # Versions are numbered one after another: two saves of one plan at once take their turns.
+        ContingencyPlan.objects.select_for_update().filter(pk=plan.pk).first()
+        # What the service alone writes is read afresh, not taken from a copy read before the lock.
+        plan.refresh_from_db(fields=["status", "approved_by", "approved_at", "version"])
     for name, value in fields.items():
         setattr(plan, name, value)
-    if plan.pk and plan.status == PlanStatus.APPROVED:
-        # An approval covers exactly what the treasurer read; any change needs a fresh approval.
-        plan.status, plan.approved_by, plan.approved_at = PlanStatus.DRAFT, None, None
     plan.full_clean()
     plan.save()
     if steps is not None:
@@ -43,15 +53,72 @@ def plan_save(*, company: Company, by, plan: ContingencyPlan | None = None, step
             if step.pool is None and step.amount is None:
                 raise ValidationError({f"steps[{index}].amount": "Give the amount this step can raise."})
             step.save()
+    _version_record(plan, by)
     return plan
 
 
+def _version_record(plan: ContingencyPlan, by) -> PlanVersion | None:
+    """Store the plan as saved as its next version, unless it is what the latest version holds already."""
+    content = plan_versions.plan_content(plan)
+    latest = plan_versions.latest_version(plan)
+    if latest is not None and latest.content == content:
+        return None
+    plan.version = max(plan.version, latest.number if latest else 0) + 1
+    fields = ["version", "updated_at"]
+    if plan.status == PlanStatus.APPROVED:
+        # An approval covers exactly what the treasurer read; any change needs a fresh approval.
+        plan.status, plan.approved_by, plan.approved_at = PlanStatus.DRAFT, None, None
+        fields += ["status", "approved_by", "approved_at"]
+    plan.save(update_fields=fields)
+    return PlanVersion.objects.create(plan=plan, number=plan.version, content=content, saved_by=by)
+
+
+def _current_version(plan: ContingencyPlan) -> PlanVersion:
+    """The plan's current version; a plan stored without one (made before versions were kept, or outside this
+    service) gets it now, saved by nobody known."""
+    latest = plan_versions.latest_version(plan)
+    if latest is not None and latest.number == plan.version:
+        return latest
+    plan.version = max(plan.version, latest.number if latest else 0) + 1
+    plan.save(update_fields=["version", "updated_at"])
+    return PlanVersion.objects.create(plan=plan, number=plan.version, content=plan_versions.plan_content(plan))
+
+
+def approval_refusal(plan: ContingencyPlan, user) -> str | None:
+    """Why `user` may not approve the plan's current version, or None. Four-eyes: nobody approves a change they
+    made, so the approver saved none of the versions since the last approved one (the last editor included)."""
+    approved = plan_versions.approved_version(plan)
+    unapproved = PlanVersion.objects.filter(plan=plan, number__gt=approved.number if approved else 0)
+    mine = sorted(unapproved.filter(saved_by_id=user.pk).values_list("number", flat=True)) if user else []
+    if not mine:
+        return None
+    return ngettext(
+        "You saved version %(versions)s of this plan, so another treasurer must approve it (four-eyes rule).",
+        "You saved versions %(versions)s of this plan, so another treasurer must approve it (four-eyes rule).",
+        len(mine),
+    ) % {"versions": ", ".join(str(number) for number in mine)}
+
+
 @transaction.atomic
-def plan_approve(*, plan: ContingencyPlan, by) -> ContingencyPlan:
+def plan_approve(*, plan: ContingencyPlan, by, comment: str = "") -> ContingencyPlan:
+    """Approve the plan's current version with an optional comment, recorded on the version (four-eyes: not by
+    anyone who saved a change since the last approval)."""
     plan = ContingencyPlan.objects.select_for_update().get(pk=plan.pk)
     if not plan.steps.exists():
         raise ValidationError({"steps": "A plan without steps cannot be approved."})
-    plan.status, plan.approved_by, plan.approved_at = PlanStatus.APPROVED, by, timezone.now()
+    comment = (comment or "").strip()
+    if len(comment) > APPROVAL_COMMENT_MAX:
+        raise ValidationError(
+            {"comment": _("At most %(count)d characters.") % {"count": APPROVAL_COMMENT_MAX}}, code="max_length"
+        )
+    version = _current_version(plan)
+    refusal = approval_refusal(plan, by)
+    if refusal:
+        raise ValidationError({"approved_by": refusal}, code="four_eyes")
+    now = timezone.now()
+    version.approved_by, version.approved_at, version.approval_comment = by, now, comment
+    version.save(update_fields=["approved_by", "approved_at", "approval_comment"])
+    plan.status, plan.approved_by, plan.approved_at = PlanStatus.APPROVED, by, now
     plan.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
     return plan
 

@@ -24,7 +24,11 @@ urlpatterns = [
     *object_paths("drills/", drills.DrillDetailView),
     path("drills/<int:pk>/progress/", drills.DrillProgressView.as_view(), name="drill-progress"),
     path("drills/<int:pk>/checklist/<int:item_pk>/", drills.ChecklistRecordView.as_view(), name="checklist-record"),
-    *object_paths("schedules/", schedules.ScheduleListView, schedules.ScheduleFormView, schedules.ScheduleDeleteView),
+    *object_paths(
+        "schedules/", schedules.ScheduleListView, schedules.ScheduleFormView, schedules.ScheduleDeleteView,
+        schedules.ScheduleDetailView,
+    ),  # fmt: skip
+    path("schedules/<int:pk>/run/", schedules.ScheduleRunView.as_view(), name="schedule-run"),
     *object_paths("alerts/", alerts.AlertListView),
     path("alerts/<int:pk>/acknowledge/", alerts.AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
     path("import/", imports.ImportView.as_view(), name="import-add"),

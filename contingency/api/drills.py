@@ -36,7 +36,8 @@ class DrillRunSerializer(serializers.ModelSerializer):
         model = DrillRun
         fields = [
             "id", "scenario", "plan", "paths", "seed", "status", "progress", "results", "passed_policy", "error",
-            "schedule", "created_at", "started_at", "finished_at", "updated_at", "checklist",
+            "schedule", "created_at", "started_at", "finished_at", "updated_at", "checklist", "plan_version",
+            "plan_approved",
         ]  # fmt: skip
         read_only_fields = [
             "status", "progress", "results", "passed_policy", "error", "schedule", "created_at", "started_at",
@@ -50,7 +51,7 @@ class DrillScheduleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DrillSchedule
-        fields = ["id", "name", "scenario", "plan", "cron", "enabled", "updated_at"]
+        fields = ["id", "name", "scenario", "plan", "cron", "enabled", "updated_at", "timezone"]
         read_only_fields = ["updated_at"]
 
 

@@ -43,9 +43,15 @@ class ContingencyPlanSerializer(ValidatedModelSerializer):
         model = ContingencyPlan
         fields = [
             "id", "name", "description", "status", "trigger", "threshold", "steps", "approved_by", "approved_at",
-            "updated_at",
+            "updated_at", "version",
         ]  # fmt: skip
-        read_only_fields = ["status", "approved_by", "approved_at", "updated_at"]
+        read_only_fields = ["status", "approved_by", "approved_at", "updated_at", "version"]
+
+
+class PlanApprovalSerializer(serializers.Serializer):
+    """What an approval may say: an optional comment, recorded on the approved version."""
+
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class ShockSerializer(ValidatedModelSerializer):

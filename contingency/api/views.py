@@ -8,7 +8,13 @@ from financeplanner.choices import Role
 from .. import services
 from ..filtersets import CashFlowLineFilterSet, ContingencyPlanFilterSet, LiquidityPoolFilterSet, ScenarioFilterSet
 from ..models import CashFlowLine, ContingencyPlan, LiquidityPool, Scenario
-from .serializers import CashFlowLineSerializer, ContingencyPlanSerializer, LiquidityPoolSerializer, ScenarioSerializer
+from .serializers import (
+    CashFlowLineSerializer,
+    ContingencyPlanSerializer,
+    LiquidityPoolSerializer,
+    PlanApprovalSerializer,
+    ScenarioSerializer,
+)
 
 
 class LiquidityPoolViewSet(CompanyScopedViewSet):
@@ -44,10 +50,15 @@ class ContingencyPlanViewSet(CompanyScopedViewSet):
             company=self.request.company, by=self.request.user, plan=serializer.instance, **serializer.validated_data
         )
 
-    @extend_schema(request=None, responses=ContingencyPlanSerializer)
+    @extend_schema(request=PlanApprovalSerializer, responses=ContingencyPlanSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        plan = services.plan_approve(plan=self.get_object(), by=request.user)
+        """Approve the plan's current version (four-eyes: not by whoever saved a change since the last approval)."""
+        approval = PlanApprovalSerializer(data=request.data)
+        approval.is_valid(raise_exception=True)
+        plan = services.plan_approve(
+            plan=self.get_object(), by=request.user, comment=approval.validated_data["comment"]
+        )
         return Response(self.get_serializer(plan).data)
 
 

@@ -4,7 +4,7 @@ A package since models.py outgrew ~400 lines (STYLE.md): `planning` holds what a
 what runs and raises (drills, schedules, alerts and their deliveries); every model is imported from here.
 """
 
-from .planning import CashFlowLine, ContingencyPlan, LiquidityPool, PlanStep, Scenario, Shock
+from .planning import CashFlowLine, ContingencyPlan, LiquidityPool, PlanStep, PlanVersion, Scenario, Shock
 from .runs import (
     Alert,
     AlertRobot,
@@ -24,6 +24,7 @@ __all__ = [
     "CashFlowLine",
     "ContingencyPlan",
     "PlanStep",
+    "PlanVersion",
     "Scenario",
     "Shock",
     "DrillRun",

@@ -131,6 +131,12 @@ class ContingencyPlan(TenantModel):
         editable=False,
     )
     approved_at = models.DateTimeField(verbose_name=_("Approved at"), null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(
+        verbose_name=_("Version"),
+        default=0,
+        editable=False,
+        help_text=_("The number of the plan's current version: every saved change of its fields or steps is one"),
+    )
 
     class Meta:
         verbose_name = _("contingency plan")
@@ -206,6 +212,52 @@ class PlanStep(models.Model):
                     % {"days": self.pool.days_to_cash}
                 }
             )
+
+
+class PlanVersion(models.Model):
+    """One saved state of a contingency plan, its fields and ranked steps, numbered from 1.
+
+    An approval covers exactly one version (four-eyes: approved by someone other than who saved it), so an auditor
+    sees what was approved, by whom, and what has changed since."""
+
+    plan = models.ForeignKey(
+        ContingencyPlan, verbose_name=_("Contingency plan"), on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(verbose_name=_("Version"))
+    content = models.JSONField(
+        verbose_name=_("Content"), default=dict, help_text=_("The plan's fields and steps as saved in this version")
+    )
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Saved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    saved_at = models.DateTimeField(verbose_name=_("Saved at"), auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(verbose_name=_("Approved at"), null=True, blank=True)
+    approval_comment = models.TextField(verbose_name=_("Approval comment"), blank=True, max_length=2000)
+
+    company_lookup = "plan__company"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("plan version")
+        verbose_name_plural = _("plan versions")
+        ordering = ["plan", "-number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="planversion_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} v{self.number}"
 
 
 class Scenario(TenantModel):

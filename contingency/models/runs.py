@@ -2,8 +2,11 @@
 thresholds, and where alerts are delivered (webhooks, group robots)."""
 
 from datetime import date
+from functools import cache
+from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -90,6 +93,29 @@ class DrillRun(TenantModel):
         editable=False,
         help_text=_("Blocks handed to the workers so far (a window at a time)"),
     )
+    plan_version = models.PositiveIntegerField(
+        verbose_name=_("Plan version"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The version of the plan the drill ran, recorded when it started"),
+    )
+    plan_approved = models.BooleanField(
+        verbose_name=_("Plan approved"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Whether that version of the plan was approved when the drill started; empty: no plan"),
+    )
+    request_key = models.CharField(
+        verbose_name=_("Request key"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text=_("Names one press of a 'run now' button: pressed twice, it starts one drill"),
+    )
 
     class Meta:
         verbose_name = _("drill run")
@@ -137,6 +163,24 @@ class DrillBlock(models.Model):
         return f"Drill #{self.run_id} block {self.index}"
 
 
+def default_schedule_timezone() -> str:
+    """Schedules made before they had a time zone ran in beat's (CELERY_TIMEZONE); new ones start from it."""
+    return settings.CELERY_TIMEZONE
+
+
+@cache
+def known_timezones() -> frozenset[str]:
+    """The IANA zone names this machine knows (read once: the lookup walks the zone database on disk)."""
+    return frozenset(available_timezones())
+
+
+def validate_timezone(value: str) -> None:
+    if value not in known_timezones():
+        raise ValidationError(
+            _("Unknown time zone %(zone)s: use an IANA name such as Asia/Shanghai."), params={"zone": value}
+        )
+
+
 class DrillSchedule(TenantModel):
     """A scenario and plan drilled periodically (cron), alerting when the company's policy is not met."""
 
@@ -157,6 +201,13 @@ class DrillSchedule(TenantModel):
         max_length=100,
         default="0 6 * * 1",
         help_text=_('minute hour day-of-month month day-of-week: "0 6 * * 1" is Mondays at 06:00'),
+    )
+    timezone = models.CharField(
+        verbose_name=_("Time zone"),
+        max_length=64,
+        default=default_schedule_timezone,
+        validators=[validate_timezone],
+        help_text=_("The cron's times are in this time zone"),
     )
     enabled = models.BooleanField(verbose_name=_("Enabled"), default=True)
     periodic_task = models.OneToOneField(

@@ -12,10 +12,11 @@ from django.views import View
 
 from financeplanner.choices import Role
 from financeplanner.labels import field_label
-from financeplanner.views.base import CompanyViewMixin
+from financeplanner.views.base import CompanyViewMixin, can
 from financeplanner.views.generic import FormsetEditView, ObjectDetailView, ObjectListView, PageAction
 
-from .. import services
+from .. import plan_versions, services
+from ..approval_forms import PlanApprovalForm
 from ..choices import PlanStatus
 from ..filtersets import ContingencyPlanFilterSet
 from ..forms import ContingencyPlanForm, PlanStepFormSet, plan_step_initial
@@ -52,18 +53,26 @@ class PlanDetailView(PlanViews, ObjectDetailView):
         Prefetch("steps", queryset=PlanStep.objects.select_related("pool").order_by("order"))
     )
     template_name = "contingency/plan_detail.html"
+    # Approval is a form in the page (its comment, or why this member may not approve), not a header button.
     actions = (
         PageAction(gettext_lazy("Edit"), "edit", Role.ANALYST, with_object=True),
-        PageAction(
-            gettext_lazy("Approve"), "approve", Role.TREASURER, with_object=True, post=True,
-            when=lambda plan: plan.status != PlanStatus.APPROVED,
-        ),
         PageAction(gettext_lazy("Drill this plan"), "contingency:drill-add", Role.ANALYST, query="plan={pk}"),
-    )  # fmt: skip
+    )
 
     def get_context_data(self, **kwargs):
-        runs = recent_runs(self.request.company, plan=self.object).select_related("scenario")
-        return super().get_context_data(recent_runs=runs, **kwargs)
+        plan = self.object
+        runs = recent_runs(self.request.company, plan=plan).select_related("scenario")
+        approved, diff = plan_versions.diff_to_approved(plan)
+        may_approve = can(self.request, Role.TREASURER) and plan.status == PlanStatus.DRAFT
+        return super().get_context_data(
+            recent_runs=runs,
+            approved_version=approved,
+            approved_diff=diff,
+            versions=plan_versions.plan_history(plan),
+            approval_form=PlanApprovalForm() if may_approve else None,
+            approval_refusal=services.approval_refusal(plan, self.request.user) if may_approve else None,
+            **kwargs,
+        )
 
 
 class PlanFormView(PlanViews, FormsetEditView):
@@ -102,14 +111,22 @@ class PlanFormView(PlanViews, FormsetEditView):
 
 
 class PlanApproveView(CompanyViewMixin, View):
+    """Approve the plan's current version with an optional comment; a refusal (four-eyes, no steps) is said on the
+    plan's page."""
+
     required_role = Role.TREASURER
 
     def post(self, request, pk: int):
         plan = get_object_or_404(ContingencyPlan.objects.for_company(request.company), pk=pk)
+        form = PlanApprovalForm(request.POST)
         try:
-            services.plan_approve(plan=plan, by=request.user)
+            if not form.is_valid():
+                raise ValidationError(form.errors.get("comment") or [_("Check the approval comment.")])
+            plan = services.plan_approve(plan=plan, by=request.user, comment=form.cleaned_data["comment"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("Approved %(name)s.") % {"name": plan})
+            messages.success(
+                request, _("Approved version %(version)s of %(name)s.") % {"version": plan.version, "name": plan}
+            )
         return redirect("contingency:plan-detail", pk=plan.pk)

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def treasury(company, treasurer):
+def treasury(company, treasurer, analyst):
     """A company that burns 100k a day on 1m of cash, with a revolver, a fund, a plan and an all-platforms shock."""
     CounterpartyFactory(company=company, name="QuickLoan Online", kind="platform")
     FundingChannelFactory(company=company, name="Revolver", limit=Decimal("2000000"), annual_rate=Decimal("0"))
@@ -29,8 +29,8 @@ def treasury(company, treasurer):
         company=company, name="MMF", kind="money_market_fund", amount=Decimal("500000"), haircut=Decimal("0.02")
     )
     CashFlowLineFactory(company=company, name="Spending", amount=Decimal("-100000"), start_date=date(2026, 1, 1))
-    plan = plan_save(
-        company=company, by=treasurer, name="Playbook", trigger="on_shock",
+    plan = plan_save(  # the analyst writes it, the treasurer approves it (four-eyes)
+        company=company, by=analyst, name="Playbook", trigger="on_shock",
         steps=[{"order": 1, "action": "liquidate_pool", "pool": fund, "lead_time_days": 3}],
     )  # fmt: skip
     plan_approve(plan=plan, by=treasurer)

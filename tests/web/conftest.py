@@ -65,8 +65,10 @@ def make_channels(db):
 
 
 @pytest.fixture
-def book(company, treasurer):
-    """The worked example of DESIGN.md: 1m cash, 100k a day out, a 2m line that closes, a fund that delivers on day 3."""
+def book(company, treasurer, analyst):
+    """The worked example of DESIGN.md: 1m cash, 100k a day out, a 2m line that closes, a fund that delivers on day 3.
+
+    The analyst writes the plan and the treasurer approves it (four-eyes: nobody approves their own change)."""
     line = FundingChannelFactory(company=company, name="Revolver", limit=Decimal("2000000"), annual_rate=Decimal("0"))
     LiquidityPoolFactory(company=company, name="Cash", kind="cash", amount=Decimal("1000000"))
     fund = LiquidityPoolFactory(
@@ -75,7 +77,7 @@ def book(company, treasurer):
     CashFlowLineFactory(company=company, name="Spending", amount=Decimal("-100000"), start_date=date(2026, 1, 1))
     plan = plan_save(
         company=company,
-        by=treasurer,
+        by=analyst,
         name="Plan A",
         trigger="on_shock",
         steps=[{"order": 1, "action": "liquidate_pool", "pool": fund, "lead_time_days": 3}],

@@ -226,12 +226,14 @@ def funding_summary(
         by_lender=by_lender,
         hhi_by_lender=hhi([row["drawn"] for row in by_lender]),
         hhi_by_type=hhi([row["drawn"] for row in by_type]),
-        hhi_by_maturity=hhi([row["drawn"] for row in maturity_ladder(company, as_of, frame=frame)]),
+        hhi_by_maturity=hhi([row["drawn"] for row in maturity_ladder(company, as_of, frame=frame, principal=False)]),
         platform_share=(platform_drawn / total_drawn) if total_drawn else zero,  # rounded once, where it is shown
     )
 
 
-def maturity_ladder(company: Company, as_of: date | None = None, *, frame: pd.DataFrame | None = None) -> list[dict]:
+def maturity_ladder(
+    company: Company, as_of: date | None = None, *, frame: pd.DataFrame | None = None, principal: bool = True
+) -> list[dict]:
     """By how soon it falls due, in the reporting currency, per bucket (MATURITY_BUCKETS, then beyond a year):
 
     - `principal_due`: principal repaid in the bucket on the channels' own repayment schedules (`channel_schedule`,
@@ -240,6 +242,8 @@ def maturity_ladder(company: Company, as_of: date | None = None, *, frame: pd.Da
       never more than what is drawn;
     - `limits_expiring`: the limits of the lines that mature in the bucket, closed and matured lines left out;
     - `drawn`: what is drawn on the lines that mature in the bucket (the maturity HHI).
+
+    `principal=False` leaves `principal_due` at 0 and reads no schedules (the HHI needs only `drawn`).
     """
     as_of = as_of or timezone.localdate()
     frame = funding_frame(company) if frame is None else frame
@@ -261,8 +265,9 @@ def maturity_ladder(company: Company, as_of: date | None = None, *, frame: pd.Da
         target["drawn"] += drawn
         if status in LIVE_STATUSES:
             target["limits_expiring"] += limit
-    for days, amount in principal_falling_due(company, as_of, channel_ids=set(frame.get("id", []))):
-        bucket_of(days)["principal_due"] += amount
+    if principal:
+        for days, amount in principal_falling_due(company, as_of, channel_ids=set(frame.get("id", []))):
+            bucket_of(days)["principal_due"] += amount
     return [*buckets, later]
 
 

@@ -17,6 +17,7 @@ from django.views import generic
 from django_htmx.http import HttpResponseClientRedirect
 
 from financeplanner.choices import ImportJobStatus, Role
+from financeplanner.importing import report_rows
 from financeplanner.models import ImportJob
 from financeplanner.views.base import CompanyViewMixin
 from financeplanner.views.generic import ObjectDetailView, ObjectMixin
@@ -58,6 +59,8 @@ class ImportView(ObjectMixin, CompanyViewMixin, generic.FormView):
             }
             for name, label in IMPORT_DATASETS
         ]
+        if kwargs.get("report") is not None:
+            kwargs["report_rows"] = report_rows(kwargs["report"])
         return super().get_context_data(datasets=datasets, **kwargs)
 
     def post(self, request, *args, **kwargs):
@@ -194,4 +197,7 @@ class ImportJobView(ObjectDetailView):
             if finished:
                 return HttpResponseClientRedirect(request.path)
             self.template_name = "contingency/partials/import_job_progress.html"
-        return self.render_to_response(self.get_context_data(object=self.object, finished=finished))
+        context = self.get_context_data(object=self.object, finished=finished)
+        if finished and self.object.report:
+            context["report_rows"] = report_rows(self.object.report)
+        return self.render_to_response(context)

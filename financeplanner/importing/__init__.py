@@ -33,16 +33,28 @@ from .reading import (
     precheck,
     read_table,
 )
-from .report import MAX_ERRORS, ImportReport, RowError
+from .report import MAX_ERRORS, ImportReport, RowError, report_rows
 from .rows import import_rows
-from .specs import CURRENCY_HELP, DATASETS, RATE_HELP, Column, ImportSpec, get_dataset, register_import
+from .specs import (
+    CURRENCY_HELP,
+    DATASETS,
+    RATE,
+    RATE_HELP,
+    SHARE,
+    SHARE_HELP,
+    Column,
+    ImportSpec,
+    Percent,
+    get_dataset,
+    register_import,
+)
 from .templates import column_help, template
 
 __all__ = [
     "ASYNC_BYTES", "CONTENT_TYPES", "CURRENCY_HELP", "DATASETS", "FORMATS", "FORMULA_PREFIXES", "JOB_FAULT",
     "JOB_STALL_SECONDS", "MAX_BYTES", "MAX_CELLS", "MAX_COLUMNS", "MAX_ERRORS", "MAX_ROWS", "QUEUE_UNREACHABLE",
-    "RATE_HELP", "Column", "ImportFileError", "ImportQueueUnavailable", "ImportReport", "ImportSpec", "RowError",
+    "RATE", "RATE_HELP", "SHARE", "SHARE_HELP", "Column", "Percent", "ImportFileError", "ImportQueueUnavailable", "ImportReport", "ImportSpec", "RowError",
     "async_bytes", "column_help", "get_dataset", "import_job_claim", "import_job_commit",
     "import_job_create", "import_job_run", "import_jobs_sweep", "import_rows", "log_created", "precheck",
-    "read_table", "register_import", "template",
+    "read_table", "register_import", "report_rows", "template",
 ]  # fmt: skip

@@ -110,7 +110,9 @@ def precheck(content: bytes, filename: str) -> str:
 
 
 def _column_name(cell: str) -> str:
-    return re.sub(r"[\s\-]+", "_", cell.strip().lower())
+    """A header cell as a column name: "Annual rate (%)" → "annual_rate" (a template marks its percentage columns)."""
+    name = re.sub(r"[\s_]*\(?\s*[%％]\s*\)?$", "", cell.strip().lower())
+    return re.sub(r"[\s\-]+", "_", name.strip())
 
 
 def _numbered_rows(rows: Iterable[Sequence[object]], max_cells: int = MAX_CELLS) -> list[tuple[int, list[str]]]:
@@ -244,13 +246,24 @@ def _xlsx_rows(content: bytes) -> list[tuple[int, list[str]]]:
             # The size a file declares may be anything (A1:XFD1048576): read only the rows and columns that the
             # scan found data in.
             sheet.reset_dimensions()
-            return _numbered_rows(sheet.iter_rows(max_col=MAX_COLUMNS, max_row=last_row, values_only=True))
+            return _numbered_rows(
+                [_cell_value(cell) for cell in row] for row in sheet.iter_rows(max_col=MAX_COLUMNS, max_row=last_row)
+            )
         finally:
             workbook.close()
     except ImportFileError:
         raise
     except Exception:  # openpyxl raises many kinds of error on a damaged or disguised file
         raise ImportFileError("The file is not a readable .xlsx workbook.") from None
+
+
+def _cell_value(cell) -> object:
+    """A cell's value, except that a number shown as a percentage (Excel stores 4.2 % as 0.042) is the text the user
+    sees, "4.2%": the percentage columns read it as 4.2 %, like a typed 4.2."""
+    value = cell.value
+    if isinstance(value, int | float) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
+        return cell_text(Decimal(format(value, ".15g")).scaleb(2)) + "%"
+    return value
 
 
 def _decode_csv(content: bytes) -> str:
@@ -292,11 +305,9 @@ def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
                 f"Row {line} has {cells} cells but the header names only {columns} columns."
             ) from None
         raise ImportFileError(f"The CSV file could not be read: {exc}") from None
-    # Cells a short row lacks come back as NaN: make them None, i.e. empty.
-    return _numbered_rows(
-        ([None if value != value else value for value in row] for row in frame.itertuples(index=False, name=None)),
-        MAX_CSV_CELLS,
-    )
+    # Cells a short row lacks come back missing: make them None, i.e. empty. As plain lists at once: pandas' row
+    # iterators read a text column cell by cell.
+    return _numbered_rows(frame.to_numpy(dtype=object, na_value=None).tolist(), MAX_CSV_CELLS)
 
 
 def cell_text(value: object) -> str:

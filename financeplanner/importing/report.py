@@ -77,3 +77,31 @@ def django_messages(exc: DjangoValidationError) -> list[tuple[str | None, list[s
 def shown(text: str) -> str:
     """A user's value inside a message: quoted, and cut short so a 10,000-character cell does not flood the report."""
     return repr(text if len(text) <= 60 else text[:60] + "…")
+
+
+def report_rows(report: ImportReport | dict[str, Any]) -> dict[str, Any]:
+    """The report as the import page shows it, compact enough for a phone: the file's own errors; each bad row once,
+    with every error it has; the preview's rows, each marked bad or not, its cells as (column, text, bad)."""
+    data = report.as_dict() if isinstance(report, ImportReport) else report
+    file_errors = [error["message"] for error in data.get("errors", []) if error["row"] is None]
+    by_row: dict[int, list[dict[str, Any]]] = {}
+    for error in data.get("errors", []):
+        if error["row"] is not None:
+            by_row.setdefault(error["row"], []).append({"column": error["column"], "message": error["message"]})
+    preview_rows = []
+    for cells in data.get("preview", []):
+        number = cells.get("row")
+        bad_columns = {error["column"] for error in by_row.get(number, [])}
+        preview_rows.append(
+            {
+                "row": number,
+                "bad": number in by_row,
+                "errors": len(by_row.get(number, [])),
+                "cells": [(column, text, column in bad_columns) for column, text in cells.items() if column != "row"],
+            }
+        )
+    return {
+        "file_errors": file_errors,
+        "rows": [{"row": number, "errors": errors} for number, errors in sorted(by_row.items())],
+        "preview": preview_rows,
+    }

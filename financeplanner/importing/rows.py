@@ -10,6 +10,7 @@ query per row. A dry run stops there and writes nothing. A commit then writes ev
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 import pandas as pd
@@ -18,6 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import UniqueConstraint
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 from rest_framework.settings import api_settings
@@ -26,7 +28,7 @@ from ..models import Company
 from .commit import commit_rows
 from .reading import EXCEL_ERRORS, FORMULA_PREFIXES, ImportFileError, decimal_text, read_table
 from .report import PREVIEW_ROWS, ImportReport, django_messages, messages_of, preview, shown
-from .specs import CheckedRow, ImportSpec, get_dataset
+from .specs import CheckedRow, ImportSpec, Percent, get_dataset
 
 READ_PERCENT = 10  # a job's progress once the file is read; checking the rows takes it to CHECKED_PERCENT or 100
 CHECKED_PERCENT = 50  # each row checked and built; then the commit writes them, up to 100 when its transaction ends
@@ -179,6 +181,57 @@ class RememberedField(serializers.Field):
         return self.field.to_representation(value)
 
 
+class PercentField(serializers.Field):
+    """A percentage column (`Column.percent`): 4.2, "4.2%" or "4.2 %" means 4.2 % and is checked by the API's field
+    as the fraction it stores, 0.042; outside the column's plausible range it is refused with a message naming the
+    field (a rate of 420 % is 4.2 typed as a fraction's hundredfold, or 0.042 typed as a percentage's hundredth)."""
+
+    def __init__(self, field: serializers.DecimalField, percent: Percent, label: str):
+        self.field, self.percent, self.label = field, percent, label
+        source = None if field.source == field.field_name else field.source
+        super().__init__(required=field.required, source=source)
+
+    def get_value(self, dictionary: Any) -> Any:
+        return self.field.get_value(dictionary)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if not isinstance(data, str):
+            return self.field.run_validation(data)
+        text = data.strip().rstrip("%％").strip()
+        try:
+            percent = Decimal(text)
+        except InvalidOperation:
+            return self.field.run_validation(data)  # the API's own "A valid number is required."
+        if not percent.is_finite():
+            return self.field.run_validation(data)
+        values = {"field": self.label, "value": _percent_text(percent)}
+        if percent > self.percent.high:
+            values["bound"] = _percent_text(self.percent.high)
+            raise serializers.ValidationError(
+                _("%(field)s: %(value)s %% is above %(bound)s %%, more than it can plausibly be (4.2 means 4.2 %%).")
+                % values
+            )
+        if percent < self.percent.low:
+            values["bound"] = _percent_text(self.percent.low)
+            raise serializers.ValidationError(
+                _("%(field)s: %(value)s %% is below %(bound)s %%, less than it can plausibly be (4.2 means 4.2 %%).")
+                % values
+            )
+        places = (self.field.decimal_places or 2) - 2
+        if percent.normalize().as_tuple().exponent < -places:  # type: ignore[operator]
+            raise serializers.ValidationError(
+                _("%(field)s: at most %(places)d decimals in a percentage.") % {"field": self.label, "places": places}
+            )
+        return self.field.run_validation(format(percent.scaleb(-2), "f"))
+
+    def to_representation(self, value: Any) -> Any:
+        return self.field.to_representation(value)
+
+
+def _percent_text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
 def _remembered(field: serializers.Field) -> bool:
     return type(field) in PURE_FIELDS and not any(
         getattr(validator, "requires_context", False) for validator in field.validators
@@ -224,6 +277,11 @@ def _validate(
         references[column] = {obj.name: pk for pk, obj in objects.items()}
         api_field = serializer.fields[column]
         serializer.fields[column] = PreloadedObject(objects, required=api_field.required)
+    for column in spec.columns:
+        api_field = serializer.fields[column.name]
+        if column.percent is not None and isinstance(api_field, serializers.DecimalField):
+            label = str(api_field.label or column.name)
+            serializer.fields[column.name] = PercentField(api_field, column.percent, label)
     for column, api_field in list(serializer.fields.items()):
         if _remembered(api_field):
             serializer.fields[column] = RememberedField(api_field)
@@ -276,7 +334,7 @@ def _validate(
         related: tuple[models.Model, ...] = ()
         if spec.related is not None and checked.instance is not None:
             try:
-                related = tuple(spec.related(checked.instance, checked.data))
+                related = tuple(spec.related(checked.instance, checked.data, by))
             except DjangoValidationError as exc:
                 for column, messages in django_messages(exc):
                     row_errors.setdefault(column, list(messages))

@@ -5,16 +5,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.models import signals
+from django.db.models.base import ModelState
 from rest_framework import serializers
 
 from ..registry import registry
 
 CURRENCY_HELP = "An ISO 4217 code, e.g. CNY, USD, EUR, HKD"
-RATE_HELP = "A decimal fraction: 0.045 = 4.5% (an Excel percentage cell works too)"
+RATE_HELP = "A percentage: 4.5 or 4.5% means 4.5 % (an Excel percentage cell works too), at most 50 %"
+SHARE_HELP = "A percentage from 0 to 100: 5 or 5% means 5 % (an Excel percentage cell works too)"
+
+
+@dataclass(frozen=True)
+class Percent:
+    """A column typed as a percentage — 4.2 or "4.2%" means 4.2 % — and stored as the model's fraction (0.042), as
+    the API takes it; a value outside low–high (in percent) is refused, naming the field."""
+
+    low: Decimal
+    high: Decimal
+    help: str
+
+
+RATE = Percent(Decimal("-50"), Decimal("50"), RATE_HELP)  # a rate, spread or fee above 50 % is a typo, not a loan
+SHARE = Percent(Decimal("0"), Decimal("100"), SHARE_HELP)  # haircuts, shares of a limit, probabilities
 
 
 @dataclass(frozen=True)
@@ -23,6 +41,13 @@ class Column:
     example: Any  # typed, so the xlsx template holds a real number or date where the user will put one
     description: str
     allowed: str = ""  # overrides what is derived from the serializer field
+    percent: Percent | None = None  # typed as a percentage; the example is the stored fraction
+
+    @property
+    def header(self) -> str:
+        """The name as a template's header shows it: a percentage column says so ("annual_rate (%)"); reading a
+        file accepts the header with or without the "(%)"."""
+        return f"{self.name} (%)" if self.percent else self.name
 
 
 class CheckedRow(NamedTuple):
@@ -41,7 +66,7 @@ class ImportSpec:
     `make(company=, by=, fields=)`: the model's row in the company, or what `build` returns when a dataset's create
     service does more before it saves (without a query). The object is made once, while the row is checked (the
     model's `clean()` runs on it), and is the one the commit inserts. `related(obj, fields)` returns the objects
-    created with the row, unsaved and pointing at it (raising Django's ValidationError, keyed by column, for a
+    created with the row (given the row, its validated fields and the importing user), unsaved and pointing at it (raising Django's ValidationError, keyed by column, for a
     row they refuse). The commit writes all the made objects at once."""
 
     name: str
@@ -51,7 +76,7 @@ class ImportSpec:
     # Columns that name another of the company's objects: the cell holds its name, the serializer wants its id.
     references: dict[str, type[models.Model]] = field(default_factory=dict)
     unique_name: bool = False  # names are unique per company: refuse duplicates in the file and against the database
-    related: Callable[[models.Model, dict], Iterable[models.Model]] | None = None
+    related: Callable[[models.Model, dict, Any], Iterable[models.Model]] | None = None
 
     @property
     def model(self) -> type[models.Model]:
@@ -91,6 +116,15 @@ def row_maker(model: type[models.Model], company) -> Callable[[dict], models.Mod
         if related:
             cached.append((model_field, model_field.name))
     missing = object()
+    attnames = [model_field.attname for model_field in model._meta.concrete_fields]
+    # What Model.__init__ does with one value per field, when nothing else hooks into it (no own __init__, no
+    # pre_init / post_init receiver): a new state, each value in the object's attributes.
+    plain_init = (
+        model.__init__ is models.Model.__init__
+        and not signals.pre_init.has_listeners(model)
+        and not signals.post_init.has_listeners(model)
+    )
+    new = object.__new__
 
     def make(fields: dict) -> models.Model:
         fields = {**fields, **fixed}
@@ -103,7 +137,12 @@ def row_maker(model: type[models.Model], company) -> Callable[[dict], models.Mod
                 values.append(value.pk if isinstance(value, models.Model) else value)
             else:
                 values.append(value)
-        obj = model(*values)
+        if plain_init:
+            obj = new(model)
+            obj._state = ModelState()
+            obj.__dict__.update(zip(attnames, values, strict=True))
+        else:
+            obj = model(*values)
         for model_field, name in cached:
             value = fields.get(name)
             if isinstance(value, models.Model):

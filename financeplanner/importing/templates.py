@@ -8,13 +8,14 @@ from datetime import date
 from decimal import Decimal
 
 import openpyxl
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from rest_framework import serializers
 
 from .reading import FORMATS, cell_text
-from .specs import ImportSpec, get_dataset
+from .specs import Column, ImportSpec, get_dataset
 
 
 def template(dataset: str, fmt: str) -> bytes:
@@ -22,13 +23,13 @@ def template(dataset: str, fmt: str) -> bytes:
     spec = get_dataset(dataset)
     if fmt not in FORMATS:
         raise ValueError(f"Unknown template format {fmt!r}; choose xlsx or csv.")
-    names = spec.column_names()
+    names = [column.header for column in spec.columns]
     examples = [column.example for column in spec.columns]
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(names)
-        writer.writerow([cell_text(value) for value in examples])
+        writer.writerow([_csv_example(column) for column in spec.columns])
         return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel open Chinese text correctly
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -37,8 +38,11 @@ def template(dataset: str, fmt: str) -> bytes:
     sheet.append(examples)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for cell, value in zip(sheet[2], examples, strict=True):
-        if isinstance(value, date):
+    for cell, column in zip(sheet[2], spec.columns, strict=True):
+        value = column.example
+        if column.percent is not None:
+            cell.number_format = "0.00%"  # Excel shows the fraction 0.045 as 4.50 %; reading it back gives 4.5 %
+        elif isinstance(value, date):
             cell.number_format = "yyyy-mm-dd"
         elif isinstance(value, Decimal):
             cell.number_format = "#,##0.00" if value.as_tuple().exponent == -2 else "General"
@@ -65,6 +69,12 @@ def template(dataset: str, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def _csv_example(column: Column) -> str:
+    if column.percent is not None and isinstance(column.example, Decimal):
+        return cell_text(column.example.scaleb(2).normalize())  # the stored fraction 0.045 typed as 4.5
+    return cell_text(column.example)
+
+
 def column_help(spec: ImportSpec) -> list[list[str]]:
     """One line per column: name, required, allowed values, default, description."""
     fields = spec.serializer_class(context={"company": None}).fields
@@ -73,9 +83,9 @@ def column_help(spec: ImportSpec) -> list[list[str]]:
         serializer_field = fields[column.name]
         lines.append(
             [
-                column.name,
+                column.header,
                 "yes" if serializer_field.required else "no",
-                column.allowed or _allowed(serializer_field),
+                column.allowed or (column.percent.help if column.percent else _allowed(serializer_field)),
                 "" if serializer_field.required else _default(spec.model, column.name),
                 column.description,
             ]
@@ -100,7 +110,10 @@ def _allowed(serializer_field: serializers.Field) -> str:
 
 
 def _default(model: type[models.Model], name: str) -> str:
-    model_field = model._meta.get_field(name)
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # a column of the import only (a channel's trigger, its draw date)
+        return "(empty)"
     if model_field.has_default():
         default = model_field.get_default()
         if isinstance(default, bool):

@@ -67,7 +67,7 @@ def test_a_treasurer_adds_a_line_records_its_closure_drills_and_reads_the_report
     page.select_option("#id_counterparty", label="QuickLoan Online")
     page.select_option("#id_channel_type", "small_loan_platform")
     page.fill("#id_limit", "3000000")
-    page.fill("#id_annual_rate", "0.098")
+    page.fill("#id_annual_rate", "9.8")  # in percent
     page.fill("#id_start_date", "2026-01-01")
     page.fill("#id_maturity_date", "2027-01-01")
     page.click("main form button[type=submit]")
@@ -114,7 +114,7 @@ def test_an_import_with_one_bad_row_names_that_row(log_in, page, treasurer, trea
     csv = b"name,kind,country,notes\nGood Bank,bank,CN,\nShady Lender,loan shark,CN,\nOther Bank,bank,CN,\n"
     page.set_input_files("#id_file", {"name": "lenders.csv", "mimeType": "text/csv", "buffer": csv})
     page.click("main form[enctype] button[type=submit]")
-    errors = page.locator("#import-report table.errors")
+    errors = page.locator("#import-report .errors")
     expect(errors).to_contain_text("Row 3")
     expect(errors).to_contain_text("kind")
     expect(page.locator("button[name=commit]")).to_have_count(0)

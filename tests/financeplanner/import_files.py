@@ -34,7 +34,7 @@ def upload(client, dataset: str, file, commit: bool = False):
 
 def channel_row(name: str, counterparty: str, limit="500000.00", **overrides) -> list:
     row = dict(
-        name=name, counterparty=counterparty, channel_type="revolving_credit", limit=limit, annual_rate="0.045",
+        name=name, counterparty=counterparty, channel_type="revolving_credit", limit=limit, annual_rate="4.5",
         start_date="2026-01-01", maturity_date="2027-01-01",
     )  # fmt: skip
     row.update(overrides)

@@ -53,10 +53,12 @@ def test_committed_channels_hold_exactly_the_values_of_the_file_and_the_defaults
     ]  # fmt: skip
     rows = [
         header,
-        ["Ningbo revolver", "Bank of Ningbo", "revolving_credit", "USD", "1,234,567.89", "TRUE", "floating", "0.03",
-         "0.0125", "0.0425", "0.001", "ACT/360", "2026-03-01", "2028-02-29", "revolving", "quarterly", "yes", "15",
-         "0.05", "Main line"],
-        ["Ningbo term loan", "Bank of Ningbo", "bank_term_loan", "", "500000", "", "", "", "", "0.045", "", "",
+        # Rates and the probability typed as percentages (issue 11 item 3): 3 % base, 1.25 % spread, 4.25 % all-in,
+        # 0.1 % fee, 5 % chance a year; "4.5%" with its sign.
+        ["Ningbo revolver", "Bank of Ningbo", "revolving_credit", "USD", "1,234,567.89", "TRUE", "floating", "3",
+         "1.25", "4.25", "0.1", "ACT/360", "2026-03-01", "2028-02-29", "revolving", "quarterly", "yes", "15",
+         "5", "Main line"],
+        ["Ningbo term loan", "Bank of Ningbo", "bank_term_loan", "", "500000", "", "", "", "", "4.5%", "", "",
          "2026-01-01", "2027-01-01", "", "", "", "", "", ""],
     ]  # fmt: skip
     response = upload(api_as(analyst), "channels", csv_upload(rows))
@@ -120,7 +122,7 @@ def test_committed_cash_flow_lines_and_counterparties_hold_exactly_the_values_of
 
 def test_every_created_row_has_its_audit_entry_with_the_importing_user(company, analyst, bank, api_as):
     rows = [["name", "counterparty", "channel_type", "limit", "annual_rate", "start_date", "maturity_date"]]
-    rows += [[f"Line {i}", "Bank of Ningbo", "revolving_credit", f"{i}000.50", "0.04", "2026-01-01", "2027-01-01"]
+    rows += [[f"Line {i}", "Bank of Ningbo", "revolving_credit", f"{i}000.50", "4", "2026-01-01", "2027-01-01"]
              for i in range(1, 6)]  # fmt: skip
     assert upload(api_as(analyst), "channels", csv_upload(rows)).status_code == 201
 
@@ -205,7 +207,7 @@ def test_a_bad_row_anywhere_in_a_big_file_commits_nothing(company, analyst, api_
 
 def channel_file(count: int) -> SimpleUploadedFile:
     rows = [["name", "counterparty", "channel_type", "limit", "annual_rate", "start_date", "maturity_date"]]
-    rows += [[f"Line {i}", f"Bank {i % 3}", "revolving_credit", "1000", "0.04", "2026-01-01", "2027-01-01"]
+    rows += [[f"Line {i}", f"Bank {i % 3}", "revolving_credit", "1000", "4", "2026-01-01", "2027-01-01"]
              for i in range(count)]  # fmt: skip
     return csv_upload(rows)
 
@@ -266,7 +268,8 @@ def test_an_imported_channels_audit_entry_says_what_the_apis_create_says(company
     assert created.status_code == 201, created.json()
     header = ["name", "counterparty", "channel_type", "limit", "annual_rate", "start_date", "maturity_date",
               "notice_days", "committed", "notes"]  # fmt: skip
-    row = ["By import", "Bank of Ningbo", *[str(terms[column]) for column in header[2:]]]
+    typed = {**terms, "annual_rate": "4.1"}  # the API's fraction 0.041 is typed in a file as the percentage 4.1
+    row = ["By import", "Bank of Ningbo", *[str(typed[column]) for column in header[2:]]]
     assert upload(client, "channels", csv_upload([header, row])).status_code == 201
 
     def entry(name: str) -> LogEntry:

@@ -43,11 +43,19 @@ def test_channel_template_round_trip_creates_channels_with_exact_decimal_amounts
     assert {row[0] for row in help_rows[1:] if row and row[0] in header} == set(header)
 
     # Fill in the template the way a user would: overwrite the example, add a row, numbers and dates as Excel cells.
-    column = {name: index + 1 for index, name in enumerate(header)}
-    lines = [("Ningbo revolver", "revolving_credit", 1234567.89), ("Ningbo SCF", "supply_chain_finance", 98765.43)]
-    for row, (name, channel_type, limit) in enumerate(lines, start=2):
+    column = {name.removesuffix(" (%)"): index + 1 for index, name in enumerate(header)}
+    assert header[column["annual_rate"] - 1] == "annual_rate (%)"  # the header says the rate is a percentage
+    # The rate as a user enters it: in the template's own row, a percentage cell (Excel keeps 4.35 % as 0.0435);
+    # in a new row, a plain number typed as the percentage.
+    lines = [
+        ("Ningbo revolver", "revolving_credit", 1234567.89, 0.0435),
+        ("Ningbo SCF", "supply_chain_finance", 98765.43, 4.35),
+    ]
+    for cell in sheet[2]:  # the example row: overwritten (its drawn amount and trigger too)
+        cell.value = None
+    for row, (name, channel_type, limit, rate) in enumerate(lines, start=2):
         values = {"name": name, "counterparty": "Bank of Ningbo", "channel_type": channel_type, "limit": limit,
-                  "annual_rate": 0.0435,
+                  "annual_rate": rate,
                   "start_date": date(2026, 3, 1), "maturity_date": date(2028, 2, 29), "notice_days": 15,
                   "committed": True, "action_probability": None}  # fmt: skip
         for key, value in values.items():
@@ -69,7 +77,8 @@ def test_channel_template_round_trip_creates_channels_with_exact_decimal_amounts
     assert revolver.counterparty == bank and revolver.company == company
     assert revolver.start_date == date(2026, 3, 1) and revolver.notice_days == 15 and revolver.committed
     assert revolver.status == "active" and revolver.drawn == 0 and revolver.action_probability is None
-    assert FundingChannel.objects.get(name="Ningbo SCF").limit == Decimal("98765.43")
+    scf = FundingChannel.objects.get(name="Ningbo SCF")
+    assert scf.limit == Decimal("98765.43") and scf.annual_rate == Decimal("0.0435")
 
 
 def test_counterparty_csv_template_round_trip(company, analyst, api_as):

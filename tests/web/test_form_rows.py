@@ -173,11 +173,15 @@ def test_a_pool_haircut_is_a_percentage_named_in_its_error(web_as, analyst, comp
     assert (pool.haircut, pool.amount) == (Decimal("0.02"), Decimal("500000"))
 
 
-def test_one_date_format_per_language_iso_in_chinese(web_as, viewer, company):
+def test_dates_are_iso_in_both_languages_on_every_kind_of_page(web_as, viewer, company, book):
+    """A channel's page prints its dates with SHORT_DATE_FORMAT, a drill report with DATE_FORMAT: one format."""
     line = FundingChannelFactory(company=company, start_date="2026-01-05", maturity_date="2027-03-01")
     client = web_as(viewer)
-    english = page_of(client, reverse("channels:channel-detail", args=[line.pk]))
-    assert "5 Jan 2026" in english and "1 Mar 2027" in english
-    client.cookies["django_language"] = "zh-hans"
-    chinese = page_of(client, reverse("channels:channel-detail", args=[line.pk]))
-    assert "2026-01-05" in chinese and "2027-03-01" in chinese and "2026年" not in chinese
+    for language in ("en", "zh-hans"):
+        client.cookies["django_language"] = language
+        channel_page = page_of(client, reverse("channels:channel-detail", args=[line.pk]))
+        assert "2026-01-05" in channel_page and "2027-03-01" in channel_page, language
+        report = page_of(client, reverse("contingency:drill-detail", args=[book["run"].pk]))
+        assert re.search(r"<dd>2026-01-01</dd>", report), language  # the scenario's as-of date, day 0
+        for page in (channel_page, report):
+            assert not re.search(r"Jan\.? \d|\d{2}/\d{2}/\d{4}|\d{4}年\d{1,2}月", page), language

@@ -1,9 +1,9 @@
-"""English: day, abbreviated month, year ("5 Jan 2026") on every page; 24-hour times. See financeplanner.formats."""
+"""English: ISO 8601 dates (2026-01-05) and 24-hour times on every page. See financeplanner.formats."""
 
-DATE_FORMAT = "j M Y"
-SHORT_DATE_FORMAT = "j M Y"
-DATETIME_FORMAT = "j M Y H:i"
-SHORT_DATETIME_FORMAT = "j M Y H:i"
+DATE_FORMAT = "Y-m-d"
+SHORT_DATE_FORMAT = "Y-m-d"
+DATETIME_FORMAT = "Y-m-d H:i"
+SHORT_DATETIME_FORMAT = "Y-m-d H:i"
 TIME_FORMAT = "H:i"
 FIRST_DAY_OF_WEEK = 1  # Monday
 DECIMAL_SEPARATOR = "."

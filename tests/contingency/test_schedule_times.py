@@ -56,3 +56,9 @@ def test_a_cron_in_words_when_the_builder_can_say_it(cron, words):
     with translation.override("en"):
         assert schedule_times.describe(cron) == words
 
+
+def test_a_cron_in_words_in_chinese():
+    with translation.override("zh-hans"):
+        assert schedule_times.describe("0 8 * * 1") == "每星期一 08:00"
+        assert schedule_times.describe("30 6 * * *") == "每天 06:30"
+        assert schedule_times.describe("0 9 15 * *") == "每月 15 日 09:00"

@@ -187,9 +187,9 @@ class PercentField(serializers.Field):
     field (a rate of 420 % is 4.2 typed as a fraction's hundredfold, or 0.042 typed as a percentage's hundredth)."""
 
     def __init__(self, field: serializers.DecimalField, percent: Percent, label: str):
-        self.field, self.percent, self.label = field, percent, label
+        self.field, self.percent = field, percent
         source = None if field.source == field.field_name else field.source
-        super().__init__(required=field.required, source=source)
+        super().__init__(required=field.required, source=source, label=label)
 
     def get_value(self, dictionary: Any) -> Any:
         return self.field.get_value(dictionary)

@@ -24,6 +24,7 @@ from financeplanner.exports import (
 )
 from financeplanner.models import Company
 
+from .filtersets import FundingChannelFilterSet, LedgerEntryFilterSet
 from .models import FundingChannel, LedgerEntry
 from .selectors import channel_schedule
 
@@ -90,7 +91,9 @@ LEDGER_COLUMNS = (
     Column("created_by", STRING, "Username."),
     Column("created_at", DATETIME),
     Column("updated_at", DATETIME),
-)
+    Column("reverses", INTEGER, "Set on a reversal: the id of the entry it cancels (a draw by a repay, a repay by a "
+                                "draw, interest or a fee by its own kind)."),
+)  # fmt: skip
 
 
 def ledger_rows(request: ExportRequest) -> Iterator[tuple]:
@@ -109,6 +112,7 @@ def ledger_rows(request: ExportRequest) -> Iterator[tuple]:
             "created_by__username",
             "created_at",
             "updated_at",
+            "reverses_id",
         )  # fmt: skip
         .iterator(chunk_size=CHUNK_SIZE)
     )
@@ -193,8 +197,18 @@ def register() -> None:
             channel_rows,
             ("channels_app.fundingchannel",),
             weight=10,
+            filterset=FundingChannelFilterSet,
         ),
-        Dataset("ledger", "Ledger", "id", LEDGER_COLUMNS, ledger_rows, ("channels_app.ledgerentry",), weight=20),
+        Dataset(
+            "ledger",
+            "Ledger",
+            "id",
+            LEDGER_COLUMNS,
+            ledger_rows,
+            ("channels_app.ledgerentry",),
+            weight=20,
+            filterset=LedgerEntryFilterSet,
+        ),
         Dataset(
             "schedules",
             "Repayment schedules",

@@ -2,6 +2,8 @@
 
 import django_filters
 
+from financeplanner.archive import ArchivedFilter
+
 from .choices import ChannelStatus, ChannelType, CounterpartyKind, LedgerKind
 from .models import Counterparty, CreditAssessment, FundingChannel, LedgerEntry
 
@@ -9,6 +11,7 @@ from .models import Counterparty, CreditAssessment, FundingChannel, LedgerEntry
 class CounterpartyFilterSet(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
     kind = django_filters.MultipleChoiceFilter(choices=CounterpartyKind.choices)
+    archived = ArchivedFilter()
 
     class Meta:
         model = Counterparty
@@ -31,6 +34,7 @@ class FundingChannelFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ChannelStatus.choices)
     maturity_before = django_filters.DateFilter(field_name="maturity_date", lookup_expr="lte")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    archived = ArchivedFilter()
 
     class Meta:
         model = FundingChannel

@@ -62,6 +62,13 @@ class Counterparty(TenantModel):
         help_text=_("Two-letter ISO 3166 code, e.g. CN"),
     )
     notes = models.TextField(verbose_name=_("Notes"), blank=True, max_length=5000)
+    archived_at = models.DateTimeField(
+        verbose_name=_("Archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when archived: kept for its history, left out of lists and choices until restored"),
+    )
 
     class Meta:
         verbose_name = _("counterparty")
@@ -232,6 +239,15 @@ class FundingChannel(TenantModel):
         verbose_name=_("Excess due on"), null=True, blank=True, editable=False, help_text=_("When the excess falls due")
     )
     notes = models.TextField(verbose_name=_("Notes"), blank=True, max_length=5000)
+    archived_at = models.DateTimeField(
+        verbose_name=_("Archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Set when archived: kept for its history, no liquidity in drills or on the dashboard until restored"
+        ),
+    )
 
     objects = FundingChannelQuerySet.as_manager()
 
@@ -257,7 +273,8 @@ class FundingChannel(TenantModel):
 
     @property
     def headroom(self) -> Decimal:
-        if self.status not in OPEN_STATUSES:
+        # An archived line is no liquidity (conservative): nothing may be drawn on it until it is restored.
+        if self.status not in OPEN_STATUSES or self.archived_at is not None:
             return Decimal("0.00")
         return max(self.limit - self.drawn, Decimal("0.00"))
 
@@ -423,6 +440,19 @@ class LedgerEntry(TenantModel):
         help_text=_("Positive, in the channel's currency; the kind says which way it goes"),
     )
     reference = models.CharField(verbose_name=_("Reference"), max_length=200, blank=True)
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("Reverses"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="reversal",
+        help_text=_(
+            "The entry this one cancels: a draw is reversed by a repayment, a repayment by a draw, interest or a fee "
+            "by an entry of its kind; an entry is reversed at most once"
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Recorded by"),

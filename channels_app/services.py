@@ -7,13 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from financeplanner.models import Company
 
 from . import ratings
 from .choices import OPEN_STATUSES, ChannelStatus, ChannelType, EventKind, LedgerKind
 from .models import ChannelEvent, Counterparty, CreditAssessment, FundingChannel, LedgerEntry, LenderTrigger
-from .signals import channels_changed, lender_action_recorded
+from .signals import channels_changed, deletion_requested, lender_action_recorded
 
 CENT = Decimal("0.01")
 
@@ -79,6 +80,8 @@ def channel_draw(*, channel: FundingChannel, amount: Decimal, date: date, refere
     channel = FundingChannel.objects.select_for_update().get(pk=channel.pk)
     if channel.status not in OPEN_STATUSES:
         raise ValidationError({"amount": f"The line is {channel.get_status_display().lower()}: no draws."})
+    if channel.archived_at is not None:
+        raise ValidationError({"amount": _("The line is archived: restore it before drawing on it.")})
     if not channel.start_date <= date <= channel.maturity_date:
         raise ValidationError({"date": "The draw date must fall between the line's start and maturity."})
     if amount > channel.headroom:
@@ -127,6 +130,162 @@ def _ledger_entry(channel, kind, amount, date, reference, by) -> LedgerEntry:
     entry.full_clean()
     entry.save()
     return entry
+
+
+@transaction.atomic
+def ledger_entry_reverse(*, entry: LedgerEntry, by, reference: str = "") -> LedgerEntry:
+    """Cancel a recorded entry by a new one of opposite effect that names it; the original is never edited.
+
+    A draw is reversed by a repayment and a repayment by a draw, each of the same amount and date, so what is drawn
+    returns to what it was without it; interest and fees (which move nothing drawn) by an entry of their kind. An
+    entry is reversed at most once (a one-to-one link, which the database enforces), and a reversal is not reversed.
+    """
+    channel = FundingChannel.objects.select_for_update().get(pk=entry.channel_id)
+    entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.reverses_id is not None:
+        raise ValidationError(_("This entry is itself a reversal; record the original movement again instead."))
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise ValidationError(_("This entry has already been reversed."))
+    amount = entry.amount
+    if entry.kind == LedgerKind.DRAW:
+        kind = LedgerKind.REPAY
+        if amount > channel.drawn:
+            raise ValidationError(
+                _("Reversing this draw of %(amount)s would leave less than nothing drawn (%(drawn)s is drawn now).")
+                % {"amount": amount, "drawn": channel.drawn}
+            )
+        excess_due = max(channel.excess_due - amount, Decimal("0"))
+        FundingChannel.objects.filter(pk=channel.pk).update(
+            drawn=F("drawn") - amount,
+            excess_due=excess_due,
+            excess_due_date=channel.excess_due_date if excess_due else None,
+            updated_at=timezone.now(),
+        )
+    elif entry.kind == LedgerKind.REPAY:
+        kind = LedgerKind.DRAW
+        if channel.is_open and channel.drawn + amount > channel.limit + channel.excess_due:
+            raise ValidationError(
+                _("Reversing this repayment of %(amount)s would take what is drawn above the limit of %(limit)s.")
+                % {"amount": amount, "limit": channel.limit}
+            )
+        FundingChannel.objects.filter(pk=channel.pk).update(drawn=F("drawn") + amount, updated_at=timezone.now())
+    else:
+        kind = entry.kind
+    reversal = LedgerEntry(
+        company_id=channel.company_id,
+        channel=channel,
+        kind=kind,
+        amount=amount,
+        date=entry.date,
+        reference=reference.strip() or entry.reference,
+        reverses=entry,
+        created_by=by,
+    )
+    reversal.full_clean()
+    reversal.save()
+    channels_changed.send(sender=FundingChannel, company_id=channel.company_id)
+    return reversal
+
+
+# -- correcting mistakes: delete what nothing depends on, archive what history does ------------------------------
+
+
+def _refusals_of_others(instance) -> list[str]:
+    return [
+        str(reason) for _receiver, reason in deletion_requested.send(sender=type(instance), instance=instance) if reason
+    ]
+
+
+@transaction.atomic
+def channel_delete(*, channel: FundingChannel, by) -> None:
+    """Delete a channel entered by mistake. Refused, with the reason, once it has history (ledger entries or lender
+    actions: archive it instead) or while something else refers to it (a backup-line pool, a scenario's shock)."""
+    channel = FundingChannel.objects.select_for_update().get(pk=channel.pk)
+    if channel.ledger.exists() or channel.events.exists():
+        raise ValidationError(
+            _(
+                "%(name)s has ledger entries or lender actions: its history must be kept. Archive it instead; an "
+                "archived channel gives no liquidity in drills."
+            )
+            % {"name": channel}
+        )
+    reasons = _refusals_of_others(channel)
+    if reasons:
+        raise ValidationError(reasons)
+    channel.delete()
+    channels_changed.send(sender=FundingChannel, company_id=channel.company_id)
+
+
+@transaction.atomic
+def channel_archive(*, channel: FundingChannel, by) -> FundingChannel:
+    """Take a channel out of the lists, the choices and, as no liquidity, the drills; its history stays."""
+    channel = FundingChannel.objects.select_for_update().get(pk=channel.pk)
+    if channel.archived_at is not None:
+        raise ValidationError(_("%(name)s is archived already.") % {"name": channel})
+    channel.archived_at = timezone.now()
+    channel.save(update_fields=["archived_at", "updated_at"])
+    channels_changed.send(sender=FundingChannel, company_id=channel.company_id)
+    return channel
+
+
+@transaction.atomic
+def channel_restore(*, channel: FundingChannel, by) -> FundingChannel:
+    channel = FundingChannel.objects.select_for_update().get(pk=channel.pk)
+    if channel.archived_at is None:
+        raise ValidationError(_("%(name)s is not archived.") % {"name": channel})
+    if channel.counterparty.archived_at is not None:
+        raise ValidationError(
+            _("Its counterparty %(counterparty)s is archived: restore it first.")
+            % {"counterparty": channel.counterparty}
+        )
+    channel.archived_at = None
+    channel.save(update_fields=["archived_at", "updated_at"])
+    channels_changed.send(sender=FundingChannel, company_id=channel.company_id)
+    return channel
+
+
+@transaction.atomic
+def counterparty_delete(*, counterparty: Counterparty, by) -> None:
+    """Delete a counterparty entered by mistake (its credit assessments go with it). Refused while it has channels,
+    archived ones included (they keep their history), or while a scenario's shock names it."""
+    counterparty = Counterparty.objects.select_for_update().get(pk=counterparty.pk)
+    if counterparty.channels.exists():
+        raise ValidationError(
+            _("%(name)s has funding channels, whose history names it. Archive it instead.") % {"name": counterparty}
+        )
+    reasons = _refusals_of_others(counterparty)
+    if reasons:
+        raise ValidationError(reasons)
+    counterparty.delete()
+    channels_changed.send(sender=Counterparty, company_id=counterparty.company_id)
+
+
+@transaction.atomic
+def counterparty_archive(*, counterparty: Counterparty, by) -> Counterparty:
+    """Take a counterparty out of the lists and choices. Its channels go first: a lender whose lines are still in
+    use cannot be put away."""
+    counterparty = Counterparty.objects.select_for_update().get(pk=counterparty.pk)
+    if counterparty.archived_at is not None:
+        raise ValidationError(_("%(name)s is archived already.") % {"name": counterparty})
+    active = list(counterparty.channels.filter(archived_at__isnull=True).values_list("name", flat=True)[:5])
+    if active:
+        raise ValidationError(
+            _("%(name)s still has channels in use (%(channels)s): archive them first.")
+            % {"name": counterparty, "channels": ", ".join(active)}
+        )
+    counterparty.archived_at = timezone.now()
+    counterparty.save(update_fields=["archived_at", "updated_at"])
+    return counterparty
+
+
+@transaction.atomic
+def counterparty_restore(*, counterparty: Counterparty, by) -> Counterparty:
+    counterparty = Counterparty.objects.select_for_update().get(pk=counterparty.pk)
+    if counterparty.archived_at is None:
+        raise ValidationError(_("%(name)s is not archived.") % {"name": counterparty})
+    counterparty.archived_at = None
+    counterparty.save(update_fields=["archived_at", "updated_at"])
+    return counterparty
 
 
 # -- lender events ----------------------------------------------------------------------------------------------

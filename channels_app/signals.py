@@ -13,3 +13,9 @@ channels_changed = Signal()
 
 # Sent with `event` (a saved ChannelEvent) after a lender's action is recorded.
 lender_action_recorded = Signal()
+
+# Sent with `instance` (a funding channel or counterparty about to be deleted). A receiver answers with a reason
+# (text in the reader's language) when something of its app still refers to the object, or None; any reason refuses
+# the deletion. This is how the app above says "still in use" (a backup-line pool, a scenario's shock) without
+# channels_app importing it.
+deletion_requested = Signal()

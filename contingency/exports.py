@@ -34,6 +34,13 @@ from financeplanner.exports import (
 )
 from financeplanner.models import Company, FxRate, Tombstone
 
+from .filtersets import (
+    AlertFilterSet,
+    CashFlowLineFilterSet,
+    ContingencyPlanFilterSet,
+    DrillRunFilterSet,
+    LiquidityPoolFilterSet,
+)
 from .models import Alert, CashFlowLine, ContingencyPlan, DrillRun, LiquidityPool
 from .report import report_of
 from .snapshot import daily_forecast
@@ -312,13 +319,48 @@ def register() -> None:
             cash_flow_line_rows,
             ("contingency.cashflowline",),
             weight=50,
+            filterset=CashFlowLineFilterSet,
         ),  # fmt: skip
-        Dataset("pools", "Liquidity pools", "id", POOL_COLUMNS, pool_rows, ("contingency.liquiditypool",), weight=60),
         Dataset(
-            "plans", "Contingency plans", "plan", PLAN_COLUMNS, plan_rows, ("contingency.contingencyplan",), weight=70
+            "pools",
+            "Liquidity pools",
+            "id",
+            POOL_COLUMNS,
+            pool_rows,
+            ("contingency.liquiditypool",),
+            weight=60,
+            filterset=LiquidityPoolFilterSet,
         ),
-        Dataset("drills", "Drill runs", "id", DRILL_COLUMNS, drill_rows, ("contingency.drillrun",), weight=80),
-        Dataset("alerts", "Alerts", "id", ALERT_COLUMNS, alert_rows, ("contingency.alert",), weight=90),
+        Dataset(
+            "plans",
+            "Contingency plans",
+            "plan",
+            PLAN_COLUMNS,
+            plan_rows,
+            ("contingency.contingencyplan",),
+            weight=70,
+            filterset=ContingencyPlanFilterSet,
+        ),
+        Dataset(
+            "drills",
+            "Drill runs",
+            "id",
+            DRILL_COLUMNS,
+            drill_rows,
+            ("contingency.drillrun",),
+            weight=80,
+            filterset=DrillRunFilterSet,
+        ),
+        Dataset(
+            "alerts",
+            "Alerts",
+            "id",
+            ALERT_COLUMNS,
+            alert_rows,
+            ("contingency.alert",),
+            weight=90,
+            filterset=AlertFilterSet,
+        ),  # fmt: skip
     )
     # The forecast snapshot is computed from the cash-flow lines and the FX rates: their deletions change it too.
     record_deletions_of("contingency.cashflowline", "financeplanner.fxrate")

@@ -1,13 +1,18 @@
 """One FilterSet per list, shared by the HTML pages and the API."""
 
 import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-from .choices import DrillStatus, PoolKind
+from financeplanner.archive import ArchivedFilter
+
+from .choices import DrillStatus, PlanStatus, PoolKind
 from .models import Alert, CashFlowLine, ContingencyPlan, DrillRun, LiquidityPool, Scenario
 
 
 class LiquidityPoolFilterSet(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=PoolKind.choices)
+    archived = ArchivedFilter()
 
     class Meta:
         model = LiquidityPool
@@ -25,12 +30,16 @@ class CashFlowLineFilterSet(django_filters.FilterSet):
 
 
 class ContingencyPlanFilterSet(django_filters.FilterSet):
+    archived = ArchivedFilter(archived=Q(status=PlanStatus.RETIRED), label=_("Retired"))
+
     class Meta:
         model = ContingencyPlan
         fields = ["status", "trigger"]
 
 
 class ScenarioFilterSet(django_filters.FilterSet):
+    archived = ArchivedFilter()
+
     class Meta:
         model = Scenario
         fields = ["kind"]

@@ -10,7 +10,7 @@ from financeplanner.models import Company
 
 from . import plan_versions
 from .choices import PlanStatus, ShockAction, ShockTarget, StepAction
-from .models import ContingencyPlan, PlanStep, PlanVersion, Scenario, Shock
+from .models import CashFlowLine, ContingencyPlan, LiquidityPool, PlanStep, PlanVersion, Scenario, Shock
 
 APPROVAL_COMMENT_MAX = PlanVersion._meta.get_field("approval_comment").max_length or 2000
 
@@ -169,3 +169,139 @@ def _validate_shock(company: Company, scenario: Scenario, shock: Shock) -> None:
             raise ValidationError({"target": "Unknown counterparty."})
     elif shock.target_type == ShockTarget.CHANNEL_TYPE and target not in ChannelType.values:
         raise ValidationError({"target": f"Unknown channel type {target!r}."})
+
+
+# -- correcting mistakes: delete what nothing depends on, archive what history does ------------------------------
+
+
+def _names(queryset, limit: int = 5) -> str:
+    return ", ".join(str(name) for name in queryset.values_list("name", flat=True)[:limit])
+
+
+@transaction.atomic
+def cashflow_delete(*, line: CashFlowLine, by) -> None:
+    """Delete a forecast line: nothing refers to one (a drill keeps the forecast it used in its snapshot)."""
+    line.delete()
+
+
+@transaction.atomic
+def pool_delete(*, pool: LiquidityPool, by) -> None:
+    """Delete a pool entered by mistake; refused while a plan's step draws on it (archive it instead)."""
+    pool = LiquidityPool.objects.select_for_update().get(pk=pool.pk)
+    plans = ContingencyPlan.objects.filter(steps__pool=pool).distinct()
+    if plans.exists():
+        raise ValidationError(
+            _("%(name)s is a step of the plans %(plans)s: remove it from their steps, or archive it instead.")
+            % {"name": pool, "plans": _names(plans)}
+        )
+    pool.delete()
+
+
+@transaction.atomic
+def pool_archive(*, pool: LiquidityPool, by) -> LiquidityPool:
+    """Put a pool away: no opening cash or plan step in drills from now on. Refused while a plan in use (not
+    retired) has a step on it, which would then silently deliver nothing."""
+    pool = LiquidityPool.objects.select_for_update().get(pk=pool.pk)
+    if pool.archived_at is not None:
+        raise ValidationError(_("%(name)s is archived already.") % {"name": pool})
+    plans = ContingencyPlan.objects.filter(steps__pool=pool).exclude(status=PlanStatus.RETIRED).distinct()
+    if plans.exists():
+        raise ValidationError(
+            _("%(name)s is a step of the plans %(plans)s: remove it from their steps or archive them first.")
+            % {"name": pool, "plans": _names(plans)}
+        )
+    pool.archived_at = timezone.now()
+    pool.save(update_fields=["archived_at", "updated_at"])
+    return pool
+
+
+@transaction.atomic
+def pool_restore(*, pool: LiquidityPool, by) -> LiquidityPool:
+    pool = LiquidityPool.objects.select_for_update().get(pk=pool.pk)
+    if pool.archived_at is None:
+        raise ValidationError(_("%(name)s is not archived.") % {"name": pool})
+    pool.archived_at = None
+    pool.save(update_fields=["archived_at", "updated_at"])
+    return pool
+
+
+def _refuse_if_drilled(obj) -> None:
+    """A plan or scenario that drills ran against, or that a schedule drills, is part of their record."""
+    if obj.runs.exists():
+        raise ValidationError(
+            _("%(name)s has drill runs, whose reports name it. Archive it instead: the runs stay readable.")
+            % {"name": obj}
+        )
+    if obj.schedules.exists():
+        raise ValidationError(
+            _("%(name)s is drilled by the schedules %(schedules)s: delete them first, or archive it instead.")
+            % {"name": obj, "schedules": _names(obj.schedules.all())}
+        )
+
+
+def _refuse_if_scheduled(obj) -> None:
+    enabled = obj.schedules.filter(enabled=True)
+    if enabled.exists():
+        raise ValidationError(
+            _("%(name)s is drilled by the enabled schedules %(schedules)s: disable or delete them first.")
+            % {"name": obj, "schedules": _names(enabled)}
+        )
+
+
+@transaction.atomic
+def plan_delete(*, plan: ContingencyPlan, by) -> None:
+    plan = ContingencyPlan.objects.select_for_update().get(pk=plan.pk)
+    _refuse_if_drilled(plan)
+    plan.delete()
+
+
+@transaction.atomic
+def plan_archive(*, plan: ContingencyPlan, by) -> ContingencyPlan:
+    """Retire a plan (the plan's archived state): no new drill runs it; its runs and history stay."""
+    plan = ContingencyPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status == PlanStatus.RETIRED:
+        raise ValidationError(_("%(name)s is retired already.") % {"name": plan})
+    _refuse_if_scheduled(plan)
+    plan.status, plan.approved_by, plan.approved_at = PlanStatus.RETIRED, None, None
+    plan.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_restore(*, plan: ContingencyPlan, by) -> ContingencyPlan:
+    """Bring a retired plan back as a draft: it needs a fresh approval."""
+    plan = ContingencyPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.RETIRED:
+        raise ValidationError(_("%(name)s is not retired.") % {"name": plan})
+    plan.status = PlanStatus.DRAFT
+    plan.save(update_fields=["status", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def scenario_delete(*, scenario: Scenario, by) -> None:
+    scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+    _refuse_if_drilled(scenario)
+    scenario.delete()
+
+
+@transaction.atomic
+def scenario_archive(*, scenario: Scenario, by) -> Scenario:
+    """Put a scenario away: no new drill runs it; its runs stay readable."""
+    scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+    if scenario.archived_at is not None:
+        raise ValidationError(_("%(name)s is archived already.") % {"name": scenario})
+    _refuse_if_scheduled(scenario)
+    scenario.archived_at = timezone.now()
+    scenario.save(update_fields=["archived_at", "updated_at"])
+    return scenario
+
+
+@transaction.atomic
+def scenario_restore(*, scenario: Scenario, by) -> Scenario:
+    scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+    if scenario.archived_at is None:
+        raise ValidationError(_("%(name)s is not archived.") % {"name": scenario})
+    scenario.archived_at = None
+    scenario.save(update_fields=["archived_at", "updated_at"])
+    return scenario

@@ -10,7 +10,9 @@ from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels_app import ratings, schedules
 from channels_app.choices import ChannelStatus, EventKind, LedgerKind
@@ -24,7 +26,7 @@ from channels_app.selectors import (
 )
 from financeplanner.models import Company
 
-from .choices import Frequency, PoolKind, ScenarioKind
+from .choices import Frequency, PlanStatus, PoolKind, ScenarioKind
 from .engine import inputs as ei
 from .models import CashFlowLine, ContingencyPlan, LiquidityPool, Scenario
 
@@ -167,14 +169,17 @@ def _channel_input(
             (day - as_of).days
             for day in channel.ledger.filter(
                 kind=LedgerKind.DRAW, date__lte=as_of, date__gte=as_of - timedelta(days=window)
-            ).values_list("date", flat=True)
+            )
+            .filter(reverses__isnull=True, reversal__isnull=True)  # a reversed draw never happened
+            .values_list("date", flat=True)
         )
     return ei.ChannelInput(
         key=str(channel.pk),
         name=channel.name,
         channel_type=channel.channel_type,
         committed=channel.committed,
-        status=channel.status,
+        # An archived line is no liquidity (conservative): closed, so what is drawn on it still runs off.
+        status=ChannelStatus.CLOSED if channel.archived_at is not None else channel.status,
         limit=money(limit),
         drawn=money(channel.drawn),
         annual_rate=float(channel.annual_rate),
@@ -198,6 +203,28 @@ def _channel_input(
     )
 
 
+def _refuse_archived(scenario: Scenario, plan: ContingencyPlan | None) -> None:
+    """Archived scenarios and retired plans are kept for their runs, never drilled again until restored."""
+    if scenario.archived_at is not None:
+        raise ValidationError(
+            {"scenario": _("The scenario %(name)s is archived: restore it to drill it.") % {"name": scenario}}
+        )
+    if plan is None:
+        return
+    if plan.status == PlanStatus.RETIRED:
+        raise ValidationError({"plan": _("The plan %(name)s is retired: restore it to drill it.") % {"name": plan}})
+    archived = plan.steps.filter(pool__archived_at__isnull=False).select_related("pool").first()
+    if archived is not None:
+        raise ValidationError(
+            {
+                "plan": _(
+                    "The plan's step %(order)s draws on the archived pool %(pool)s: restore the pool or change the step."
+                )
+                % {"order": archived.order, "pool": archived.pool}
+            }
+        )
+
+
 def drill_as_of(scenario: Scenario) -> date:
     """Day 0 of a drill: the scenario's as-of date, or the day the drill runs when it has none."""
     return scenario.as_of or timezone.localdate()
@@ -215,10 +242,11 @@ def build_inputs(
     """The engine inputs for a scenario and plan as the company stands now, with what was known on day 0.
 
     Day 0 is `as_of` when given (scheduled drills: the run date), else the scenario's (empty: the run date)."""
+    _refuse_archived(scenario, plan)
     as_of, horizon = as_of or drill_as_of(scenario), scenario.horizon_days
     rates = fx_rates(company, as_of)
     flows, discretionary, inflows = operating_flows(company, as_of, horizon, rates)
-    pools = list(LiquidityPool.objects.for_company(company))
+    pools = list(LiquidityPool.objects.for_company(company).filter(archived_at__isnull=True))
     opening_cash = sum(
         float(to_reporting(p.value_after_haircut, p.currency, rates)) for p in pools if p.kind == PoolKind.CASH
     )

@@ -6,18 +6,28 @@ through `object_paths`); a page that acts on an object is `<model>-<action>`.
 
 from django.urls import path
 
-from financeplanner.views.generic import object_paths
+from financeplanner.views.generic import object_action_path, object_paths
 
-from .views import alerts, cashflows, drills, imports, plans, pools, scenarios, schedules, settings
+from .views import alerts, cashflows, corrections, drills, imports, plans, pools, scenarios, schedules, settings
 
 app_name = "contingency"
 
 urlpatterns = [
     *object_paths("pools/", pools.PoolListView, pools.PoolFormView, pools.PoolDetailView),
+    *object_paths("pools/", corrections.PoolDeleteView),
+    object_action_path("pools/", corrections.PoolArchiveView, "archive"),
+    object_action_path("pools/", corrections.PoolRestoreView, "restore"),
     *object_paths("cash-flows/", cashflows.CashFlowListView, cashflows.CashFlowFormView),
+    *object_paths("cash-flows/", corrections.CashFlowDeleteView),
     *object_paths("plans/", plans.PlanListView, plans.PlanFormView, plans.PlanDetailView),
+    *object_paths("plans/", corrections.PlanDeleteView),
+    object_action_path("plans/", corrections.PlanArchiveView, "archive"),
+    object_action_path("plans/", corrections.PlanRestoreView, "restore"),
     path("plans/<int:pk>/approve/", plans.PlanApproveView.as_view(), name="plan-approve"),
     *object_paths("scenarios/", scenarios.ScenarioListView, scenarios.ScenarioFormView, scenarios.ScenarioDetailView),
+    *object_paths("scenarios/", corrections.ScenarioDeleteView),
+    object_action_path("scenarios/", corrections.ScenarioArchiveView, "archive"),
+    object_action_path("scenarios/", corrections.ScenarioRestoreView, "restore"),
     *object_paths("drills/", drills.DrillListView),
     path("drills/start/", drills.DrillStartView.as_view(), name="drill-add"),
     path("drills/compare/", drills.DrillCompareView.as_view(), name="drill-compare"),

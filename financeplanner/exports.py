@@ -75,6 +75,8 @@ class ExportRequest:
     updated_since: dt.datetime | None = None
     as_of: dt.date | None = None
     days: int | None = None
+    # A download from a list page: the list's filters (its FilterSet over the dataset's rows), applied by `since`.
+    narrow: Callable[[QuerySet], QuerySet] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class Dataset:
     description: str = ""
     parameters: tuple[str, ...] = field(default=())
     weight: int = 1000  # the place in the export index and the schema: lighter first
+    # The FilterSet of the dataset's list page (the API's): a download from that page keeps the filters in force.
+    filterset: Any = None
 
     @property
     def column_names(self) -> list[str]:
@@ -171,7 +175,10 @@ def record_deletions_of(*labels: str) -> None:
 
 
 def since(queryset: QuerySet, request: ExportRequest, field_name: str = "updated_at") -> QuerySet:
-    """The rows changed at or after the pull's `updated_since` (all of them on a full pull)."""
+    """The rows changed at or after the pull's `updated_since` (all of them on a full pull), narrowed to a list
+    page's filters for a download from that page."""
+    if request.narrow is not None:
+        queryset = request.narrow(queryset)
     if request.updated_since is None:
         return queryset
     return queryset.filter(**{f"{field_name}__gte": request.updated_since})
@@ -305,6 +312,29 @@ def export_stream(dataset: Dataset, request: ExportRequest, fmt: str) -> Iterato
     if fmt == "xlsx":
         return xlsx_chunks(columns, rows, dataset.title)
     return json_chunks(columns, rows)
+
+
+def list_filters(dataset: Dataset, params, request=None) -> Callable[[QuerySet], QuerySet] | None:
+    """What narrows the dataset's rows to a list page's filters (`params`, its query string), if the dataset has
+    the list's FilterSet; only querysets of the FilterSet's model are narrowed (not, say, a plan's steps)."""
+    filterset_class = dataset.filterset
+    if filterset_class is None:
+        return None
+    model = filterset_class._meta.model
+    data = params.copy()
+    for name in ("format", "page", "sort", "updated_since"):
+        data.pop(name, None)
+
+    def narrow(queryset: QuerySet) -> QuerySet:
+        if queryset.model is not model:
+            return queryset
+        filterset = filterset_class(data, queryset=queryset, request=request)
+        if not filterset.is_valid():
+            errors = filterset.errors.get_json_data()
+            raise ValidationError({name: [error["message"] for error in found] for name, found in errors.items()})
+        return filterset.qs
+
+    return narrow
 
 
 def export_filename(dataset: Dataset, company: Company, fmt: str) -> str:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from contingency.views.dashboard import DashboardView
 
-from .views import account, settings
+from .views import account, exports, settings
 from .views.generic import object_paths
 
 # The company's settings (namespace "settings"); the early-warning ones are contingency's, under settings/ too.
@@ -36,6 +36,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("exports/", exports.ExportsView.as_view(), name="exports"),
+    path("exports/<str:dataset>/download/", exports.ExportDownloadView.as_view(), name="export-download"),
     path("settings/", include((settings_patterns, "settings"))),
     path("", include("channels_app.urls")),
 ]

@@ -12,8 +12,8 @@ from ..models import ChannelEvent, Counterparty, CreditAssessment, FundingChanne
 class CounterpartySerializer(ValidatedModelSerializer):
     class Meta:
         model = Counterparty
-        fields = ["id", "name", "kind", "country", "notes", "updated_at"]
-        read_only_fields = ["updated_at"]
+        fields = ["id", "name", "kind", "country", "notes", "updated_at", "archived_at"]
+        read_only_fields = ["updated_at", "archived_at"]
 
     def validate_country(self, value: str) -> str:
         return value.upper()  # the code itself is checked by the model's validator
@@ -53,9 +53,9 @@ class FundingChannelSerializer(ValidatedModelSerializer):
             "id", "name", "counterparty", "channel_type", "currency", "limit", "drawn", "headroom", "committed",
             "status", "rate_type", "base_rate", "spread", "annual_rate", "fee_rate", "day_count", "start_date",
             "maturity_date", "repayment_profile", "payment_frequency", "rolls_over", "notice_days",
-            "action_probability", "excess_due", "excess_due_date", "triggers", "notes", "updated_at",
+            "action_probability", "excess_due", "excess_due_date", "triggers", "notes", "updated_at", "archived_at",
         ]  # fmt: skip
-        read_only_fields = ["drawn", "status", "excess_due", "excess_due_date", "updated_at"]
+        read_only_fields = ["drawn", "status", "excess_due", "excess_due_date", "updated_at", "archived_at"]
 
 
 class MoneyMovementSerializer(serializers.Serializer):
@@ -85,8 +85,8 @@ class LedgerEntrySerializer(ValidatedModelSerializer):
 
     class Meta:
         model = LedgerEntry
-        fields = ["id", "channel", "date", "kind", "amount", "reference", "created_by", "updated_at"]
-        read_only_fields = ["created_by", "updated_at"]
+        fields = ["id", "channel", "date", "kind", "amount", "reference", "created_by", "updated_at", "reverses"]
+        read_only_fields = ["created_by", "updated_at", "reverses"]
 
 
 class ScheduleRowSerializer(serializers.Serializer):

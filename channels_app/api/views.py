@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from financeplanner.api.base import CompanyContextMixin, CompanyScopedViewSet
+from financeplanner.api.corrections import ArchiveActionsMixin
 from financeplanner.api.schema import IDEMPOTENCY_KEY, IDEMPOTENT_RESPONSES
 from financeplanner.choices import Role
 from financeplanner.idempotency import idempotent
@@ -31,8 +32,14 @@ from .serializers import (
 )
 
 
-class CounterpartyViewSet(CompanyScopedViewSet):
+class CounterpartyViewSet(ArchiveActionsMixin, CompanyScopedViewSet):
     queryset = Counterparty.objects.all()
+    corrections = {
+        "delete": services.counterparty_delete,
+        "archive": services.counterparty_archive,
+        "restore": services.counterparty_restore,
+    }
+    correction_subject = "counterparty"
     serializer_class = CounterpartySerializer
     filterset_class = CounterpartyFilterSet
     ordering_fields = ["name", "kind", "updated_at"]
@@ -53,7 +60,7 @@ class CreditAssessmentViewSet(CompanyScopedViewSet):
         )
 
 
-class FundingChannelViewSet(CompanyScopedViewSet):
+class FundingChannelViewSet(ArchiveActionsMixin, CompanyScopedViewSet):
     """Funding channels. Status and limit cuts change only through `events/`; `drawn` only through the ledger."""
 
     # The counterparty is answered as its id (`counterparty_id`): no join for it.
@@ -64,6 +71,12 @@ class FundingChannelViewSet(CompanyScopedViewSet):
     filterset_class = FundingChannelFilterSet
     ordering_fields = ["name", "limit", "drawn", "maturity_date", "updated_at"]
     action_roles = {"events": Role.VIEWER}
+    corrections = {
+        "delete": services.channel_delete,
+        "archive": services.channel_archive,
+        "restore": services.channel_restore,
+    }
+    correction_subject = "channel"
 
     def perform_create(self, serializer):
         serializer.instance = services.channel_create(
@@ -153,6 +166,14 @@ class LedgerEntryViewSet(CompanyScopedViewSet):
             serializer.instance = services.channel_repay(by=by, **data)
         else:
             serializer.instance = services.ledger_charge(kind=kind, by=by, **data)
+
+    @extend_schema(request=None, responses={201: LedgerEntrySerializer})
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        """Cancel the entry by a new one of opposite effect that names it (`reverses`); the entry itself is never
+        edited. Refused (400, with the reason) for a reversal or an entry reversed already."""
+        entry = services.ledger_entry_reverse(entry=self.get_object(), by=request.user)
+        return Response(LedgerEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
 class SchedulePreviewView(CompanyContextMixin, APIView):

@@ -39,6 +39,8 @@ class ChannelListView(ChannelViews, ObjectListView):
     filterset_class = FundingChannelFilterSet
     results_template_name = "channels_app/channel_table.html"
     filter_labels = {"name": _("Name contains"), "maturity_before": _("Matures on or before")}
+    archive_filter = "archived"
+    export_dataset = "channels"
     sort_fields = {
         "name": "name",
         "-name": "-name",
@@ -70,14 +72,28 @@ class ChannelDetailView(ChannelViews, ObjectDetailView):
         PageAction(_("Draw"), "draw", Role.ANALYST, with_object=True, when=lambda channel: channel.is_open),
         PageAction(_("Repay"), "repay", Role.ANALYST, with_object=True, when=lambda channel: channel.drawn > 0),
         PageAction(_("Record a lender action"), "event", Role.TREASURER, style="warn", with_object=True),
-    )
+        PageAction(
+            _("Archive"), "archive", Role.ANALYST, "quiet", with_object=True, post=True,
+            when=lambda channel: channel.archived_at is None,
+        ),
+        PageAction(
+            _("Restore"), "restore", Role.ANALYST, with_object=True, post=True,
+            when=lambda channel: channel.archived_at is not None,
+        ),
+        PageAction(_("Delete"), "delete", Role.ANALYST, "quiet", with_object=True),
+    )  # fmt: skip
+
+    def get_lead(self) -> str:
+        if self.object.archived_at is None:
+            return ""
+        return _("Archived: it gives no liquidity in drills and is left out of the lists until it is restored.")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         channel: FundingChannel = self.object
         company = self.request.company
         context["schedule"] = selectors.channel_schedule(channel=channel)
-        context["ledger"] = list(channel.ledger.select_related("created_by")[:LEDGER_ROWS])
+        context["ledger"] = list(channel.ledger.select_related("created_by", "reversal")[:LEDGER_ROWS])
         context["ledger_count"] = channel.ledger.count()
         context["ledger_rows_shown"] = LEDGER_ROWS
         context["events"] = list(channel.events.select_related("created_by"))

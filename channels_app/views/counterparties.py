@@ -36,6 +36,7 @@ class CounterpartyListView(CounterpartyViews, ObjectListView):
     filterset_class = CounterpartyFilterSet
     results_template_name = "channels_app/counterparty_table.html"
     filter_labels = {"name": _("Name contains")}
+    archive_filter = "archived"
     sort_fields = {"name": "name", "-name": "-name", "kind": "kind", "-kind": "-kind"}
     actions = (
         PageAction(_("Our own rating"), "channels:own-rating", style="quiet"),
@@ -54,7 +55,21 @@ class CounterpartyDetailView(CounterpartyViews, ObjectDetailView):
         PageAction(_("Add assessment"), "channels:assessment-add", Role.ANALYST, with_object=True),
         PageAction(_("Altman calculator"), "channels:altman", Role.ANALYST, "quiet", query="counterparty={pk}"),
         PageAction(_("Add channel"), "channels:channel-add", Role.ANALYST, "quiet", query="counterparty={pk}"),
-    )
+        PageAction(
+            _("Archive"), "archive", Role.ANALYST, "quiet", with_object=True, post=True,
+            when=lambda counterparty: counterparty.archived_at is None,
+        ),
+        PageAction(
+            _("Restore"), "restore", Role.ANALYST, with_object=True, post=True,
+            when=lambda counterparty: counterparty.archived_at is not None,
+        ),
+        PageAction(_("Delete"), "delete", Role.ANALYST, "quiet", with_object=True),
+    )  # fmt: skip
+
+    def get_lead(self) -> str:
+        if self.object.archived_at is None:
+            return ""
+        return _("Archived: left out of the lists until it is restored.")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

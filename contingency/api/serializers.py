@@ -13,8 +13,10 @@ class LiquidityPoolSerializer(ValidatedModelSerializer):
 
     class Meta:
         model = LiquidityPool
-        fields = ["id", "name", "kind", "currency", "amount", "haircut", "days_to_cash", "channel", "updated_at"]
-        read_only_fields = ["updated_at"]
+        fields = [
+            "id", "name", "kind", "currency", "amount", "haircut", "days_to_cash", "channel", "updated_at", "archived_at",
+        ]  # fmt: skip
+        read_only_fields = ["updated_at", "archived_at"]
 
 
 class CashFlowLineSerializer(ValidatedModelSerializer):
@@ -67,6 +69,6 @@ class ScenarioSerializer(ValidatedModelSerializer):
         model = Scenario
         fields = [
             "id", "name", "description", "kind", "as_of", "horizon_days", "paths", "seed", "own_downgrade_notches",
-            "market_stress", "hazard_multiplier", "operating_volatility", "shocks", "updated_at",
+            "market_stress", "hazard_multiplier", "operating_volatility", "shocks", "updated_at", "archived_at",
         ]  # fmt: skip
-        read_only_fields = ["updated_at"]
+        read_only_fields = ["updated_at", "archived_at"]

@@ -3,6 +3,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from financeplanner.api.base import CompanyScopedViewSet
+from financeplanner.api.corrections import ArchiveActionsMixin, DeleteThroughServiceMixin
 from financeplanner.choices import Role
 
 from .. import services
@@ -17,21 +18,25 @@ from .serializers import (
 )
 
 
-class LiquidityPoolViewSet(CompanyScopedViewSet):
+class LiquidityPoolViewSet(ArchiveActionsMixin, CompanyScopedViewSet):
     queryset = LiquidityPool.objects.all()
+    corrections = {"delete": services.pool_delete, "archive": services.pool_archive, "restore": services.pool_restore}
+    correction_subject = "pool"
     serializer_class = LiquidityPoolSerializer
     filterset_class = LiquidityPoolFilterSet
     ordering_fields = ["name", "amount", "days_to_cash", "updated_at"]
 
 
-class CashFlowLineViewSet(CompanyScopedViewSet):
+class CashFlowLineViewSet(DeleteThroughServiceMixin, CompanyScopedViewSet):
     queryset = CashFlowLine.objects.all()
+    corrections = {"delete": services.cashflow_delete}
+    correction_subject = "line"
     serializer_class = CashFlowLineSerializer
     filterset_class = CashFlowLineFilterSet
     ordering_fields = ["start_date", "amount", "name", "updated_at"]
 
 
-class ContingencyPlanViewSet(CompanyScopedViewSet):
+class ContingencyPlanViewSet(ArchiveActionsMixin, CompanyScopedViewSet):
     """Contingency plans with their ranked steps. A treasurer approves; editing an approved plan makes it a draft."""
 
     queryset = ContingencyPlan.objects.select_related("approved_by").prefetch_related("steps")
@@ -39,6 +44,8 @@ class ContingencyPlanViewSet(CompanyScopedViewSet):
     filterset_class = ContingencyPlanFilterSet
     ordering_fields = ["name", "updated_at"]
     action_roles = {"approve": Role.TREASURER}
+    corrections = {"delete": services.plan_delete, "archive": services.plan_archive, "restore": services.plan_restore}
+    correction_subject = "plan"
 
     def perform_create(self, serializer):
         serializer.instance = services.plan_save(
@@ -62,8 +69,14 @@ class ContingencyPlanViewSet(CompanyScopedViewSet):
         return Response(self.get_serializer(plan).data)
 
 
-class ScenarioViewSet(CompanyScopedViewSet):
+class ScenarioViewSet(ArchiveActionsMixin, CompanyScopedViewSet):
     queryset = Scenario.objects.prefetch_related("shocks")
+    corrections = {
+        "delete": services.scenario_delete,
+        "archive": services.scenario_archive,
+        "restore": services.scenario_restore,
+    }
+    correction_subject = "scenario"
     serializer_class = ScenarioSerializer
     filterset_class = ScenarioFilterSet
     ordering_fields = ["name", "as_of", "updated_at"]

@@ -44,6 +44,13 @@ class LiquidityPool(TenantModel):
         related_name="backup_pools",
         help_text=_("For a committed backup line: if that channel is shut, the pool is gone too."),
     )
+    archived_at = models.DateTimeField(
+        verbose_name=_("Archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when archived: kept for its history, no liquidity in drills until restored"),
+    )
 
     class Meta:
         verbose_name = _("liquidity pool")
@@ -309,6 +316,13 @@ class Scenario(TenantModel):
         **SHARE,
         default=Decimal("0"),
         help_text=_("Daily noise on operating flows, as a share (Monte Carlo)"),
+    )
+    archived_at = models.DateTimeField(
+        verbose_name=_("Archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when archived: its drills stay readable; no new drill runs it until restored"),
     )
 
     class Meta:

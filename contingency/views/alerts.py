@@ -32,6 +32,7 @@ class AlertListView(ObjectListView):
     queryset = Alert.objects.select_related("acknowledged_by")
     filterset_class = AlertFilterSet
     results_template_name = "contingency/alert_table.html"
+    export_dataset = "alerts"
     paginate_by = PAGE_SIZE
     empty_message = gettext_lazy("No alerts.")
     filter_labels = {

@@ -81,6 +81,7 @@ class DrillListView(DrillViews, ObjectListView):
     }
     template_name = "contingency/drill_list.html"
     results_template_name = "contingency/drill_table.html"
+    export_dataset = "drills"
     paginate_by = PAGE_SIZE
     add_label = gettext_lazy("Run a drill")
     actions = (PageAction(gettext_lazy("Schedules"), "contingency:schedule-list"),)

@@ -39,6 +39,8 @@ class PlanListView(PlanViews, ObjectListView):
     filterset_class = ContingencyPlanFilterSet
     filter_labels = {"status": field_label(ContingencyPlan, "status"), "trigger": gettext_lazy("Trigger")}
     results_template_name = "contingency/plan_table.html"
+    archive_filter = "archived"
+    export_dataset = "plans"
     paginate_by = PAGE_SIZE
     lead = gettext_lazy(
         "Ranked playbooks that raise cash when a channel is lost: each step with its capacity, lead time, cost and "
@@ -57,7 +59,16 @@ class PlanDetailView(PlanViews, ObjectDetailView):
     actions = (
         PageAction(gettext_lazy("Edit"), "edit", Role.ANALYST, with_object=True),
         PageAction(gettext_lazy("Drill this plan"), "contingency:drill-add", Role.ANALYST, query="plan={pk}"),
-    )
+        PageAction(
+            gettext_lazy("Retire"), "archive", Role.ANALYST, "quiet", with_object=True, post=True,
+            when=lambda plan: plan.status != PlanStatus.RETIRED,
+        ),
+        PageAction(
+            gettext_lazy("Restore"), "restore", Role.ANALYST, with_object=True, post=True,
+            when=lambda plan: plan.status == PlanStatus.RETIRED,
+        ),
+        PageAction(gettext_lazy("Delete"), "delete", Role.ANALYST, "quiet", with_object=True),
+    )  # fmt: skip
 
     def get_context_data(self, **kwargs):
         plan = self.object

@@ -29,6 +29,8 @@ class PoolListView(PoolViews, ObjectListView):
         "channel": field_label(LiquidityPool, "channel"),
     }
     results_template_name = "contingency/pool_table.html"
+    archive_filter = "archived"
+    export_dataset = "pools"
     paginate_by = PAGE_SIZE
     lead = _(
         "Backup liquidity: cash, deposits, funds, committed backup lines, receivables that can be financed and "
@@ -41,7 +43,23 @@ class PoolListView(PoolViews, ObjectListView):
 class PoolDetailView(PoolViews, ObjectDetailView):
     queryset = LiquidityPool.objects.select_related("channel")
     template_name = "contingency/pool_detail.html"
-    actions = (PageAction(_("Edit"), "edit", Role.ANALYST, with_object=True),)
+    actions = (
+        PageAction(_("Edit"), "edit", Role.ANALYST, with_object=True),
+        PageAction(
+            _("Archive"), "archive", Role.ANALYST, "quiet", with_object=True, post=True,
+            when=lambda pool: pool.archived_at is None,
+        ),
+        PageAction(
+            _("Restore"), "restore", Role.ANALYST, with_object=True, post=True,
+            when=lambda pool: pool.archived_at is not None,
+        ),
+        PageAction(_("Delete"), "delete", Role.ANALYST, "quiet", with_object=True),
+    )  # fmt: skip
+
+    def get_lead(self) -> str:
+        if self.object.archived_at is None:
+            return ""
+        return _("Archived: it gives no liquidity in drills and is left out of the lists until it is restored.")
 
     def get_context_data(self, **kwargs):
         steps = PlanStep.objects.for_company(self.request.company).filter(pool=self.object).select_related("plan")

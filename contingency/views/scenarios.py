@@ -32,6 +32,7 @@ class ScenarioListView(ScenarioViews, ObjectListView):
     filterset_class = ScenarioFilterSet
     filter_labels = {"kind": field_label(Scenario, "kind")}
     results_template_name = "contingency/scenario_table.html"
+    archive_filter = "archived"
     paginate_by = PAGE_SIZE
     lead = _(
         "What a drill does to the company: lenders closing, freezing, reducing or calling lines, market-wide "
@@ -47,7 +48,21 @@ class ScenarioDetailView(ScenarioViews, ObjectDetailView):
     actions = (
         PageAction(_("Edit"), "edit", Role.ANALYST, with_object=True),
         PageAction(_("Run a drill"), "contingency:drill-add", Role.ANALYST, query="scenario={pk}"),
-    )
+        PageAction(
+            _("Archive"), "archive", Role.ANALYST, "quiet", with_object=True, post=True,
+            when=lambda scenario: scenario.archived_at is None,
+        ),
+        PageAction(
+            _("Restore"), "restore", Role.ANALYST, with_object=True, post=True,
+            when=lambda scenario: scenario.archived_at is not None,
+        ),
+        PageAction(_("Delete"), "delete", Role.ANALYST, "quiet", with_object=True),
+    )  # fmt: skip
+
+    def get_lead(self) -> str:
+        if self.object.archived_at is None:
+            return ""
+        return _("Archived: its drills stay readable; no new drill runs it until it is restored.")
 
     def get_context_data(self, **kwargs):
         company = self.request.company

@@ -53,8 +53,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 from django.views.generic.detail import SingleObjectMixin
 
 from financeplanner.choices import Role
@@ -67,6 +68,7 @@ from .base import CompanyViewMixin, can
 __all__ = [
     "MAX_EXTRA_ROWS",
     "FilteredListMixin",
+    "ObjectActionView",
     "FormsetEditView",
     "ObjectDeleteView",
     "ObjectDetailView",
@@ -74,7 +76,9 @@ __all__ = [
     "ObjectListView",
     "ObjectMixin",
     "PageAction",
+    "export_links",
     "extra_rows",
+    "object_action_path",
     "object_paths",
 ]
 
@@ -181,9 +185,19 @@ class FilteredListMixin:
     hidden_filters: tuple[str, ...] = ("updated_since",)
     sort_fields: dict[str, str] = {}
     default_sort: str = ""
+    #: The FilterSet's archive filter (`archived`: no / yes / empty = all): a page opens on what is not archived.
+    archive_filter: str = ""
+
+    def filter_data(self):
+        """The filters in force: the query string, and `archive_filter=no` when the page was opened without it."""
+        data = self.request.GET
+        if self.archive_filter and self.archive_filter not in data:
+            data = data.copy()
+            data[self.archive_filter] = "no"
+        return data or None
 
     def get_filterset(self, queryset):
-        filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+        filterset = self.filterset_class(self.filter_data(), queryset=queryset, request=self.request)
         form = filterset.form
         for name in self.hidden_filters:
             form.fields.pop(name, None)
@@ -225,6 +239,17 @@ class FilteredListMixin:
         return context
 
 
+def export_links(request, dataset: str, filters) -> list[dict[str, str]]:
+    """The list's CSV and XLSX downloads of its export dataset, with the filters in force (`filters`: a QueryDict)."""
+    lists = filters.lists() if filters else []
+    params = [(k, v) for k, values in lists if k not in ("page", "sort", "format") for v in values]
+    url = reverse("export-download", args=[dataset])
+    return [
+        {"format": fmt, "label": label, "url": f"{url}?{urlencode([*params, ('format', fmt)])}"}
+        for fmt, label in (("csv", gettext_lazy("Download CSV")), ("xlsx", gettext_lazy("Download XLSX")))
+    ]
+
+
 class ObjectListView(FilteredListMixin, ObjectMixin, CompanyViewMixin, ListView):
     """A filtered, sorted, paginated list of the company's rows; an htmx request gets only the results.
 
@@ -235,6 +260,8 @@ class ObjectListView(FilteredListMixin, ObjectMixin, CompanyViewMixin, ListView)
     template_name = "generic/object_list.html"
     results_template_name: str = ""
     paginate_by = 25
+    #: The export dataset (financeplanner.registry) whose CSV / XLSX the list offers, with its filters in force.
+    export_dataset: str = ""
     add_label: Any = ""
     add_role: str = Role.ANALYST
     empty_message: Any = gettext_lazy("Nothing here yet.")
@@ -253,6 +280,9 @@ class ObjectListView(FilteredListMixin, ObjectMixin, CompanyViewMixin, ListView)
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["results_template_name"] = self.results_template_name
+        if self.export_dataset:
+            data = self.filter_data() if self.filterset_class else self.request.GET
+            context["export_links"] = export_links(self.request, self.export_dataset, data)
         context["empty_message"] = self.empty_message
         context["empty_filtered_message"] = self.empty_filtered_message
         return context
@@ -460,6 +490,11 @@ class ObjectDeleteView(ObjectMixin, CompanyViewMixin, SingleObjectMixin, Templat
     required_role = Role.ANALYST
     delete_title: Any = gettext_lazy("Delete %(name)s?")
     success_message: Any = gettext_lazy("Deleted %(name)s.")
+    #: Offer "Archive instead" (the model's `-archive` page) when the delete is refused; `archivable(obj)` says when.
+    archive_label: Any = gettext_lazy("Archive instead")
+
+    def archivable(self, obj) -> bool:
+        return getattr(obj, "archived_at", None) is None
 
     def get_title(self) -> str:
         return str(self.delete_title) % {"name": self.object}
@@ -471,6 +506,10 @@ class ObjectDeleteView(ObjectMixin, CompanyViewMixin, SingleObjectMixin, Templat
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.setdefault("cancel_url", self.url_for("detail", self.object) or self.url_for("list"))
+        if context.get("errors") and self.archivable(self.object):
+            archive_url = self.url_for("archive", self.object)
+            if archive_url:
+                context["archive_action"] = {"label": self.archive_label, "url": archive_url}
         return context
 
     @abstractmethod
@@ -486,6 +525,43 @@ class ObjectDeleteView(ObjectMixin, CompanyViewMixin, SingleObjectMixin, Templat
             return self.render_to_response(self.get_context_data(errors=exc.messages))
         messages.success(request, str(self.success_message) % {"name": name})
         return HttpResponseRedirect(self.url_for("list") or "/")
+
+
+class ObjectActionView(ObjectMixin, CompanyViewMixin, SingleObjectMixin, View, metaclass=ABCMeta):
+    """A button on an object's page that changes it with nothing to fill in (archive, restore, reverse): POST only,
+    `act(obj)` — a service — then a message and back to the object's page (a refusal is the message, in red).
+
+    Route it as `<prefix><pk>/<action>/` named `<model>-<action>` (`object_action_path`)."""
+
+    required_role = Role.ANALYST
+    success_message: Any = ""
+    success_action = "detail"
+
+    @abstractmethod
+    def act(self, obj) -> Any:
+        """Call the feature's service on the object."""
+
+    def redirect_to(self, obj) -> str:
+        return self.url_for(self.success_action, obj) or self.url_for("list") or "/"
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        try:
+            done = self.act(self.object)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if self.success_message:
+                messages.success(
+                    request, str(self.success_message) % {"name": done if done is not None else self.object}
+                )
+        return HttpResponseRedirect(self.redirect_to(self.object))
+
+
+def object_action_path(prefix: str, view: Any, action: str) -> URLPattern:
+    """The route of an `ObjectActionView`: `<prefix><pk>/<action>/`, named `<model>-<action>`."""
+    model_name = view.url_base.rpartition(":")[2]
+    return path(f"{prefix}<int:pk>/{action}/", view.as_view(), name=f"{model_name}-{action}")
 
 
 def object_paths(prefix: str, *views: Any, add_path: str = "add/") -> list[URLPattern]:

@@ -20,6 +20,8 @@ from rest_framework import permissions
 
 from channels_app.models import Counterparty, FundingChannel, LedgerEntry
 from contingency.models import (
+    ContingencyPlan,
+    LiquidityPool,
     Scenario,
 )
 from financeplanner.api.urls import router
@@ -248,7 +250,30 @@ ACTION_BODIES = {
     ("company", "members"): lambda a: {"username": "someone-new", "role": "viewer"},
     ("company", "member"): lambda a: {"role": "analyst"},
     ("drill", "checklist"): lambda a: {"outcome": "passed", "minutes_taken": 5},
+    # Restoring needs something archived first (the archive action's own route archives the fresh object).
+    ("counterparty", "restore"): lambda a: _archived(a, Counterparty),
+    ("channel", "restore"): lambda a: _archived(a, FundingChannel),
+    ("pool", "restore"): lambda a: _archived(a, LiquidityPool),
+    ("plan", "restore"): lambda a: _archived(a, ContingencyPlan),
+    ("scenario", "restore"): lambda a: _archived(a, Scenario),
 }
+
+
+def _archived(a: CompanyA, model: type) -> dict:
+    from channels_app import services as channel_services
+    from contingency import services
+
+    archive = {
+        Counterparty: lambda obj: channel_services.counterparty_archive(counterparty=obj, by=None),
+        FundingChannel: lambda obj: channel_services.channel_archive(channel=obj, by=None),
+        LiquidityPool: lambda obj: services.pool_archive(pool=obj, by=None),
+        ContingencyPlan: lambda obj: services.plan_archive(plan=obj, by=None),
+        Scenario: lambda obj: services.scenario_archive(scenario=obj, by=None),
+    }
+    archive[model](a[model])
+    return {}
+
+
 # Write-only fields a PUT must send again (GET does not show them).
 PUT_EXTRA = {"alertrobot": lambda robot: {"url": robot.url}}
 STANDARD_ACTIONS = {"create", "update", "partial_update", "destroy"}

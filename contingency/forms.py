@@ -102,7 +102,8 @@ class PlanStepForm(CompanyFormMixin, forms.Form):
 
 
 class CompanyFormSet(forms.BaseFormSet):
-    """A formset whose forms all get the company (for their related-object choices)."""
+    """A formset whose forms all get the company (for their related-object choices); Django's `empty_form` (the row
+    "Add a row" copies) gets the same through `get_form_kwargs(None)`."""
 
     def __init__(self, *args, company: Company, **kwargs):
         self.company = company
@@ -110,19 +111,6 @@ class CompanyFormSet(forms.BaseFormSet):
 
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "company": self.company}
-
-    @property
-    def empty_form(self):
-        form = self.form(
-            auto_id=self.auto_id,
-            prefix=self.add_prefix("__prefix__"),
-            empty_permitted=True,
-            use_required_attribute=False,
-            renderer=self.renderer,
-            company=self.company,
-        )
-        self.add_fields(form, None)
-        return form
 
     def kept_forms(self) -> list[forms.Form]:
         """The filled-in forms not marked for deletion, in page order."""

@@ -169,7 +169,13 @@ class Worker:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 — closed in stop()
-        env = {**os.environ, "DATABASE_URL": db_url, "CELERY_BROKER_URL": broker, "PYTHONUNBUFFERED": "1"}
+        # As a deployment runs them: with DEBUG on, Django keeps the text of every query a process makes (each block's
+        # payload among them), which would be measured as the worker's memory.
+        env = {
+            **os.environ, "DATABASE_URL": db_url, "CELERY_BROKER_URL": broker, "PYTHONUNBUFFERED": "1",
+            "DEBUG": "false", "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-" + "x" * 50),
+            "ALLOWED_HOSTS": "127.0.0.1",
+        }  # fmt: skip
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "financeplanner", "worker", "--loglevel=WARNING",
              "--concurrency=1", "--pool=prefork", f"--hostname={name}@%h", "--without-gossip", "--without-mingle",

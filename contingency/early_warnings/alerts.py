@@ -13,6 +13,7 @@ from datetime import date
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from channels_app.choices import EventKind
 from channels_app.models import ChannelEvent
@@ -23,6 +24,7 @@ from ..models import Alert
 from . import notifications
 from .delivery import AlertEvent
 from .indicators import INDICATORS, Reading, money, read_indicators, thresholds_for
+from .messages import Message
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,27 @@ LENDER_ACTION_SEVERITY = {
 }
 
 
+# What a lender-action alert says (the reason is the user's own words, shown as typed).
+LENDER_ACTION_MESSAGES = {
+    EventKind.CLOSE: gettext_noop(
+        "%(lender)s closed %(channel)s on %(date)s: limit %(old_limit)s → %(new_limit)s. Reason: %(reason)s"
+    ),
+    EventKind.CALL: gettext_noop(
+        "%(lender)s called %(channel)s on %(date)s: limit %(old_limit)s → %(new_limit)s. Reason: %(reason)s"
+    ),
+    EventKind.FREEZE: gettext_noop(
+        "%(lender)s froze %(channel)s on %(date)s: limit %(old_limit)s → %(new_limit)s. Reason: %(reason)s"
+    ),
+    EventKind.REDUCE: gettext_noop(
+        "%(lender)s reduced %(channel)s on %(date)s: limit %(old_limit)s → %(new_limit)s. Reason: %(reason)s"
+    ),
+}
+FROZE_FOR_DAYS = gettext_noop(
+    "%(lender)s froze for %(days)s day(s) %(channel)s on %(date)s: limit %(old_limit)s → %(new_limit)s. "
+    "Reason: %(reason)s"
+)
+
+
 @transaction.atomic
 def lender_action_alert(*, event: ChannelEvent) -> Alert | None:
     """A recorded reduce, freeze, close or call raises its own alert at once (not at the next evaluation), and is
@@ -53,23 +76,24 @@ def lender_action_alert(*, event: ChannelEvent) -> Alert | None:
         return None
     channel = event.channel
     currency = channel.currency
-    what = {
-        EventKind.CLOSE: "closed",
-        EventKind.CALL: "called",
-        EventKind.FREEZE: f"froze for {event.freeze_days} day(s)" if event.freeze_days else "froze",
-        EventKind.REDUCE: "reduced",
-    }[event.kind]
-    message = (
-        f"{channel.counterparty.name} {what} {channel.name} on {event.date.isoformat()}: limit "
-        f"{money(event.old_limit, currency)} → {money(event.new_limit, currency)}. Reason: {event.reason}"
-    )
+    template = LENDER_ACTION_MESSAGES[event.kind]
+    if event.kind == EventKind.FREEZE and event.freeze_days:
+        template = FROZE_FOR_DAYS
+    text = Message(
+        template,
+        {"lender": channel.counterparty.name, "channel": channel.name, "date": event.date.isoformat(),
+         "old_limit": money(event.old_limit, currency), "new_limit": money(event.new_limit, currency),
+         "days": event.freeze_days, "reason": event.reason},
+    )  # fmt: skip
     alert = Alert.objects.create(
         company_id=event.company_id,
         indicator=LENDER_ACTION,
         key=f"event:{event.pk}",
         severity=severity,
         value=event.new_limit,
-        message=message[:5000],
+        message=text.english()[:5000],
+        message_template=text.template,
+        message_params=text.params,
     )
     notifications.alert_events_notify(company=channel.company, events=[AlertEvent(alert, "raised")])
     return alert
@@ -96,6 +120,8 @@ def _raise(company: Company, reading: Reading) -> tuple[Alert, bool]:
                 severity=reading.severity,
                 value=reading.value,
                 message=reading.message,
+                message_template=reading.text.template,
+                message_params=reading.text.params,
             )
             return alert, True
     except IntegrityError:
@@ -131,7 +157,10 @@ def evaluate_company(*, company: Company, today: date | None = None) -> Evaluati
         escalated = alert.severity == Severity.AMBER and reading.severity == Severity.RED
         if (alert.severity, alert.value, alert.message) != (reading.severity, reading.value, reading.message):
             alert.severity, alert.value, alert.message = reading.severity, reading.value, reading.message
-            alert.save(update_fields=["severity", "value", "message", "updated_at"])
+            alert.message_template, alert.message_params = reading.text.template, reading.text.params
+            alert.save(
+                update_fields=["severity", "value", "message", "message_template", "message_params", "updated_at"]
+            )
         if escalated:
             events.append(AlertEvent(alert, "escalated"))
     for identity, alert in open_alerts.items():
@@ -145,7 +174,8 @@ def evaluate_company(*, company: Company, today: date | None = None) -> Evaluati
         fields = ["resolved_at", "updated_at"]
         if recovered is not None and limits[indicator].enabled:
             alert.value, alert.message = recovered.value, recovered.message
-            fields += ["value", "message"]
+            alert.message_template, alert.message_params = recovered.text.template, recovered.text.params
+            fields += ["value", "message", "message_template", "message_params"]
         alert.save(update_fields=fields)
         events.append(AlertEvent(alert, "resolved"))
     notifications.alert_events_notify(company=company, events=events)

@@ -39,9 +39,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from channels_app import ratings
-from channels_app.choices import ChannelStatus, RatingScale, TriggerKind
+from channels_app.choices import ChannelStatus, ChannelType, LenderAction, RatingScale, TriggerKind
 from channels_app.models import CreditAssessment, FundingChannel, LenderTrigger
 from channels_app.selectors import (
     PLATFORM_TYPES,
@@ -57,6 +59,7 @@ from financeplanner.models import Company
 from ..choices import DrillStatus, Severity
 from ..models import DrillRun, WarningThreshold
 from ..report import report_of
+from .messages import Message, term
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ HIGHER, LOWER = "higher", "lower"  # which way is worse
 @dataclass(frozen=True)
 class Indicator:
     code: str
-    title: str
+    title: str  # translated (lazy): the indicator's name on every page, in the reader's language
     worse: str
     amber: Decimal | None
     red: Decimal | None
@@ -77,20 +80,34 @@ class Indicator:
 INDICATORS: dict[str, Indicator] = {
     i.code: i
     for i in (
-        Indicator("headroom_ratio", "Headroom ratio", LOWER, D("0.25"), D("0.10")),
-        Indicator("hhi_lender", "Funding concentration by lender (HHI)", HIGHER, D("2500"), D("5000")),
-        Indicator("hhi_type", "Funding concentration by channel type (HHI)", HIGHER, D("2500"), D("5000")),
-        Indicator("platform_share", "Share of funding from online platforms", HIGHER, D("0.15"), D("0.30")),
-        Indicator("maturity_wall_30", "Maturity wall, 30 days", HIGHER, D("0.50"), D("1.00")),
-        Indicator("maturity_wall_90", "Maturity wall, 90 days", HIGHER, D("0.50"), D("1.00")),
-        Indicator("counterparty_downgrade", "Lender downgrade", HIGHER, D("1"), D("3")),
-        Indicator("counterparty_pd_rise", "Lender default probability rise", HIGHER, D("0.50"), D("2.00")),
-        Indicator("own_rating_trigger", "Our rating against lenders' triggers", LOWER, D("3"), D("1")),
-        Indicator("platform_utilisation", "Platform line utilisation against its trigger", HIGHER, D("-0.10"), D("0")),
-        Indicator("runway", "Runway of the latest drill", LOWER, D("1.25"), D("1.00")),
-        Indicator("failed_drill", "Failed drill", HIGHER, D("0.5"), D("1")),
+        Indicator("headroom_ratio", _("Headroom ratio"), LOWER, D("0.25"), D("0.10")),
+        Indicator("hhi_lender", _("Funding concentration by lender (HHI)"), HIGHER, D("2500"), D("5000")),
+        Indicator("hhi_type", _("Funding concentration by channel type (HHI)"), HIGHER, D("2500"), D("5000")),
+        Indicator("platform_share", _("Share of funding from online platforms"), HIGHER, D("0.15"), D("0.30")),
+        Indicator("maturity_wall_30", _("Maturity wall, 30 days"), HIGHER, D("0.50"), D("1.00")),
+        Indicator("maturity_wall_90", _("Maturity wall, 90 days"), HIGHER, D("0.50"), D("1.00")),
+        Indicator("counterparty_downgrade", _("Lender downgrade"), HIGHER, D("1"), D("3")),
+        Indicator("counterparty_pd_rise", _("Lender default probability rise"), HIGHER, D("0.50"), D("2.00")),
+        Indicator("own_rating_trigger", _("Our rating against lenders' triggers"), LOWER, D("3"), D("1")),
+        Indicator(
+            "platform_utilisation", _("Platform line utilisation against its trigger"), HIGHER, D("-0.10"), D("0")
+        ),
+        Indicator("runway", _("Runway of the latest drill"), LOWER, D("1.25"), D("1.00")),
+        Indicator("failed_drill", _("Failed drill"), HIGHER, D("0.5"), D("1")),
     )
 }
+
+# Every indicator an alert can name, by its code: the twelve above and the lender action (raised by alerts).
+INDICATOR_LABELS: dict[str, str] = {
+    **{code: indicator.title for code, indicator in INDICATORS.items()},
+    "lender_action": _("Lender action recorded"),
+}
+
+
+def indicator_label(code: str) -> str:
+    """The indicator's name in the reader's language (its code if it is not one of ours)."""
+    return INDICATOR_LABELS.get(code, code)
+
 
 DEFAULT_UTILISATION_TRIGGER = D("0.90")
 LOOKBACK_DAYS = 365
@@ -111,8 +128,13 @@ class Reading:
     indicator: str
     key: str
     value: Decimal | None
-    message: str
+    text: Message  # what it says, rendered in the reader's language when shown
     severity: str = Severity.GREEN
+
+    @property
+    def message(self) -> str:
+        """The English message (the alert's stored `message`)."""
+        return self.text.english()
 
 
 def thresholds_for(company: Company) -> dict[str, Thresholds]:
@@ -191,9 +213,11 @@ def headroom_ratio(ctx: Context) -> list[Reading]:
             "headroom_ratio",
             "",
             ratio,
-            f"Open headroom is {money(headroom, currency)}, {_pct(ratio)} of the {money(open_limit, currency)} "
-            "limit of open lines.",
-        )  # fmt: skip
+            Message(
+                gettext_noop("Open headroom is %(headroom)s, %(share)s of the %(limit)s limit of open lines."),
+                {"headroom": money(headroom, currency), "share": _pct(ratio), "limit": money(open_limit, currency)},
+            ),
+        )
     ]
 
 
@@ -202,19 +226,22 @@ def concentration(ctx: Context) -> list[Reading]:
     if summary.total_drawn <= 0:
         return []
     top_lender = summary.by_lender[0]["lender"] if summary.by_lender else ""
-    top_type = summary.by_type[0]["channel_type"] if summary.by_type else ""
+    top_type = term(ChannelType(summary.by_type[0]["channel_type"]).label) if summary.by_type else ""
     return [
         Reading(
             "hhi_lender", "", summary.hhi_by_lender,
-            f"Funding concentration by lender is HHI {summary.hhi_by_lender:,.0f} (largest: {top_lender}).",
+            Message(gettext_noop("Funding concentration by lender is HHI %(hhi)s (largest: %(largest)s)."),
+                    {"hhi": f"{summary.hhi_by_lender:,.0f}", "largest": top_lender}),
         ),
         Reading(
             "hhi_type", "", summary.hhi_by_type,
-            f"Funding concentration by channel type is HHI {summary.hhi_by_type:,.0f} (largest: {top_type}).",
+            Message(gettext_noop("Funding concentration by channel type is HHI %(hhi)s (largest: %(largest)s)."),
+                    {"hhi": f"{summary.hhi_by_type:,.0f}", "largest": top_type}),
         ),
         Reading(
             "platform_share", "", summary.platform_share,
-            f"{_pct(summary.platform_share)} of drawn funding comes from online platforms.",
+            Message(gettext_noop("%(share)s of drawn funding comes from online platforms."),
+                    {"share": _pct(summary.platform_share)}),
         ),
     ]  # fmt: skip
 
@@ -250,9 +277,9 @@ def maturity_wall(ctx: Context) -> list[Reading]:
             ratio = due / headroom
         else:
             ratio = None
-        message = (
-            f"{money(due, currency)} of principal falls due within {days} days against open headroom of "
-            f"{money(headroom, currency)}."
+        message = Message(
+            gettext_noop("%(due)s of principal falls due within %(days)s days against open headroom of %(headroom)s."),
+            {"due": money(due, currency), "days": days, "headroom": money(headroom, currency)},
         )
         reading = Reading(f"maturity_wall_{days}", "", ratio, message)
         if ratio is None:  # something falls due and nothing can be drawn: as bad as it gets
@@ -290,8 +317,19 @@ def counterparty_credit(ctx: Context) -> list[Reading]:
                 "counterparty_downgrade",
                 key,
                 D(max(notches, 0)),
-                f"{name} is rated {latest.rating} ({latest.as_of}), {notches} notch(es) below its "
-                f"{best.rating if best else latest.rating} of the year before.",
+                Message(
+                    gettext_noop(
+                        "%(name)s is rated %(rating)s (%(as_of)s), %(notches)s notch(es) below its %(best)s of the "
+                        "year before."
+                    ),
+                    {
+                        "name": name,
+                        "rating": latest.rating,
+                        "as_of": str(latest.as_of),
+                        "notches": notches,
+                        "best": best.rating if best else latest.rating,
+                    },
+                ),
             )  # fmt: skip
         )
         lowest_pd = min(a.pd_1y for a in window)
@@ -302,11 +340,41 @@ def counterparty_credit(ctx: Context) -> list[Reading]:
                     "counterparty_pd_rise",
                     key,
                     max(rise, D("0")),
-                    f"{name}'s one-year default probability is {_pct(latest.pd_1y)}, up {_pct(max(rise, D('0')))} "
-                    f"on its lowest of the year before ({_pct(lowest_pd)}).",
+                    Message(
+                        gettext_noop(
+                            "%(name)s's one-year default probability is %(pd)s, up %(rise)s on its lowest of the year "
+                            "before (%(lowest)s)."
+                        ),
+                        {
+                            "name": name,
+                            "pd": _pct(latest.pd_1y),
+                            "rise": _pct(max(rise, D("0"))),
+                            "lowest": _pct(lowest_pd),
+                        },
+                    ),
                 )  # fmt: skip
             )
     return readings
+
+
+# What own_rating_trigger says, by (the trigger has fired, the ratings are on the domestic scale).
+OWN_RATING_MESSAGES = {
+    (True, False): gettext_noop(
+        "Our rating %(rating)s against %(channel)s's trigger '%(action)s below %(threshold)s': the trigger has fired."
+    ),
+    (False, False): gettext_noop(
+        "Our rating %(rating)s against %(channel)s's trigger '%(action)s below %(threshold)s': the trigger fires "
+        "after %(notches)s notch(es) of downgrade."
+    ),
+    (True, True): gettext_noop(
+        "Our rating %(rating)s (domestic scale) against %(channel)s's trigger '%(action)s below %(threshold)s "
+        "(domestic scale)': the trigger has fired."
+    ),
+    (False, True): gettext_noop(
+        "Our rating %(rating)s (domestic scale) against %(channel)s's trigger '%(action)s below %(threshold)s "
+        "(domestic scale)': the trigger fires after %(notches)s notch(es) of downgrade."
+    ),
+}
 
 
 def own_rating_trigger(ctx: Context) -> list[Reading]:
@@ -315,16 +383,22 @@ def own_rating_trigger(ctx: Context) -> list[Reading]:
     for row in trigger_watch(company=ctx.company, today=ctx.today):
         if row.kind != TriggerKind.OWN_RATING_BELOW or row.distance is None:
             continue
-        notches = int(row.distance)
-        state = "has fired" if row.fires_now else f"fires after {notches} notch(es) of downgrade"
-        scale = " (domestic scale)" if row.scale == RatingScale.DOMESTIC else ""
+        template = OWN_RATING_MESSAGES[(row.fires_now, row.scale == RatingScale.DOMESTIC)]
         readings.append(
             Reading(
                 "own_rating_trigger",
                 f"channel:{row.channel}:{row.threshold}",
                 row.distance,
-                f"Our rating {row.current}{scale} against {row.channel_name}'s trigger '{row.action} below "
-                f"{row.threshold}{scale}': the trigger {state}.",
+                Message(
+                    template,
+                    {
+                        "rating": row.current,
+                        "channel": row.channel_name,
+                        "action": term(LenderAction(row.action).label),
+                        "threshold": row.threshold,
+                        "notches": int(row.distance),
+                    },
+                ),
             )  # fmt: skip
         )
     return readings
@@ -349,7 +423,10 @@ def platform_utilisation(ctx: Context) -> list[Reading]:
                 "platform_utilisation",
                 f"channel:{channel.pk}",
                 utilisation - level,
-                f"{channel.name} is {_pct(utilisation)} drawn; its lender acts above {_pct(level)}.",
+                Message(
+                    gettext_noop("%(channel)s is %(utilisation)s drawn; its lender acts above %(level)s."),
+                    {"channel": channel.name, "utilisation": _pct(utilisation), "level": _pct(level)},
+                ),
             )  # fmt: skip
         )
     return readings
@@ -367,14 +444,21 @@ def runway(ctx: Context) -> list[Reading]:
     days = report_of(latest).runway
     horizon = ctx.company.survival_horizon_days
     if days is None:
-        return [Reading("runway", "", None, f"Drill #{latest.pk} ({latest.scenario}) survives its horizon.")]
+        survives = gettext_noop("Drill #%(run)s (%(scenario)s) survives its horizon.")
+        return [Reading("runway", "", None, Message(survives, {"run": latest.pk, "scenario": str(latest.scenario)}))]
     return [
         Reading(
             "runway",
             "",
             D(days) / D(horizon),
-            f"Drill #{latest.pk} ({latest.scenario}) runs out of cash on day {days}; the policy asks for {horizon} days.",
-        )  # fmt: skip
+            Message(
+                gettext_noop(
+                    "Drill #%(run)s (%(scenario)s) runs out of cash on day %(day)s; the policy asks for %(horizon)s "
+                    "days."
+                ),
+                {"run": latest.pk, "scenario": str(latest.scenario), "day": days, "horizon": horizon},
+            ),
+        )
     ]
 
 
@@ -388,6 +472,29 @@ def _drill_value(run: DrillRun) -> Decimal:
     if verdict is None:
         return D(0 if run.passed_policy is not False else 1)
     return {"not_met": D(1), "inconclusive": D("0.5")}.get(verdict, D(0))
+
+
+# What failed_drill says, by whether the run was a schedule's (True) or on demand (False).
+FAILED_DRILL_MESSAGES = {
+    True: {
+        "failed": gettext_noop("Scheduled drill %(name)s could not run: %(error)s"),
+        "not_met": gettext_noop("Scheduled drill %(name)s does not meet the liquidity policy (run #%(run)s)."),
+        "inconclusive": gettext_noop(
+            "Scheduled drill %(name)s cannot tell whether the policy is met: the Monte Carlo verdict is inconclusive "
+            "(run #%(run)s)."
+        ),
+        "met": gettext_noop("Scheduled drill %(name)s met the policy or did not test it (run #%(run)s)."),
+    },
+    False: {
+        "failed": gettext_noop("Drill of %(name)s could not run: %(error)s"),
+        "not_met": gettext_noop("Drill of %(name)s does not meet the liquidity policy (run #%(run)s)."),
+        "inconclusive": gettext_noop(
+            "Drill of %(name)s cannot tell whether the policy is met: the Monte Carlo verdict is inconclusive "
+            "(run #%(run)s)."
+        ),
+        "met": gettext_noop("Drill of %(name)s met the policy or did not test it (run #%(run)s)."),
+    },
+}
 
 
 def failed_drill(ctx: Context) -> list[Reading]:
@@ -405,19 +512,18 @@ def failed_drill(ctx: Context) -> list[Reading]:
     for key, pk in latest.items():
         run = runs[pk]
         value = _drill_value(run)
-        what = f"Scheduled drill {run.schedule.name!r}" if run.schedule_id else f"Drill of {run.scenario.name!r}"
+        params = {"name": repr(run.schedule.name if run.schedule_id else run.scenario.name), "run": run.pk}
         if run.status == DrillStatus.FAILED:
-            message = f"{what} could not run: {run.error}"
+            # The error is the run's own text (an exception's, often English): shown as it was recorded.
+            template = FAILED_DRILL_MESSAGES[bool(run.schedule_id)]["failed"]
+            params["error"] = run.error
         elif value >= 1:
-            message = f"{what} does not meet the liquidity policy (run #{run.pk})."
+            template = FAILED_DRILL_MESSAGES[bool(run.schedule_id)]["not_met"]
         elif value > 0:
-            message = (
-                f"{what} cannot tell whether the policy is met: the Monte Carlo verdict is inconclusive "
-                f"(run #{run.pk})."
-            )
+            template = FAILED_DRILL_MESSAGES[bool(run.schedule_id)]["inconclusive"]
         else:
-            message = f"{what} met the policy or did not test it (run #{run.pk})."
-        readings.append(Reading("failed_drill", key, value, message))
+            template = FAILED_DRILL_MESSAGES[bool(run.schedule_id)]["met"]
+        readings.append(Reading("failed_drill", key, value, Message(template, params)))
     return readings
 
 
@@ -456,7 +562,7 @@ def read_indicators(*, company: Company, today: date | None = None) -> tuple[lis
             if severity == Severity.GREEN:
                 severity = grade(INDICATORS[reading.indicator], reading.value, limits[reading.indicator])
             value = reading.value.quantize(VALUE_PLACES) if reading.value is not None else None
-            readings.append(Reading(reading.indicator, reading.key, value, reading.message, severity))
+            readings.append(Reading(reading.indicator, reading.key, value, reading.text, severity))
     return readings, skipped
 
 

@@ -35,6 +35,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from financeplanner.models import Company, Membership
 
@@ -42,6 +44,7 @@ from ..choices import Severity
 from ..models import Alert, Webhook, WebhookDelivery
 from . import robots
 from .delivery import AlertEvent, Attempt, attempt_once, check_url, post_pinned, retry_countdown
+from .indicators import indicator_label
 
 logger = logging.getLogger(__name__)
 
@@ -237,8 +240,21 @@ def alert_email_send(*, alert_id: int, event: str) -> int:
         f"Raised:    {alert.created_at:%Y-%m-%d %H:%M %Z}\n\n"
         "Acknowledge it in financeplanner (Alerts) or with POST /api/v1/alerts/{id}/acknowledge/.\n"
     ).replace("{id}", str(alert.pk))
+    # The recipients' language is not recorded: the mail says it in English, then in Chinese (the product's two).
+    body += "\n" + _chinese_body(alert, event)
     send_mail(subject, body, None, recipients)
     return len(recipients)
+
+
+def _chinese_body(alert: Alert, event: str) -> str:
+    with translation.override("zh-hans"):
+        what = gettext("escalated to red") if event == "escalated" else alert.get_severity_display()
+        return (
+            f"{alert.display_message}\n\n"
+            f"{gettext('Indicator')}: {indicator_label(alert.indicator)}（{what}）\n"
+            + gettext("Acknowledge it on the Alerts page of financeplanner.")
+            + "\n"
+        )
 
 
 # -- the Celery tasks that send -------------------------------------------------------------------------------------

@@ -289,6 +289,17 @@ class Alert(TenantModel):
         help_text=_("The indicator's value when the alert was raised"),
     )
     message = models.TextField(verbose_name=_("Message"))
+    # The message again as its English template and values, so each reader sees it in their own language
+    # (contingency.early_warnings.messages); empty for alerts raised before they were kept, which show `message`.
+    message_template = models.TextField(
+        verbose_name=_("Message template"),
+        blank=True,
+        editable=False,
+        help_text=_("The message as an English template with its placeholders"),
+    )
+    message_params = models.JSONField(
+        verbose_name=_("Message values"), default=dict, blank=True, editable=False, help_text=_("What fills the template")
+    )
     acknowledged_at = models.DateTimeField(verbose_name=_("Acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -315,6 +326,14 @@ class Alert(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.indicator}: {self.message}"
+
+    @property
+    def display_message(self) -> str:
+        """The message in the reader's (the active) language."""
+        # Imported here: the early_warnings package imports these models.
+        from contingency.early_warnings.messages import render
+
+        return render(self.message_template, self.message_params) if self.message_template else self.message
 
 
 class WarningThreshold(TenantModel):

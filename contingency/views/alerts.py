@@ -16,6 +16,7 @@ from financeplanner.views.base import CompanyViewMixin, safe_next_url
 from financeplanner.views.generic import ObjectListView
 
 from ..early_warnings.alerts import alert_acknowledge
+from ..early_warnings.indicators import INDICATOR_LABELS, indicator_label
 from ..filtersets import AlertFilterSet
 from ..models import Alert
 from . import PAGE_SIZE
@@ -54,26 +55,8 @@ class AlertListView(ObjectListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         for alert in context["object_list"]:
-            alert.indicator_label = INDICATOR_LABELS.get(alert.indicator, alert.indicator)
+            alert.indicator_label = indicator_label(alert.indicator)
         return context
-
-
-# The early-warning indicators of contingency.early_warnings.indicators, named in the user's language.
-INDICATOR_LABELS = {
-    "headroom_ratio": gettext_lazy("Headroom ratio"),
-    "hhi_lender": gettext_lazy("Funding concentration by lender (HHI)"),
-    "hhi_type": gettext_lazy("Funding concentration by channel type (HHI)"),
-    "platform_share": gettext_lazy("Share of funding from online platforms"),
-    "maturity_wall_30": gettext_lazy("Maturity wall, 30 days"),
-    "maturity_wall_90": gettext_lazy("Maturity wall, 90 days"),
-    "counterparty_downgrade": gettext_lazy("Lender downgrade"),
-    "counterparty_pd_rise": gettext_lazy("Lender default probability rise"),
-    "own_rating_trigger": gettext_lazy("Our rating against lenders' triggers"),
-    "platform_utilisation": gettext_lazy("Platform line utilisation against its trigger"),
-    "runway": gettext_lazy("Runway of the latest drill"),
-    "failed_drill": gettext_lazy("Failed drill"),
-    "lender_action": gettext_lazy("Lender action recorded"),
-}
 
 
 class AlertAcknowledgeView(CompanyViewMixin, View):
@@ -87,6 +70,6 @@ class AlertAcknowledgeView(CompanyViewMixin, View):
             messages.error(request, " ".join(exc.messages))
         if request.htmx:
             alert = Alert.objects.select_related("acknowledged_by").get(pk=alert.pk)
-            alert.indicator_label = INDICATOR_LABELS.get(alert.indicator, alert.indicator)
+            alert.indicator_label = indicator_label(alert.indicator)
             return render(request, "contingency/partials/alert_state.html", {"alert": alert})
         return HttpResponseRedirect(safe_next_url(request, request.POST.get("next"), reverse("contingency:alert-list")))

@@ -1,8 +1,10 @@
 """One FilterSet per list, shared by the HTML pages and the API."""
 
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from financeplanner.archive import ArchivedFilter
+from financeplanner.filters import BOOLEAN_OVERRIDES, YesNoFilter
 
 from .choices import ChannelStatus, ChannelType, CounterpartyKind, LedgerKind
 from .models import Counterparty, CreditAssessment, FundingChannel, LedgerEntry
@@ -19,7 +21,7 @@ class CounterpartyFilterSet(django_filters.FilterSet):
 
 
 class CreditAssessmentFilterSet(django_filters.FilterSet):
-    own = django_filters.BooleanFilter(field_name="counterparty", lookup_expr="isnull", label="Own company")
+    own = YesNoFilter(field_name="counterparty", lookup_expr="isnull", label=_("Own company"))
     as_of_after = django_filters.DateFilter(field_name="as_of", lookup_expr="gte")
     as_of_before = django_filters.DateFilter(field_name="as_of", lookup_expr="lte")
 
@@ -39,6 +41,7 @@ class FundingChannelFilterSet(django_filters.FilterSet):
     class Meta:
         model = FundingChannel
         fields = ["name", "counterparty", "channel_type", "status", "currency", "committed"]
+        filter_overrides = BOOLEAN_OVERRIDES
 
 
 class LedgerEntryFilterSet(django_filters.FilterSet):

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from financeplanner.archive import ArchivedFilter
+from financeplanner.filters import BOOLEAN_OVERRIDES, YesNoFilter
 
 from .choices import DrillStatus, PlanStatus, PoolKind
 from .models import Alert, CashFlowLine, ContingencyPlan, DrillRun, LiquidityPool, Scenario
@@ -27,6 +28,7 @@ class CashFlowLineFilterSet(django_filters.FilterSet):
     class Meta:
         model = CashFlowLine
         fields = ["name", "category", "frequency", "discretionary", "currency"]
+        filter_overrides = BOOLEAN_OVERRIDES
 
 
 class ContingencyPlanFilterSet(django_filters.FilterSet):
@@ -54,8 +56,8 @@ class DrillRunFilterSet(django_filters.FilterSet):
 
 
 class AlertFilterSet(django_filters.FilterSet):
-    open = django_filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull")
-    acknowledged = django_filters.BooleanFilter(field_name="acknowledged_at", lookup_expr="isnull", exclude=True)
+    open = YesNoFilter(field_name="resolved_at", lookup_expr="isnull")
+    acknowledged = YesNoFilter(field_name="acknowledged_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Alert

@@ -17,6 +17,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from financeplanner.caching import company_changed
@@ -26,6 +27,7 @@ from . import dispatch, engine, fx
 from .choices import ChecklistOutcome, DrillStatus, PlanStatus, ScenarioKind, StepAction
 from .early_warnings import enqueue_evaluation
 from .engine.inputs import DrillInputs
+from .messages import Message, term
 from .models import ChecklistItem, ContingencyPlan, DrillBlock, DrillRun, DrillSchedule, Scenario
 from .report import DrillReport, report_of
 from .snapshot import build_inputs, drill_as_of
@@ -127,21 +129,32 @@ def drill_run_in_request(run: DrillRun) -> None:
     run.refresh_from_db()
 
 
+# The live-drill tasks, as English templates shown in the reader's language (contingency.messages).
+CHECKLIST_TITLES = {
+    StepAction.DRAW_BACKUP_LINE: gettext_noop("Test draw on the backup line: %(name)s"),
+    StepAction.LIQUIDATE_POOL: gettext_noop("Confirm same-day redemption terms: %(name)s"),
+    None: gettext_noop("Confirm step %(order)s can be executed: %(name)s"),
+}
+CHECKLIST_ALWAYS = [
+    gettext_noop("Lender and bank contacts confirmed"),
+    gettext_noop("Facility documents and mandates in place"),
+]
+
+
 def checklist_create(*, run: DrillRun, plan: ContingencyPlan) -> list[ChecklistItem]:
     """The live-drill checklist: prove the plan's sources can really be reached, not only simulated."""
-    titles = []
+    titles: list[Message] = []
     for step in plan.steps.select_related("pool"):
-        name = step.pool.name if step.pool else step.get_action_display()
-        if step.action == StepAction.DRAW_BACKUP_LINE:
-            titles.append(f"Test draw on the backup line: {name}")
-        elif step.action == StepAction.LIQUIDATE_POOL:
-            titles.append(f"Confirm same-day redemption terms: {name}")
-        else:
-            titles.append(f"Confirm step {step.order} can be executed: {name}")
-    titles += ["Lender and bank contacts confirmed", "Facility documents and mandates in place"]
+        # A pool's name is the company's; a step without one is named by its action, a word of the product.
+        name = step.pool.name if step.pool else term(StepAction(step.action).label)
+        template = CHECKLIST_TITLES.get(step.action, CHECKLIST_TITLES[None])
+        titles.append(Message(template, {"name": name, "order": step.order}))
+    titles += [Message(title) for title in CHECKLIST_ALWAYS]
     return ChecklistItem.objects.bulk_create(
-        ChecklistItem(run=run, order=order, title=title) for order, title in enumerate(titles, start=1)
-    )
+        ChecklistItem(run=run, order=order, title=title.english()[:300], title_template=title.template,
+                      title_params=title.params)
+        for order, title in enumerate(titles, start=1)
+    )  # fmt: skip
 
 
 @transaction.atomic

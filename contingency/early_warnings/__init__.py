@@ -3,8 +3,8 @@ systems.
 
 The modules, each importing only those above it in this list (no cycle, no import inside a function):
 
-- `messages`: an alert's message as an English template and its values, rendered in the reader's language;
-- `indicators`: what each indicator reads, its thresholds (defaults and a company's overrides) and its grade;
+- `indicators`: what each indicator reads (its message a `contingency.messages.Message`, shown in the reader's
+  language), its thresholds (defaults and a company's overrides) and its grade;
 - `delivery`: the SSRF-guarded sender and the record of an attempt, shared by webhooks and robots;
 - `robots`: DingTalk and WeCom group robots;
 - `notifications`: signed webhooks, e-mail, and the fan-out of an alert's events to every channel;

@@ -20,11 +20,11 @@ from channels_app.models import ChannelEvent
 from financeplanner.models import Company
 
 from ..choices import Severity
+from ..messages import Message
 from ..models import Alert
 from . import notifications
 from .delivery import AlertEvent
 from .indicators import INDICATORS, Reading, money, read_indicators, thresholds_for
-from .messages import Message
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,9 @@ from channels_app.watch import trigger_watch
 from financeplanner.models import Company
 
 from ..choices import DrillStatus, Severity
+from ..messages import Message, term
 from ..models import DrillRun, WarningThreshold
 from ..report import report_of
-from .messages import Message, term
 
 logger = logging.getLogger(__name__)
 

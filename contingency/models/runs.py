@@ -16,6 +16,7 @@ from financeplanner.constraints import UniqueNameConstraint
 from financeplanner.tenancy import TenantModel, TenantQuerySet
 
 from ..choices import ChecklistOutcome, DrillStatus, Severity
+from ..messages import render
 from .planning import ContingencyPlan, Scenario
 
 
@@ -235,6 +236,10 @@ class ChecklistItem(models.Model):
     run = models.ForeignKey(DrillRun, verbose_name=_("Drill run"), on_delete=models.CASCADE, related_name="checklist")
     order = models.PositiveIntegerField(verbose_name=_("Order"))
     title = models.CharField(verbose_name=_("Title"), max_length=300)
+    # The title as its English template and values, shown in the reader's language (contingency.messages); empty
+    # for items made before they were kept, which show `title`.
+    title_template = models.CharField(verbose_name=_("Title template"), max_length=300, blank=True, editable=False)
+    title_params = models.JSONField(verbose_name=_("Title values"), default=dict, blank=True, editable=False)
     outcome = models.CharField(
         verbose_name=_("Outcome"), max_length=10, choices=ChecklistOutcome.choices, default=ChecklistOutcome.PENDING
     )
@@ -263,6 +268,11 @@ class ChecklistItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def display_title(self) -> str:
+        """The task in the reader's (the active) language."""
+        return render(self.title_template, self.title_params) if self.title_template else self.title
 
 
 class Alert(TenantModel):
@@ -298,7 +308,11 @@ class Alert(TenantModel):
         help_text=_("The message as an English template with its placeholders"),
     )
     message_params = models.JSONField(
-        verbose_name=_("Message values"), default=dict, blank=True, editable=False, help_text=_("What fills the template")
+        verbose_name=_("Message values"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("What fills the template"),
     )
     acknowledged_at = models.DateTimeField(verbose_name=_("Acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
@@ -330,9 +344,6 @@ class Alert(TenantModel):
     @property
     def display_message(self) -> str:
         """The message in the reader's (the active) language."""
-        # Imported here: the early_warnings package imports these models.
-        from contingency.early_warnings.messages import render
-
         return render(self.message_template, self.message_params) if self.message_template else self.message
 
 

@@ -97,3 +97,35 @@ def test_an_alert_raised_before_templates_were_kept_shows_its_message(company, w
     Alert.objects.create(company=company, indicator="runway", severity="red", message="Runway is short.")
     page = web_as(viewer, HTTP_ACCEPT_LANGUAGE="zh-hans").get("/alerts/").content.decode()
     assert "Runway is short." in page
+
+
+def test_the_live_drill_checklist_is_in_the_readers_language(company, treasurer, web_as, viewer):
+    """The checklist is made when the drill starts (here from a Chinese page's request); each reader sees it in
+    their own language, the pool's name as the company typed it."""
+    from django.utils import translation
+
+    from contingency import drills
+    from contingency.services import plan_save, scenario_save
+    from tests.factories import LiquidityPoolFactory
+
+    fund = LiquidityPoolFactory(company=company, name="Money-market fund", kind="money_market_fund")
+    plan = plan_save(company=company, by=treasurer, name="Playbook", trigger="on_shock",
+                     steps=[{"order": 1, "action": "liquidate_pool", "pool": fund, "lead_time_days": 2},
+                            {"order": 2, "action": "cut_discretionary", "amount": Decimal("1000")}])  # fmt: skip
+    scenario = scenario_save(company=company, by=treasurer, name="Nothing happens", as_of=date(2026, 1, 1),
+                             horizon_days=30)  # fmt: skip
+    with translation.override("zh-hans"):
+        run = drills.drill_start(company=company, scenario=scenario, plan=plan, by=treasurer, enqueue=False)
+    drills.drill_run_here(drills.claim(run.pk))
+    assert [item.title for item in run.checklist.order_by("order")] == [
+        "Confirm same-day redemption terms: Money-market fund",
+        "Confirm step 2 can be executed: Cut discretionary spending",
+        "Lender and bank contacts confirmed",
+        "Facility documents and mandates in place",
+    ]
+    page = web_as(viewer, HTTP_ACCEPT_LANGUAGE="zh-hans").get(f"/drills/{run.pk}/").content.decode()
+    for title in ("确认当日赎回条款：Money-market fund", "确认第 2 步可以执行：削减可自由支配支出", "已确认贷款方和银行的联系人",
+                  "授信文件和授权书已备妥"):  # fmt: skip
+        assert title in page
+    english = web_as(viewer, HTTP_ACCEPT_LANGUAGE="en").get(f"/drills/{run.pk}/").content.decode()
+    assert "Confirm step 2 can be executed: Cut discretionary spending" in english

@@ -1,11 +1,13 @@
-"""An alert's message in the reader's language: stored as an English template and its values, rendered when shown.
+"""Text the product stores and people read later — an alert's message, a live-drill checklist task — in the
+reader's language: kept as an English template and its values, rendered when shown.
 
 An alert is written once, by an evaluation nobody reads at that moment, and read later by people in English or
-Chinese (and e-mailed to both). So the indicator keeps what it would say as a msgid with ``%(name)s`` placeholders
+Chinese (and e-mailed to both); a checklist is made when a drill starts and worked through by whoever is on duty. So the indicator keeps what it would say as a msgid with ``%(name)s`` placeholders
 (`gettext_noop`, so the catalogue carries its translation) and the values that fill it; a value that is itself a
 word of the product — a channel type, a lender action, a scale — is kept as its own msgid (`term`) and translated
 too. Names, ratings, dates and amounts are the company's data and are shown as they are. `Alert.message` keeps the
-English text (the API's and the exports' field, unchanged); `Alert.display_message` is the reader's.
+English text (the API's and the exports' field, unchanged); `Alert.display_message` is the reader's, and
+`ChecklistItem.display_title` likewise. Imports nothing of the project, so models can use it.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from django.views.generic import TemplateView
 from financeplanner import apikeys, services
 from financeplanner.choices import Role
 from financeplanner.currencies import common_first
-from financeplanner.forms import DateInput, apply_service_errors
+from financeplanner.forms import DateInput, MoneyField, PercentInput, apply_service_errors
 from financeplanner.fx import rates_in_use
 from financeplanner.models import ApiKey, Company, FxRate, Invitation, Membership
 
@@ -69,7 +69,7 @@ def percent_field(**kwargs) -> forms.Field:
         max_value=Decimal("100"),
         max_digits=6,
         decimal_places=2,
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        widget=PercentInput(),  # the "%" after the input, as on every rate and share of the pages
         **kwargs,
     )
 
@@ -91,6 +91,7 @@ class PolicyForm(forms.ModelForm):
             "credit_uncommitted_under_stress",
             "domestic_notch_offset",
         ]
+        field_classes = {"min_cash_buffer": MoneyField}  # typed with thousands separators, as every amount
         help_texts = {
             "survival_horizon_days": gettext_lazy("How many days the company must survive a drill (30, 90, 365 …)."),
             "min_cash_buffer": gettext_lazy("Cash the company never wants to fall below, in the reporting currency."),

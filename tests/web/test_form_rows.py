@@ -185,3 +185,16 @@ def test_dates_are_iso_in_both_languages_on_every_kind_of_page(web_as, viewer, c
         assert re.search(r"<dd>2026-01-01</dd>", report), language  # the scenario's as-of date, day 0
         for page in (channel_page, report):
             assert not re.search(r"Jan\.? \d|\d{2}/\d{2}/\d{4}|\d{4}年\d{1,2}月", page), language
+
+
+def test_the_policy_buffer_takes_thousands_separators_and_the_target_shows_its_percent_sign(
+    web_as, company_admin, company
+):
+    client = web_as(company_admin)
+    page = page_of(client, reverse("settings:policy"))
+    assert re.search(r'name="target_survival_percent" value="99"[^>]*>\s*<span class="input-unit__suffix"', page)
+    body = {**drawn_form(page), "min_cash_buffer": "1,000,000"}
+    assert client.post(reverse("settings:policy"), body).status_code == 302
+    company.refresh_from_db()
+    assert company.min_cash_buffer == Decimal("1000000")
+    assert re.search(r'name="min_cash_buffer" value="1,000,000.00"', page_of(client, reverse("settings:policy")))

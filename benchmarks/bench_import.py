@@ -65,7 +65,7 @@ def channel_file() -> bytes:
         (
             [
                 f"Line {i:05d}", f"Bench bank {i % COUNTERPARTIES:02d}", CHANNEL_TYPES[i % 3], "CNY",
-                f"{1_000_000 + i * 37}.{i % 100:02d}", "TRUE" if i % 2 else "FALSE", f"0.0{35 + i % 30}", "ACT/365F",
+                f"{1_000_000 + i * 37}.{i % 100:02d}", "TRUE" if i % 2 else "FALSE", f"{(35 + i % 30) // 10}.{(35 + i % 30) % 10}", "ACT/365F",
                 "2026-01-01", f"{2027 + i % 5}-06-30", "bullet", "monthly", str(i % 90), f"Imported line {i}",
             ]
             for i in range(CHANNELS)

@@ -134,16 +134,23 @@ def _insert(
     total: int,
     done: int = 0,
 ) -> None:
-    copying = _copies(model)
+    """Insert the objects and their audit entries. On PostgreSQL each goes in as one COPY streamed batch by batch:
+    the database writes a batch while the next is prepared (a COPY per batch would leave each side idle while the
+    other works); elsewhere bulk_create in batches."""
+
+    def told(count: int) -> None:
+        if progress:
+            progress(done + count, total)
+
+    if _copies(model):
+        _copy_new(model, objects, told)
+        log_created(objects)
+        return
     for start in range(0, len(objects), BATCH_SIZE):
         batch = objects[start : start + BATCH_SIZE]
-        if copying:
-            _copy_new(model, batch)
-        else:
-            model.objects.bulk_create(batch)
+        model.objects.bulk_create(batch)
         log_created(batch)
-        if progress:
-            progress(done + start + len(batch), total)
+        told(start + len(batch))
 
 
 def _copies(model: type[models.Model]) -> bool:
@@ -152,10 +159,11 @@ def _copies(model: type[models.Model]) -> bool:
     return connection.vendor == "postgresql" and not model._meta.parents and isinstance(model._meta.pk, AutoFieldMixin)
 
 
-def _copy_new(model: type[models.Model], objects: list[models.Model]) -> None:
+def _copy_new(model: type[models.Model], objects: list[models.Model], told: Callable[[int], None]) -> None:
     """Insert new objects by COPY, as bulk_create would: each field's value as `save()` prepares it (auto_now and
     defaults by `pre_save`, then `get_db_prep_save`), the ids reserved from the table's sequence in one query.
-    Read column by column (`_db_column`): a field's work is chosen once, not for each of its cells."""
+    Prepared batch by batch and column by column (`_db_column`): a field's work is chosen once per batch, not for
+    each of its cells; `told(count)` hears each batch written."""
     meta = model._meta
     fields = [field for field in meta.concrete_fields if field is not meta.pk]
     database = connections[connection.alias]  # the wrapper itself: `connection` is a proxy, slow in a loop
@@ -168,8 +176,17 @@ def _copy_new(model: type[models.Model], objects: list[models.Model]) -> None:
     pk_attname = meta.pk.attname
     for obj, pk in zip(objects, ids, strict=True):
         setattr(obj, pk_attname, pk)
-    columns = [ids, *(_db_column(field, objects, database) for field in fields)]
-    _copy(meta.db_table, [meta.pk.column, *(field.column for field in fields)], zip(*columns, strict=True))
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for start in range(0, len(objects), BATCH_SIZE):
+            if start:
+                told(start)
+            batch = objects[start : start + BATCH_SIZE]
+            columns = [ids[start : start + BATCH_SIZE], *(_db_column(field, batch, database) for field in fields)]
+            yield from zip(*columns, strict=True)
+
+    _copy(meta.db_table, [meta.pk.column, *(field.column for field in fields)], rows())
+    told(len(objects))
     for obj in objects:
         obj._state.adding, obj._state.db = False, connection.alias
 
@@ -337,6 +354,40 @@ def _changed_text(value: Any) -> str | None:
     return value if isinstance(value, str) else smart_str(value)
 
 
+class _Entries:
+    """The audit entries of a batch of new objects, field by field: the objects that have changes (all of them, but
+    for a model whose only tracked fields are empty), each one's own values (id, representation, serialized data,
+    extra data) and their changes."""
+
+    def __init__(self, objects: list[models.Model], serialized: Callable[[models.Model], Any]):
+        self.changes = _Changes(objects)
+        self.kept = [index for index in range(len(objects)) if self.changes.changed(index)]
+        logged = [objects[index] for index in self.kept]
+        self.own: dict[str, list[Any]] = {
+            "object_pk": [str(obj.pk) for obj in logged],
+            "object_id": [obj.pk if isinstance(obj.pk, int) else None for obj in logged],
+            "object_repr": [smart_str(obj) for obj in logged],
+            "serialized_data": [serialized(obj) for obj in logged],
+        }
+        if logged and callable(getattr(logged[0], "get_additional_data", None)):
+            self.own["additional_data"] = [obj.get_additional_data() for obj in logged]
+
+    def __len__(self) -> int:
+        return len(self.kept)
+
+    def first_values(self) -> dict[str, Any]:
+        return {name: values[0] for name, values in self.own.items()} | {"changes": self.changes.as_dict(self.kept[0])}
+
+    def values(self, name: str, as_json: bool) -> list[Any]:
+        if name == "changes":
+            convert = self.changes.as_json if as_json else self.changes.as_dict
+            return [convert(index) for index in self.kept]
+        return self.own[name]
+
+
+OWN_VALUES = ("object_pk", "object_id", "object_repr", "serialized_data", "additional_data", "changes")
+
+
 def log_created(objects: Iterable[models.Model]) -> int:
     """Write the audit-log entries django-auditlog writes when each object is created, in one insert; return how
     many.
@@ -344,63 +395,67 @@ def log_created(objects: Iterable[models.Model]) -> int:
     The same fields as its post_save receiver (the changes from nothing, the representation, the serialized data of
     models that ask for it, the correlation id), and the actor, remote address and extra data of the request or job
     (`auditlog.context.set_actor`), which auditlog adds in a pre_save receiver that a bulk insert would not run: it
-    runs here once, on a first entry, and what it set (with the entry's timestamp) is the same for every entry of
-    the batch. On PostgreSQL the entries go in by COPY, as rows built column by column (no LogEntry object each,
-    the changes as JSON text); elsewhere by `bulk_create`.
+    runs here once, on a first entry, and what it set (with the entry's timestamp) is the same for every entry. On
+    PostgreSQL the entries go in by one COPY, as rows built batch by batch and column by column (no LogEntry object
+    each, the changes as JSON text), streamed so the database writes a batch while the next is built; elsewhere by
+    `bulk_create`.
     """
     objects = list(objects)
     if not objects or auditlog_disabled.get() or not auditlog.contains(type(objects[0])):
         return 0
     model = type(objects[0])
-    content_type = ContentType.objects.get_for_model(model)
-    changes = _Changes(objects)
-    kept = [index for index in range(len(objects)) if changes.changed(index)]
-    if not kept:
-        return 0
-    logged = [objects[index] for index in kept]
-    cid = get_cid()
-    database = router.db_for_write(LogEntry)
     serialized = LogEntry.objects._get_serialized_data_or_none
     if not auditlog.get_serialize_options(model)["serialize_data"]:
         serialized = _no_serialized_data  # what auditlog gives each object of a model that asks for none, asked once
-    own: dict[str, list[Any]] = {
-        "object_pk": [str(obj.pk) for obj in logged],
-        "object_id": [obj.pk if isinstance(obj.pk, int) else None for obj in logged],
-        "object_repr": [smart_str(obj) for obj in logged],
-        "serialized_data": [serialized(obj) for obj in logged],
-    }
-    if callable(getattr(objects[0], "get_additional_data", None)):
-        own["additional_data"] = [obj.get_additional_data() for obj in logged]
-    first_values = {name: values[0] for name, values in own.items()}
-    first = LogEntry(
-        content_type=content_type, action=LogEntry.Action.CREATE, cid=cid, changes=changes.as_dict(kept[0]),
-        **first_values,
-    )  # fmt: skip
+    batches = (
+        _Entries(objects[start : start + BATCH_SIZE], serialized) for start in range(0, len(objects), BATCH_SIZE)
+    )
+    started = next((entries for entries in batches if len(entries)), None)
+    if started is None:
+        return 0
+    every = itertools.chain([started], batches)
+    database = router.db_for_write(LogEntry)
+    content_type = ContentType.objects.get_for_model(model)
+    first = LogEntry(content_type=content_type, action=LogEntry.Action.CREATE, cid=get_cid(), **started.first_values())
     context = _pre_saved(first, database)  # what the context's receivers set wins over the object's own values
-    own = {name: values for name, values in own.items() if name not in context}
+    own = [name for name in OWN_VALUES if name not in context and (name != "additional_data" or name in started.own)]
     if connection.vendor != "postgresql" or database != connection.alias:
-        if "changes" not in context:
-            own["changes"] = [changes.as_dict(index) for index in kept]
-        logs = [first]
-        for position in range(1, len(kept)):
-            log = copy.copy(first)
-            for name, values in own.items():
-                setattr(log, name, values[position])
-            logs.append(log)
+        logs = []
+        for entries in every:
+            values = {name: entries.values(name, as_json=False) for name in own}
+            for position in range(len(entries)):
+                log = copy.copy(first)
+                for name in own:
+                    setattr(log, name, values[name][position])
+                logs.append(log)
         return len(LogEntry.objects.bulk_create(logs))
     wrapper = connections[database]
     fields = [field for field in LogEntry._meta.concrete_fields if field is not LogEntry._meta.pk]
-    columns: list[Iterable[Any]] = []
-    for field in fields:
-        if field.attname == "changes" and "changes" not in context:
-            columns.append([changes.as_json(index) for index in kept])  # JSON text: COPY hands it to jsonb as is
-        elif field.attname in own:
-            prep = _db_prep(field, wrapper)
-            columns.append([prep(value) for value in own[field.attname]])
-        else:
-            columns.append(itertools.repeat(field.get_db_prep_save(field.pre_save(first, True), wrapper)))
-    _copy(LogEntry._meta.db_table, [field.column for field in fields], zip(*columns, strict=False))
-    return len(kept)
+    shared = {
+        field.attname: field.get_db_prep_save(field.pre_save(first, True), wrapper)
+        for field in fields
+        if field.attname not in own
+    }
+    prepare = {name: _db_prep(LogEntry._meta.get_field(name), wrapper) for name in own if name != "changes"}
+    written = 0
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        nonlocal written
+        for entries in every:
+            columns: list[Iterable[Any]] = []
+            for field in fields:
+                name = field.attname
+                if name == "changes" and name in own:
+                    columns.append(entries.values(name, as_json=True))  # JSON text: COPY hands it to jsonb as is
+                elif name in own:
+                    columns.append([prepare[name](value) for value in entries.values(name, as_json=False)])
+                else:
+                    columns.append(itertools.repeat(shared[name], len(entries)))
+            written += len(entries)
+            yield from zip(*columns, strict=True)
+
+    _copy(LogEntry._meta.db_table, [field.column for field in fields], rows())
+    return written
 
 
 def _pre_saved(entry: LogEntry, database: str) -> dict[str, Any]:

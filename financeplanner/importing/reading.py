@@ -115,8 +115,11 @@ def _column_name(cell: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip())
 
 
-def _numbered_rows(rows: Iterable[Sequence[object]], max_cells: int = MAX_CELLS) -> list[tuple[int, list[str]]]:
+def _numbered_rows(
+    rows: Iterable[Sequence[object]], max_cells: int = MAX_CELLS, texts_only: bool = False
+) -> list[tuple[int, list[str]]]:
     """The rows that hold anything, as text without trailing empty cells, with their 1-based row numbers.
+    `texts_only`: every cell is a text or None (a CSV's).
 
     Bounded whatever the file claims: rows (blank ones included), cells and the time spent reading.
     """
@@ -136,7 +139,10 @@ def _numbered_rows(rows: Iterable[Sequence[object]], max_cells: int = MAX_CELLS)
         cells_read += len(values) - values.count(None) - values.count("")
         if cells_read > max_cells:
             raise ImportFileError(TOO_MANY_CELLS.format(max_cells))
-        cells = [cell_text(value) for value in values]
+        if texts_only:
+            cells = ["" if value is None else value.strip() for value in values]  # cell_text's answer for both
+        else:
+            cells = [cell_text(value) for value in values]
         while cells and not cells[-1]:
             cells.pop()
         if not cells:
@@ -307,7 +313,7 @@ def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
         raise ImportFileError(f"The CSV file could not be read: {exc}") from None
     # Cells a short row lacks come back missing: make them None, i.e. empty. As plain lists at once: pandas' row
     # iterators read a text column cell by cell.
-    return _numbered_rows(frame.to_numpy(dtype=object, na_value=None).tolist(), MAX_CSV_CELLS)
+    return _numbered_rows(frame.to_numpy(dtype=object, na_value=None).tolist(), MAX_CSV_CELLS, texts_only=True)
 
 
 def cell_text(value: object) -> str:

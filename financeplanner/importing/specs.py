@@ -105,18 +105,22 @@ def row_maker(model: type[models.Model], company) -> Callable[[dict], models.Mod
     builds a row read from the database: one positional value per concrete field, in order — the given value,
     else the field's default — with a related object's id in its column and the object in the field's cache, as
     the related descriptor would store them. The same object, a good deal faster for 100,000 rows."""
-    fixed = {"company": company} if any(f.name == "company" for f in model._meta.concrete_fields) else {}
-    plan: list[tuple[str, Any, bool]] = []  # name, default (or the field's get_default), related
-    cached: list[tuple[models.Field, str]] = []
-    for model_field in model._meta.concrete_fields:
-        related = bool(model_field.is_relation and (model_field.many_to_one or model_field.one_to_one))
-        fresh = model_field.has_default() and callable(model_field.default)  # a new value for each row
-        default: Any = model_field.get_default if fresh else model_field.get_default()
-        plan.append((model_field.name, default, related))
-        if related:
-            cached.append((model_field, model_field.name))
     missing = object()
-    attnames = [model_field.attname for model_field in model._meta.concrete_fields]
+    fields_of_model = model._meta.concrete_fields
+    order: list[tuple[str, Any]] = []  # each field's name and what it takes when the row does not give it
+    fresh: list[tuple[int, Callable[[], Any]]] = []  # fields whose default is made anew for each row
+    related: list[tuple[int, models.Field]] = []
+    for position, model_field in enumerate(fields_of_model):
+        if model_field.name == "company":
+            order.append(("company", company))
+        elif model_field.has_default() and callable(model_field.default):
+            order.append((model_field.name, missing))
+            fresh.append((position, model_field.get_default))
+        else:
+            order.append((model_field.name, model_field.get_default()))
+        if model_field.is_relation and (model_field.many_to_one or model_field.one_to_one):
+            related.append((position, model_field))
+    attnames = [model_field.attname for model_field in fields_of_model]
     # What Model.__init__ does with one value per field, when nothing else hooks into it (no own __init__, no
     # pre_init / post_init receiver): a new state, each value in the object's attributes.
     plain_init = (
@@ -127,26 +131,25 @@ def row_maker(model: type[models.Model], company) -> Callable[[dict], models.Mod
     new = object.__new__
 
     def make(fields: dict) -> models.Model:
-        fields = {**fields, **fixed}
-        values = []
-        for name, default, related in plan:
-            value = fields.get(name, missing)
-            if value is missing:
-                values.append(default() if callable(default) else default)
-            elif related:
-                values.append(value.pk if isinstance(value, models.Model) else value)
-            else:
-                values.append(value)
+        get = fields.get
+        values = [get(name, default) for name, default in order]
+        for position, default in fresh:
+            if values[position] is missing:
+                values[position] = default()
+        objects = []
+        for position, model_field in related:
+            value = values[position]
+            if isinstance(value, models.Model):
+                objects.append((model_field, value))
+                values[position] = value.pk
         if plain_init:
             obj = new(model)
             obj._state = ModelState()
             obj.__dict__.update(zip(attnames, values, strict=True))
         else:
             obj = model(*values)
-        for model_field, name in cached:
-            value = fields.get(name)
-            if isinstance(value, models.Model):
-                model_field.set_cached_value(obj, value)
+        for model_field, value in objects:
+            model_field.set_cached_value(obj, value)
         return obj
 
     return make

@@ -12,6 +12,7 @@ import math
 import socket
 from collections.abc import Iterator
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from celery.schedules import crontab
 from django.core.exceptions import ValidationError
@@ -68,8 +69,9 @@ def drill_start(
     seed = scenario.seed if seed is None else seed
     if not 1 <= paths <= 1_000_000:
         raise ValidationError({"paths": "Between 1 and 1,000,000 paths."})
-    # A schedule rehearses the company as it stands on the day it runs, whatever the scenario's as-of date.
-    as_of = timezone.localdate() if schedule is not None else None
+    # A schedule rehearses the company as it stands on the day it runs, whatever the scenario's as-of date: that
+    # day in the schedule's time zone, where its team reads the cron.
+    as_of = timezone.localdate(timezone=ZoneInfo(schedule.timezone)) if schedule is not None else None
     fx.drill_fx_check(company=company, as_of=as_of or drill_as_of(scenario))  # names each currency without a rate
     try:
         inputs = build_inputs(company=company, scenario=scenario, plan=plan, paths=paths, seed=seed, as_of=as_of)

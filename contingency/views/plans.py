@@ -111,7 +111,8 @@ class PlanFormView(PlanViews, FormsetEditView):
         )
 
     def saved_message(self, saved) -> None:
-        if self.was_approved:
+        # A save that changed nothing leaves the approval standing (services.plan_save).
+        if self.was_approved and saved.status != PlanStatus.APPROVED:
             messages.warning(
                 self.request,
                 _("Saved %(name)s. It was approved; the change returned it to draft and it needs a fresh approval.")

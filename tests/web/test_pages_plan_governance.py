@@ -89,3 +89,20 @@ def test_the_drill_report_names_the_plan_version_and_whether_it_was_approved(cli
     signed_in(client, viewer)
     page = client.get(reverse("contingency:drill-detail", args=[run.pk])).content.decode()
     assert "Plan: Playbook, version 1" in page and "not approved when the drill ran" in page
+
+
+def test_saving_an_approved_plan_unchanged_keeps_it_approved(client, company, treasurer, draft):
+    from contingency.services import plan_approve
+
+    plan_approve(plan=draft, by=_member(company, "treasurer", "tina-treasurer"))
+    signed_in(client, treasurer)
+    edit = client.get(reverse("contingency:plan-edit", args=[draft.pk]))
+    form, formset = edit.context["form"], edit.context["formset"]
+    data = {f"{field.html_name}": field.value() for field in form if field.value() is not None}
+    data.update({f"{f.html_name}": f.value() for row in formset.forms for f in row if f.value() is not None})
+    data.update({f"{f.html_name}": f.value() for f in formset.management_form})
+    response = client.post(reverse("contingency:plan-edit", args=[draft.pk]), data, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("contingency:plan-detail", args=[draft.pk])  # it was saved
+    draft.refresh_from_db()
+    assert (draft.status, draft.version) == ("approved", 1)
+    assert "Saved Playbook." in response.content.decode() and "returned it to draft" not in response.content.decode()

@@ -133,3 +133,22 @@ def test_the_builder_time_reads_back(company, book):
         company=company, by=None, name="Monthly", scenario=book["scenario"], cron="15 7 5 * *", timezone="UTC"
     )
     assert schedule_times.repeat_of(schedule.cron) == schedule_times.Repeat("monthly", time(7, 15), day_of_month=5)
+
+
+def test_a_scheduled_drill_runs_as_of_the_day_in_the_schedules_time_zone(client, analyst, company, book):
+    from datetime import date as date_type
+    from zoneinfo import ZoneInfo
+
+    signed_in(client, analyst)
+    # UTC+14 and UTC-11 are 25 hours apart: their dates always differ, whenever the test runs.
+    days = {}
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        schedule = drills.schedule_save(
+            company=company, by=None, name=zone, scenario=book["scenario"], cron="0 6 * * *", timezone=zone
+        )
+        expected = datetime.now(ZoneInfo(zone)).date()
+        client.post(reverse("contingency:schedule-run", args=[schedule.pk]), {"request_key": "c" * 32})
+        run = DrillRun.objects.get(schedule=schedule)
+        days[zone] = date_type.fromisoformat(run.snapshot["scenario"]["as_of"])
+        assert days[zone] == expected
+    assert days["Pacific/Kiritimati"] > days["Pacific/Pago_Pago"]

@@ -21,7 +21,7 @@ CENT = Decimal("0.01")
 
 def _check_counterparty(company: Company, counterparty: Counterparty | None) -> None:
     if counterparty is not None and counterparty.company_id != company.pk:
-        raise ValidationError({"counterparty": "Unknown counterparty."})
+        raise ValidationError({"counterparty": _("Unknown counterparty.")})
 
 
 @transaction.atomic
@@ -43,7 +43,7 @@ def channel_update(*, channel: FundingChannel, by, triggers: list[dict] | None =
     for name, value in fields.items():
         setattr(channel, name, value)
     if channel.is_open and channel.limit < channel.drawn:
-        raise ValidationError({"limit": "The limit cannot be set below what is drawn; record a reduction instead."})
+        raise ValidationError({"limit": _("The limit cannot be set below what is drawn; record a reduction instead.")})
     channel.full_clean()
     channel.save()
     if triggers is not None:
@@ -67,9 +67,9 @@ def _replace_triggers(channel: FundingChannel, triggers: list[dict]) -> None:
 
 def _positive(amount) -> Decimal:
     if amount is None or not isinstance(amount, Decimal) or not amount.is_finite():
-        raise ValidationError({"amount": "Enter an amount."})
+        raise ValidationError({"amount": _("Enter an amount.")})
     if amount <= 0:
-        raise ValidationError({"amount": "The amount must be positive."})
+        raise ValidationError({"amount": _("The amount must be positive.")})
     return amount.quantize(CENT)
 
 
@@ -79,13 +79,20 @@ def channel_draw(*, channel: FundingChannel, amount: Decimal, date: date, refere
     amount = _positive(amount)
     channel = FundingChannel.objects.select_for_update().get(pk=channel.pk)
     if channel.status not in OPEN_STATUSES:
-        raise ValidationError({"amount": f"The line is {channel.get_status_display().lower()}: no draws."})
+        raise ValidationError(
+            {"amount": _("The line is %(status)s: no draws.") % {"status": channel.get_status_display().lower()}}
+        )
     if channel.archived_at is not None:
         raise ValidationError({"amount": _("The line is archived: restore it before drawing on it.")})
     if not channel.start_date <= date <= channel.maturity_date:
-        raise ValidationError({"date": "The draw date must fall between the line's start and maturity."})
+        raise ValidationError({"date": _("The draw date must fall between the line's start and maturity.")})
     if amount > channel.headroom:
-        raise ValidationError({"amount": f"The draw of {amount} exceeds the headroom of {channel.headroom}."})
+        raise ValidationError(
+            {
+                "amount": _("The draw of %(amount)s exceeds the headroom of %(headroom)s.")
+                % {"amount": amount, "headroom": channel.headroom}
+            }
+        )
     FundingChannel.objects.filter(pk=channel.pk).update(drawn=F("drawn") + amount, updated_at=timezone.now())
     channels_changed.send(sender=FundingChannel, company_id=channel.company_id)
     return _ledger_entry(channel, LedgerKind.DRAW, amount, date, reference, by)
@@ -97,7 +104,12 @@ def channel_repay(*, channel: FundingChannel, amount: Decimal, date: date, refer
     amount = _positive(amount)
     channel = FundingChannel.objects.select_for_update().get(pk=channel.pk)
     if amount > channel.drawn:
-        raise ValidationError({"amount": f"The repayment of {amount} exceeds what is drawn ({channel.drawn})."})
+        raise ValidationError(
+            {
+                "amount": _("The repayment of %(amount)s exceeds what is drawn (%(drawn)s).")
+                % {"amount": amount, "drawn": channel.drawn}
+            }
+        )
     excess_due = max(channel.excess_due - amount, Decimal("0"))
     FundingChannel.objects.filter(pk=channel.pk).update(
         drawn=F("drawn") - amount,
@@ -113,7 +125,7 @@ def channel_repay(*, channel: FundingChannel, amount: Decimal, date: date, refer
 def ledger_charge(*, channel: FundingChannel, kind: str, amount: Decimal, date: date, reference: str = "", by):
     """Record interest or a fee paid on a channel (neither changes what is drawn)."""
     if kind not in (LedgerKind.INTEREST, LedgerKind.FEE):
-        raise ValidationError({"kind": "Record draws and repayments through the channel's draw and repay actions."})
+        raise ValidationError({"kind": _("Record draws and repayments through the channel's draw and repay actions.")})
     return _ledger_entry(channel, kind, _positive(amount), date, reference, by)
 
 
@@ -316,22 +328,25 @@ def channel_event_record(
     """Record a lender's action on a channel and apply it: the only way status and limit change."""
     channel = FundingChannel.objects.select_for_update().get(pk=channel.pk)
     if kind not in TRANSITIONS:
-        raise ValidationError({"kind": f"Unknown lender action {kind!r}."})
+        raise ValidationError({"kind": _("Unknown lender action %(kind)r.") % {"kind": kind}})
     if not (reason or "").strip():
-        raise ValidationError({"reason": "Say why: the history of every cut is kept."})
+        raise ValidationError({"reason": _("Say why: the history of every cut is kept.")})
     allowed_from, new_status = TRANSITIONS[kind]
     if channel.status not in allowed_from:
-        raise ValidationError({"kind": f"A {channel.get_status_display().lower()} line cannot be {kind}d."})
+        raise ValidationError(
+            {"kind": _("A line that is %(status)s does not allow this lender action (%(action)s).")
+                     % {"status": channel.get_status_display().lower(), "action": EventKind(kind).label}}
+        )  # fmt: skip
     old_limit, old_status = channel.limit, channel.status
     limit = old_limit if new_limit is None else new_limit
     if limit < 0:
-        raise ValidationError({"new_limit": "The limit cannot be negative."})
+        raise ValidationError({"new_limit": _("The limit cannot be negative.")})
     # What a reduction leaves above the new limit, or a call leaves drawn, falls due after the lender's notice
     # period, at once for supply-chain finance (the financed payables fall due on their original terms).
     notice = 0 if channel.channel_type == ChannelType.SUPPLY_CHAIN_FINANCE else channel.notice_days
     if kind == EventKind.REDUCE:
         if new_limit is None or new_limit >= old_limit:
-            raise ValidationError({"new_limit": "A reduction needs a new limit below the current one."})
+            raise ValidationError({"new_limit": _("A reduction needs a new limit below the current one.")})
         channel.excess_due = max(channel.drawn - limit, Decimal("0"))
         channel.excess_due_date = date + timedelta(days=notice) if channel.excess_due else None
     elif kind == EventKind.CALL:
@@ -339,10 +354,10 @@ def channel_event_record(
         channel.excess_due_date = date + timedelta(days=notice)
     elif kind == EventKind.REOPEN:
         if limit < channel.drawn:
-            raise ValidationError({"new_limit": "A reopened line's limit must cover what is drawn."})
+            raise ValidationError({"new_limit": _("A reopened line's limit must cover what is drawn.")})
         channel.excess_due, channel.excess_due_date = Decimal("0"), None
     elif kind == EventKind.FREEZE and freeze_days is not None and freeze_days < 1:
-        raise ValidationError({"freeze_days": "A freeze lasts at least one day."})
+        raise ValidationError({"freeze_days": _("A freeze lasts at least one day.")})
     channel.limit, channel.status = limit, new_status
     channel.full_clean()
     channel.save()
@@ -391,7 +406,7 @@ def assessment_create(
         except ValueError as exc:
             raise ValidationError({"agency_grade": str(exc)}) from exc
     if not rating:
-        raise ValidationError({"rating": "Give a rating on the master scale or an agency grade."})
+        raise ValidationError({"rating": _("Give a rating on the master scale or an agency grade.")})
     if pd_1y is None:
         try:
             pd_1y = ratings.pd_for(rating)

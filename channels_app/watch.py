@@ -28,9 +28,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from financeplanner.caching import cached_for_company
 from financeplanner.models import Company
+from financeplanner.translatable import Message, term
 
 from . import ratings
 from .choices import OPEN_STATUSES, ChannelStatus, LedgerKind, LenderAction, RatingScale, TriggerKind
@@ -59,7 +61,16 @@ class WatchRow:
     distance: Decimal | None
     unit: str
     fires_now: bool
-    note: str = ""
+    note_text: Message | None = None  # what the row adds, in the reader's language when shown (rows are cached)
+
+    @property
+    def note(self) -> str:
+        """The note in English (the export's column)."""
+        return self.note_text.english() if self.note_text else ""
+
+    @property
+    def display_note(self) -> str:
+        return self.note_text.rendered() if self.note_text else ""
 
     @property
     def whole_distance(self) -> int | None:
@@ -76,6 +87,8 @@ class WatchRow:
 
     def as_dict(self) -> dict:
         row = asdict(self)  # the fields only (the labels are for pages)
+        del row["note_text"]
+        row["note"] = self.note
         row["distance"] = None if self.distance is None else format(self.distance, "f")
         return row
 
@@ -211,25 +224,29 @@ def _row(
     missing = _missing_parameter(trigger)
     if missing:  # recorded before the app asked for every parameter: nothing to measure against
         return WatchRow(**base, threshold=None, current=None, distance=None, unit=UNITS[kind], fires_now=False,
-                        note=f"The trigger has no {missing} recorded.")  # fmt: skip
+                        note_text=Message(gettext_noop("The trigger has no %(missing)s recorded."),
+                                          {"missing": term(LenderTrigger._meta.get_field(missing).verbose_name, lower=True)}))  # fmt: skip
     if kind == TriggerKind.OWN_RATING_BELOW:
         if own is None:
             return WatchRow(**base, threshold=trigger.rating, current=None, distance=None, unit=NOTCHES,
-                            fires_now=False, note="No own credit assessment recorded.")  # fmt: skip
+                            fires_now=False, note_text=Message(gettext_noop("No own credit assessment recorded.")))  # fmt: skip
         current = own.rating
         if trigger.scale == RatingScale.DOMESTIC:
             current = ratings.domestic_grade(own.rating, offset)
         notches = rating_distance(own.rating, trigger.rating, trigger.scale, offset)
-        note = "" if notches is not None else "A downgrade stops at C: only a default fires this trigger."
+        note = None if notches is not None else Message(
+            gettext_noop("A downgrade stops at C: only a default fires this trigger.")
+        )
         return WatchRow(**base, threshold=trigger.rating, current=current,
                         distance=None if notches is None else Decimal(notches), unit=NOTCHES,
-                        fires_now=notches == 0, note=note)  # fmt: skip
+                        fires_now=notches == 0, note_text=note)  # fmt: skip
     if kind in (TriggerKind.UTILISATION_ABOVE, TriggerKind.UTILISATION_BELOW):
         threshold = _share(trigger.level)
         if not channel.is_open or channel.limit <= 0:
-            why = "The line is not open: utilisation does not count." if not channel.is_open else "The limit is 0."
+            why = Message(gettext_noop("The line is not open: utilisation does not count.") if not channel.is_open
+                          else gettext_noop("The limit is 0."))  # fmt: skip
             return WatchRow(**base, threshold=threshold, current=None, distance=None, unit=PERCENTAGE_POINTS,
-                            fires_now=False, note=why)  # fmt: skip
+                            fires_now=False, note_text=why)  # fmt: skip
         utilisation = channel.drawn / channel.limit
         level = trigger.level
         if kind == TriggerKind.UTILISATION_ABOVE:
@@ -238,21 +255,27 @@ def _row(
             gap, beyond = utilisation - level, (lambda u: u < level)
         wanted = trigger.days or 1
         days = ledger.consecutive_days(channel, today, beyond, wanted) if beyond(utilisation) else 0
-        note = f"{days} of {wanted} consecutive day(s) beyond the level." if days else ""
+        note = (
+            Message(gettext_noop("%(days)s of %(wanted)s consecutive day(s) beyond the level."),
+                    {"days": days, "wanted": wanted})
+            if days else None
+        )  # fmt: skip
         return WatchRow(**base, threshold=threshold, current=_share(utilisation), distance=_pp(max(gap, Decimal(0))),
-                        unit=PERCENTAGE_POINTS, fires_now=days >= wanted, note=note)  # fmt: skip
+                        unit=PERCENTAGE_POINTS, fires_now=days >= wanted, note_text=note)  # fmt: skip
     if kind == TriggerKind.BORROWING_FREQUENCY:
         draws = ledger.draws_within(channel.pk, today, trigger.window_days)
         return WatchRow(**base, threshold=str(trigger.count), current=str(draws),
                         distance=Decimal(max(trigger.count - draws, 0)), unit=DRAWS, fires_now=draws >= trigger.count,
-                        note=f"Draws in the last {trigger.window_days} day(s).")  # fmt: skip
+                        note_text=Message(gettext_noop("Draws in the last %(days)s day(s)."),
+                                          {"days": trigger.window_days}))  # fmt: skip
     if kind == TriggerKind.ANY_OVERDUE:
         grace = trigger.grace_days or 0
         return WatchRow(**base, threshold=str(grace), current="0", distance=Decimal(grace + 1), unit=DAYS,
-                        fires_now=False, note="No overdue payment is recorded.")  # fmt: skip
+                        fires_now=False, note_text=Message(gettext_noop("No overdue payment is recorded.")))  # fmt: skip
     # inflow_drop
     return WatchRow(**base, threshold=_share(trigger.level), current=None, distance=None, unit=SHARE, fires_now=False,
-                    note="Actual inflows are not recorded (only the forecast): the drop cannot be measured.")  # fmt: skip
+                    note_text=Message(gettext_noop("Actual inflows are not recorded (only the forecast): the drop "
+                                                   "cannot be measured.")))  # fmt: skip
 
 
 def closest_by_channel(rows: list[WatchRow]) -> dict[int, WatchRow]:

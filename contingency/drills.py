@@ -18,17 +18,18 @@ from celery.schedules import crontab
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from financeplanner.caching import company_changed
 from financeplanner.models import Company
+from financeplanner.translatable import Message, term
 
 from . import dispatch, engine, fx
 from .choices import ChecklistOutcome, DrillStatus, PlanStatus, ScenarioKind, StepAction
 from .early_warnings import enqueue_evaluation
 from .engine.inputs import DrillInputs
-from .messages import Message, term
 from .models import ChecklistItem, ContingencyPlan, DrillBlock, DrillRun, DrillSchedule, Scenario
 from .report import DrillReport, report_of
 from .snapshot import build_inputs, drill_as_of
@@ -62,13 +63,13 @@ def drill_start(
     it was approved as it starts: a drill of an unapproved plan runs, and its report says so.
     """
     if scenario.company_id != company.pk:
-        raise ValidationError({"scenario": "Unknown scenario."})
+        raise ValidationError({"scenario": _("Unknown scenario.")})
     if plan is not None and plan.company_id != company.pk:
-        raise ValidationError({"plan": "Unknown plan."})
+        raise ValidationError({"plan": _("Unknown plan.")})
     paths = 1 if scenario.kind == ScenarioKind.DETERMINISTIC else (paths or scenario.paths)
     seed = scenario.seed if seed is None else seed
     if not 1 <= paths <= 1_000_000:
-        raise ValidationError({"paths": "Between 1 and 1,000,000 paths."})
+        raise ValidationError({"paths": _("Between 1 and 1,000,000 paths.")})
     # A schedule rehearses the company as it stands on the day it runs, whatever the scenario's as-of date: that
     # day in the schedule's time zone, where its team reads the cron.
     as_of = timezone.localdate(timezone=ZoneInfo(schedule.timezone)) if schedule is not None else None
@@ -76,7 +77,7 @@ def drill_start(
     try:
         inputs = build_inputs(company=company, scenario=scenario, plan=plan, paths=paths, seed=seed, as_of=as_of)
     except OverflowError as exc:  # a date stored before dates were bounded, past the calendar's end
-        raise ValidationError({"scenario": "The scenario's dates run past the calendar's end (year 9999)."}) from exc
+        raise ValidationError({"scenario": _("The scenario's dates run past the calendar's end (year 9999).")}) from exc
     except ValueError as exc:
         raise ValidationError({"scenario": str(exc)}) from exc
     in_request = enqueue and dispatch.runs_in_request(inputs)
@@ -131,7 +132,7 @@ def drill_run_in_request(run: DrillRun) -> None:
     run.refresh_from_db()
 
 
-# The live-drill tasks, as English templates shown in the reader's language (contingency.messages).
+# The live-drill tasks, as English templates shown in the reader's language (financeplanner.translatable).
 CHECKLIST_TITLES = {
     StepAction.DRAW_BACKUP_LINE: gettext_noop("Test draw on the backup line: %(name)s"),
     StepAction.LIQUIDATE_POOL: gettext_noop("Confirm same-day redemption terms: %(name)s"),
@@ -165,7 +166,7 @@ def checklist_record(
 ) -> ChecklistItem:
     """Record a live-drill task's outcome, when and by whom."""
     if outcome not in ChecklistOutcome.values:
-        raise ValidationError({"outcome": f"Unknown outcome {outcome!r}."})
+        raise ValidationError({"outcome": _("Unknown outcome %(outcome)r.") % {"outcome": outcome}})
     item.outcome, item.notes, item.minutes_taken = outcome, notes, minutes_taken
     item.done_at = None if outcome == ChecklistOutcome.PENDING else timezone.now()
     item.done_by = None if outcome == ChecklistOutcome.PENDING else by
@@ -318,15 +319,15 @@ def _worker_name() -> str:
 def _crontab(cron: str, timezone_name: str) -> CrontabSchedule:
     parts = cron.split()
     if len(parts) != 5:
-        raise ValidationError({"cron": "Five fields: minute hour day-of-month month day-of-week."})
+        raise ValidationError({"cron": _("Five fields: minute hour day-of-month month day-of-week.")})
     minute, hour, day_of_month, month_of_year, day_of_week = parts
     try:
         crontab(
             minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week
         )
     except (ValueError, TypeError) as exc:
-        raise ValidationError({"cron": f"Not a valid cron expression: {exc}"}) from exc
-    schedule, _ = CrontabSchedule.objects.get_or_create(
+        raise ValidationError({"cron": _("Not a valid cron expression: %(error)s") % {"error": exc}}) from exc
+    schedule, _created = CrontabSchedule.objects.get_or_create(
         minute=minute,
         hour=hour,
         day_of_month=day_of_month,
@@ -344,9 +345,9 @@ def schedule_save(*, company: Company, by, schedule: DrillSchedule | None = None
     for name, value in fields.items():
         setattr(schedule, name, value)
     if schedule.scenario_id and schedule.scenario.company_id != company.pk:
-        raise ValidationError({"scenario": "Unknown scenario."})
+        raise ValidationError({"scenario": _("Unknown scenario.")})
     if schedule.plan_id and schedule.plan.company_id != company.pk:
-        raise ValidationError({"plan": "Unknown plan."})
+        raise ValidationError({"plan": _("Unknown plan.")})
     schedule.full_clean()
     crontab_schedule = _crontab(schedule.cron, schedule.timezone)
     schedule.save()
@@ -405,7 +406,7 @@ def schedule_run_now(*, schedule: DrillSchedule, by, request_key: str) -> DrillR
     except IntegrityError as exc:
         earlier = DrillRun.objects.filter(schedule=schedule, request_key=request_key).first()
         if earlier is None:
-            raise ValidationError({"request_key": "This request was used already."}) from exc
+            raise ValidationError({"request_key": _("This request was used already.")}) from exc
         return earlier  # the same press, sent twice at once: the other request stored it first
 
 

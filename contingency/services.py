@@ -17,7 +17,7 @@ APPROVAL_COMMENT_MAX = PlanVersion._meta.get_field("approval_comment").max_lengt
 
 def _check_owned(company: Company, obj, field: str) -> None:
     if obj is not None and obj.company_id != company.pk:
-        raise ValidationError({field: "Unknown object."})
+        raise ValidationError({field: _("Unknown object.")})
 
 
 @transaction.atomic
@@ -39,7 +39,7 @@ def plan_save(*, company: Company, by, plan: ContingencyPlan | None = None, step
     if steps is not None:
         orders = [spec.get("order") for spec in steps]
         if len(set(orders)) != len(orders):
-            raise ValidationError({"steps": "Each step needs its own order."})
+            raise ValidationError({"steps": _("Each step needs its own order.")})
         plan.steps.all().delete()
         for index, spec in enumerate(sorted(steps, key=lambda s: s.get("order", 0))):
             _check_owned(company, spec.get("pool"), f"steps[{index}].pool")
@@ -49,9 +49,9 @@ def plan_save(*, company: Company, by, plan: ContingencyPlan | None = None, step
             except ValidationError as exc:
                 raise ValidationError({f"steps[{index}].{k}": v for k, v in exc.message_dict.items()}) from exc
             if step.action in (StepAction.LIQUIDATE_POOL, StepAction.DRAW_BACKUP_LINE) and step.pool is None:
-                raise ValidationError({f"steps[{index}].pool": "This action needs the pool it draws on."})
+                raise ValidationError({f"steps[{index}].pool": _("This action needs the pool it draws on.")})
             if step.pool is None and step.amount is None:
-                raise ValidationError({f"steps[{index}].amount": "Give the amount this step can raise."})
+                raise ValidationError({f"steps[{index}].amount": _("Give the amount this step can raise.")})
             step.save()
     _version_record(plan, by)
     return plan
@@ -105,7 +105,7 @@ def plan_approve(*, plan: ContingencyPlan, by, comment: str = "") -> Contingency
     anyone who saved a change since the last approval)."""
     plan = ContingencyPlan.objects.select_for_update().get(pk=plan.pk)
     if not plan.steps.exists():
-        raise ValidationError({"steps": "A plan without steps cannot be approved."})
+        raise ValidationError({"steps": _("A plan without steps cannot be approved.")})
     comment = (comment or "").strip()
     if len(comment) > APPROVAL_COMMENT_MAX:
         raise ValidationError(
@@ -151,24 +151,26 @@ def _validate_shock(company: Company, scenario: Scenario, shock: Shock) -> None:
     from channels_app.models import Counterparty, FundingChannel
 
     if shock.day >= scenario.horizon_days:
-        raise ValidationError({"day": "The shock must fall inside the horizon."})
+        raise ValidationError({"day": _("The shock must fall inside the horizon.")})
     if shock.action == ShockAction.REDUCE and shock.reduce_by is None:
-        raise ValidationError({"reduce_by": "A reduction needs the share of the limit it removes (0–1)."})
+        raise ValidationError({"reduce_by": _("A reduction needs the share of the limit it removes (0–1).")})
     if shock.action == ShockAction.FREEZE and not shock.freeze_days:
-        raise ValidationError({"freeze_days": "A freeze needs its length in days."})
+        raise ValidationError({"freeze_days": _("A freeze needs its length in days.")})
     if (shock.target_type == ShockTarget.COMPANY) != (shock.action == ShockAction.DOWNGRADE):
-        raise ValidationError({"action": "Our company is downgraded; channels are closed, frozen, reduced or called."})
+        raise ValidationError(
+            {"action": _("Our company is downgraded; channels are closed, frozen, reduced or called.")}
+        )
     if shock.action == ShockAction.DOWNGRADE and not shock.notches:
-        raise ValidationError({"notches": "A downgrade needs the number of notches."})
+        raise ValidationError({"notches": _("A downgrade needs the number of notches.")})
     target = shock.target
     if shock.target_type == ShockTarget.CHANNEL:
         if not (target.isdigit() and FundingChannel.objects.for_company(company).filter(pk=target).exists()):
-            raise ValidationError({"target": "Unknown channel."})
+            raise ValidationError({"target": _("Unknown channel.")})
     elif shock.target_type == ShockTarget.COUNTERPARTY:
         if not (target.isdigit() and Counterparty.objects.for_company(company).filter(pk=target).exists()):
-            raise ValidationError({"target": "Unknown counterparty."})
+            raise ValidationError({"target": _("Unknown counterparty.")})
     elif shock.target_type == ShockTarget.CHANNEL_TYPE and target not in ChannelType.values:
-        raise ValidationError({"target": f"Unknown channel type {target!r}."})
+        raise ValidationError({"target": _("Unknown channel type %(type)r.") % {"type": target}})
 
 
 # -- correcting mistakes: delete what nothing depends on, archive what history does ------------------------------

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from .choices import Role
@@ -55,7 +56,9 @@ def member_invite(*, company: Company, username: str, role: str, by) -> Invitati
     invitation is pending changes its role.
     """
     if role not in Role.values:
-        raise ValidationError({"role": f"Choose one of {', '.join(Role.values)}."})
+        raise ValidationError(
+            {"role": _("Choose one of %(roles)s.") % {"roles": ", ".join(Role.values)}}
+        )
     user = get_user_model().objects.filter(username=username).first()
     if user is None or Membership.objects.filter(company=company, user=user).exists():
         return None
@@ -72,7 +75,7 @@ def member_invite(*, company: Company, username: str, role: str, by) -> Invitati
 def invitation_accept(*, invitation: Invitation, by) -> Membership:
     """The invitee says yes: they become a member with the invited role."""
     invitation = _pending_invitation_of(invitation, by)
-    membership, _ = Membership.objects.get_or_create(
+    membership, _created = Membership.objects.get_or_create(
         user=by, company=invitation.company, defaults={"role": invitation.role}
     )
     invitation.status, invitation.responded_at = Invitation.Status.ACCEPTED, timezone.now()
@@ -91,9 +94,14 @@ def invitation_decline(*, invitation: Invitation, by) -> Invitation:
 def _pending_invitation_of(invitation: Invitation, user) -> Invitation:
     invitation = Invitation.objects.select_for_update().select_related("company").get(pk=invitation.pk)
     if invitation.user_id != user.pk:
-        raise ValidationError({"invitation": "This invitation is addressed to someone else."})
+        raise ValidationError({"invitation": _("This invitation is addressed to someone else.")})
     if invitation.status != Invitation.Status.PENDING:
-        raise ValidationError({"invitation": f"This invitation was already {invitation.status}."})
+        raise ValidationError(
+            {
+                "invitation": _("This invitation was already %(status)s.")
+                % {"status": invitation.get_status_display().lower()}
+            }
+        )
     return invitation
 
 
@@ -118,7 +126,7 @@ def membership_remove(*, membership: Membership) -> None:
 def _keep_an_admin(company: Company) -> None:
     # A company without an admin could never again manage its members or API access.
     if not Membership.objects.filter(company=company, role=Role.ADMIN).exists():
-        raise ValidationError({"role": "A company must keep at least one admin."})
+        raise ValidationError({"role": _("A company must keep at least one admin.")})
 
 
 # -- API tokens -----------------------------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ from django.utils.translation import gettext_noop
 from channels_app.choices import EventKind
 from channels_app.models import ChannelEvent
 from financeplanner.models import Company
+from financeplanner.translatable import Message
 
 from ..choices import Severity
-from ..messages import Message
 from ..models import Alert
 from . import notifications
 from .delivery import AlertEvent

@@ -55,9 +55,9 @@ from channels_app.selectors import (
 )
 from channels_app.watch import trigger_watch
 from financeplanner.models import Company
+from financeplanner.translatable import Message, term
 
 from ..choices import DrillStatus, Severity
-from ..messages import Message, term
 from ..models import DrillRun, WarningThreshold
 from ..report import report_of
 

@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from financeplanner.constraints import UniqueNameConstraint
 from financeplanner.tenancy import TenantModel, TenantQuerySet
+from financeplanner.translatable import render
 
 from ..choices import ChecklistOutcome, DrillStatus, Severity
-from ..messages import render
 from .planning import ContingencyPlan, Scenario
 
 
@@ -236,7 +236,7 @@ class ChecklistItem(models.Model):
     run = models.ForeignKey(DrillRun, verbose_name=_("Drill run"), on_delete=models.CASCADE, related_name="checklist")
     order = models.PositiveIntegerField(verbose_name=_("Order"))
     title = models.CharField(verbose_name=_("Title"), max_length=300)
-    # The title as its English template and values, shown in the reader's language (contingency.messages); empty
+    # The title as its English template and values, shown in the reader's language (financeplanner.translatable); empty
     # for items made before they were kept, which show `title`.
     title_template = models.CharField(verbose_name=_("Title template"), max_length=300, blank=True, editable=False)
     title_params = models.JSONField(verbose_name=_("Title values"), default=dict, blank=True, editable=False)
@@ -300,7 +300,7 @@ class Alert(TenantModel):
     )
     message = models.TextField(verbose_name=_("Message"))
     # The message again as its English template and values, so each reader sees it in their own language
-    # (contingency.early_warnings.messages); empty for alerts raised before they were kept, which show `message`.
+    # (financeplanner.translatable); empty for alerts raised before they were kept, which show `message`.
     message_template = models.TextField(
         verbose_name=_("Message template"),
         blank=True,

@@ -11,7 +11,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from channels_app import ratings
-from channels_app.choices import ChannelType
+from channels_app.choices import ChannelType, TriggerKind
 
 from .. import charts
 from ..choices import ShockAction, ShockTarget, StepAction
@@ -108,6 +108,7 @@ def drill_report(run: DrillRun) -> dict[str, Any]:
                 "date": on_day(row.get("day")),
                 "action_label": _label(ShockAction, row.get("action")),
                 "source_label": LENDER_ACTION_SOURCES.get(row.get("source"), row.get("source")),
+                "kind_label": _lender_action_kind(row),
             }
             for row in report.lender_actions
         ],  # fmt: skip
@@ -150,6 +151,12 @@ def _shock_target(shock: dict, channel_names: dict) -> str:
     if shock.get("target_type") == ShockTarget.CHANNEL_TYPE:
         return _label(ChannelType, target)
     return target
+
+
+def _lender_action_kind(row: dict) -> str:
+    """Why the lender acted, by name: the trigger's kind or the shock's target (a random action needs none)."""
+    choices = {"trigger": TriggerKind, "shock": ShockTarget}.get(row.get("source"))
+    return _label(choices, row.get("kind")) if choices else ""
 
 
 def _label(choices, value) -> str:

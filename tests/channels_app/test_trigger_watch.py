@@ -210,6 +210,6 @@ def test_a_trigger_recorded_without_its_parameters_is_shown_not_measured(company
     trigger(channel, kind="utilisation_above", action="close")
     rows = api_as(viewer).get("/api/v1/trigger-watch/").json()
     assert [(r["unit"], r["distance"], r["fires_now"], r["note"]) for r in rows] == [
-        ("draws", None, False, "The trigger has no count recorded."),
-        ("pp", None, False, "The trigger has no level recorded."),
+        ("draws", None, False, "The trigger has no draws recorded."),
+        ("pp", None, False, "The trigger has no utilisation level recorded."),
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.apps import apps
 
@@ -28,12 +29,13 @@ def fx_rates(company: Company, as_of: date | None = None) -> dict[str, Decimal]:
     return rates
 
 
-def line_models() -> list[type]:
+def line_models() -> list[Any]:
     """The company models whose rows carry an amount in their own currency (FX rates themselves aside)."""
-    found = []
+    found: list[Any] = []  # TenantModel subclasses (their managers have for_company)
     for model in apps.get_models():
         names = {field.name for field in model._meta.concrete_fields}
-        if model is not FxRate and {"currency", "company", "name"} <= names and hasattr(model.objects, "for_company"):
+        manager = model._default_manager
+        if model is not FxRate and {"currency", "company", "name"} <= names and hasattr(manager, "for_company"):
             found.append(model)
     return sorted(found, key=lambda model: model._meta.label_lower)
 

@@ -271,8 +271,8 @@ class WebhookListView(WebhookViews, ObjectListView):
     add_role = Role.ADMIN
     empty_message = gettext_lazy("No webhooks yet.")
     lead = gettext_lazy(
-        "Every alert is POSTed as JSON to these addresses, signed with HMAC-SHA256 in the X-Financeplanner-Signature "
-        "header. Addresses must be public https:// ones."
+        "Every alert is POSTed as JSON to these addresses, signed with HMAC-SHA256 in a signature header. Addresses "
+        "must be public https:// ones."
     )
 
 

@@ -435,8 +435,8 @@ class ApiKeyListView(ApiKeyViews, ObjectListView):
     add_role = Role.ADMIN
     empty_message = gettext_lazy("No API keys yet.")
     lead = gettext_lazy(
-        "Read-only keys an ERP uses to pull the exports (Authorization: Api-Key …). A key is shown once, when it is "
-        "created; here only its start is listed."
+        "Read-only keys an ERP uses to pull the exports. A key is shown once, when it is created; here only its "
+        "start is listed."
     )
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import Q
 
 from channels_app.models import Counterparty, FundingChannel, LenderTrigger
 from channels_app.services import assessment_create, channel_draw, channel_event_record, channel_repay, channel_update
@@ -251,6 +252,7 @@ def own_texts(company: Company) -> set[str]:
             rows = model._default_manager.none()
         for values in rows.values_list(*fields):
             texts.update(str(v) for v in values if v)
-    for user in get_user_model().objects.filter(memberships__company=company).distinct():
+    members_and_invitees = Q(memberships__company=company) | Q(invitations__company=company)
+    for user in get_user_model().objects.filter(members_and_invitees).distinct():
         texts.update(t for t in (user.username, user.email, user.first_name, user.last_name) if t)
     return {t.strip() for t in texts if t.strip()}

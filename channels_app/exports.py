@@ -24,8 +24,8 @@ from financeplanner.exports import (
 )
 from financeplanner.models import Company
 
-from .filtersets import FundingChannelFilterSet, LedgerEntryFilterSet
-from .models import FundingChannel, LedgerEntry
+from .filtersets import CounterpartyFilterSet, FundingChannelFilterSet, LedgerEntryFilterSet
+from .models import Counterparty, FundingChannel, LedgerEntry
 from .selectors import channel_schedule
 
 
@@ -145,6 +145,25 @@ def schedule_rows(request: ExportRequest) -> Iterator[tuple]:
     yield from rows
 
 
+COUNTERPARTY_COLUMNS = (
+    Column("id", INTEGER, "Counterparty id (the key)."),
+    Column("name", STRING),
+    Column("kind", STRING, "bank, platform, scf_provider, bond_investors, shareholder, lessor, other."),
+    Column("country", STRING, "ISO 3166 alpha-2."),
+    Column("archived_at", DATETIME, "Set when archived."),
+    Column("updated_at", DATETIME),
+)
+
+
+def counterparty_rows(request: ExportRequest) -> Iterator[tuple]:
+    yield from (
+        since(Counterparty.objects.for_company(request.company), request)
+        .order_by("id")
+        .values_list(*[c.name for c in COUNTERPARTY_COLUMNS])
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+
+
 TRIGGER_WATCH_COLUMNS = (
     Column("trigger", INTEGER, "Lender trigger id (the key)."),
     Column("channel", INTEGER, "Funding channel id."),
@@ -222,4 +241,14 @@ def register() -> None:
             weight=30,
         ),  # fmt: skip
         TRIGGER_WATCH,
+        Dataset(
+            "counterparties",
+            "Counterparties",
+            "id",
+            COUNTERPARTY_COLUMNS,
+            counterparty_rows,
+            ("channels_app.counterparty",),
+            weight=110,
+            filterset=CounterpartyFilterSet,
+        ),
     )

@@ -40,8 +40,9 @@ from .filtersets import (
     ContingencyPlanFilterSet,
     DrillRunFilterSet,
     LiquidityPoolFilterSet,
+    ScenarioFilterSet,
 )
-from .models import Alert, CashFlowLine, ContingencyPlan, DrillRun, LiquidityPool
+from .models import Alert, CashFlowLine, ContingencyPlan, DrillRun, DrillSchedule, LiquidityPool, Scenario
 from .report import report_of
 from .snapshot import daily_forecast
 
@@ -296,6 +297,54 @@ def alert_rows(request: ExportRequest) -> Iterator[tuple]:
     )
 
 
+SCENARIO_COLUMNS = (
+    Column("id", INTEGER, "Scenario id (the key)."),
+    Column("name", STRING),
+    Column("kind", STRING, "deterministic, monte_carlo."),
+    Column("as_of", DATE, "Day 0; empty: the day the drill runs."),
+    Column("horizon_days", INTEGER),
+    Column("paths", INTEGER),
+    Column("seed", INTEGER),
+    Column("own_downgrade_notches", INTEGER),
+    Column("market_stress", DECIMAL),
+    Column("archived_at", DATETIME, "Set when archived."),
+    Column("updated_at", DATETIME),
+)
+
+
+def scenario_rows(request: ExportRequest) -> Iterator[tuple]:
+    yield from (
+        since(Scenario.objects.for_company(request.company), request)
+        .order_by("id")
+        .values_list(*[c.name for c in SCENARIO_COLUMNS])
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+
+
+DRILL_SCHEDULE_COLUMNS = (
+    Column("id", INTEGER, "Drill schedule id (the key)."),
+    Column("name", STRING),
+    Column("scenario", INTEGER),
+    Column("scenario_name", STRING),
+    Column("plan", INTEGER),
+    Column("cron", STRING, "minute hour day-of-month month day-of-week."),
+    Column("timezone", STRING, "IANA time zone the cron is read in."),
+    Column("enabled", BOOLEAN),
+    Column("updated_at", DATETIME),
+)
+
+
+def drill_schedule_rows(request: ExportRequest) -> Iterator[tuple]:
+    yield from (
+        since(DrillSchedule.objects.for_company(request.company), request)
+        .order_by("id")
+        .values_list(
+            "id", "name", "scenario_id", "scenario__name", "plan_id", "cron", "timezone", "enabled", "updated_at"
+        )  # fmt: skip
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+
+
 def register() -> None:
     register_export(
         Dataset(
@@ -360,6 +409,25 @@ def register() -> None:
             ("contingency.alert",),
             weight=90,
             filterset=AlertFilterSet,
+        ),  # fmt: skip
+        Dataset(
+            "scenarios",
+            "Scenarios",
+            "id",
+            SCENARIO_COLUMNS,
+            scenario_rows,
+            ("contingency.scenario",),
+            weight=120,
+            filterset=ScenarioFilterSet,
+        ),
+        Dataset(
+            "drill-schedules",
+            "Drill schedules",
+            "id",
+            DRILL_SCHEDULE_COLUMNS,
+            drill_schedule_rows,
+            ("contingency.drillschedule",),
+            weight=130,
         ),  # fmt: skip
     )
     # The forecast snapshot is computed from the cash-flow lines and the FX rates: their deletions change it too.

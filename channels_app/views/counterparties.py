@@ -37,6 +37,7 @@ class CounterpartyListView(CounterpartyViews, ObjectListView):
     results_template_name = "channels_app/counterparty_table.html"
     filter_labels = {"name": _("Name contains")}
     archive_filter = "archived"
+    export_dataset = "counterparties"
     sort_fields = {"name": "name", "-name": "-name", "kind": "kind", "-kind": "-kind"}
     actions = (
         PageAction(_("Our own rating"), "channels:own-rating", style="quiet"),

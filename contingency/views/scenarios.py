@@ -33,6 +33,7 @@ class ScenarioListView(ScenarioViews, ObjectListView):
     filter_labels = {"kind": field_label(Scenario, "kind")}
     results_template_name = "contingency/scenario_table.html"
     archive_filter = "archived"
+    export_dataset = "scenarios"
     paginate_by = PAGE_SIZE
     lead = _(
         "What a drill does to the company: lenders closing, freezing, reducing or calling lines, market-wide "

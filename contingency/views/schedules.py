@@ -63,6 +63,7 @@ class ScheduleListView(ScheduleViews, ObjectListView):
     queryset = DrillSchedule.objects.select_related("scenario", "plan").order_by("name", "pk")
     required_role = Role.VIEWER
     results_template_name = "contingency/schedule_table.html"
+    export_dataset = "drill-schedules"
     paginate_by = PAGE_SIZE
     lead = gettext_lazy(
         "Scenarios drilled on a timetable. A drill that fails the liquidity policy raises an alert and e-mails the "

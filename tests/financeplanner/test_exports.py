@@ -122,6 +122,9 @@ def expected(company):
         "drills": (2, {"min_liquidity": cents(D("-123456.79") + D("10"))}),
         "alerts": (Alert.objects.for_company(company).count(), {"value": D("3000")}),
         "trigger-watch": (0, {}),  # no line has a trigger (tests/channels_app/test_trigger_watch.py has the rows)
+        "counterparties": (3, {}),  # one lender per channel (the factory's)
+        "scenarios": (1, {"horizon_days": D("60")}),
+        "drill-schedules": (0, {}),
     }  # fmt: skip
 
 

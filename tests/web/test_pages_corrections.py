@@ -139,7 +139,7 @@ def test_a_download_refuses_an_unknown_format_and_dataset(web_as, viewer):
     assert client.get(reverse("export-download", args=["nothing"])).status_code == 404
 
 
-def test_every_list_with_a_dataset_offers_downloads(web_as, viewer):
+def test_every_list_offers_downloads(web_as, viewer):
     client = web_as(viewer)
     for name, dataset in [
         ("channels:channel-list", "channels"),
@@ -148,6 +148,9 @@ def test_every_list_with_a_dataset_offers_downloads(web_as, viewer):
         ("contingency:plan-list", "plans"),
         ("contingency:drill-list", "drills"),
         ("contingency:alert-list", "alerts"),
+        ("channels:counterparty-list", "counterparties"),
+        ("contingency:scenario-list", "scenarios"),
+        ("contingency:schedule-list", "drill-schedules"),
     ]:
         page = _text(client.get(reverse(name)))
         assert reverse("export-download", args=[dataset]) + "?" in page, name
@@ -205,3 +208,19 @@ def test_the_api_deletes_a_cash_flow_line_and_refuses_a_drilled_scenario(analyst
     drills.drill_start(company=company, scenario=scenario, enqueue=False)
     refused = _api(analyst).delete(f"/api/v1/scenarios/{scenario.pk}/")
     assert refused.status_code == 400 and "drill runs" in str(refused.json())
+
+
+def test_archiving_and_reversing_are_in_the_channels_history(web_as, analyst, line):
+    from auditlog.models import LogEntry
+
+    client = web_as(analyst)
+    entry = LedgerEntry.objects.get(channel=line)
+    client.post(reverse("channels:ledger-reverse", args=[entry.pk]))
+    client.post(reverse("channels:channel-archive", args=[line.pk]))
+    page = _text(client.get(reverse("channels:channel-detail", args=[line.pk])))
+    history = page[page.index('id="history-title"') :]
+    assert "Archived at" in history
+    assert f"Ledger entry: {line.name} repay 400000.00" in history  # the reversal, recorded as a new entry
+    updates = LogEntry.objects.get_for_object(line).filter(action=LogEntry.Action.UPDATE)
+    archived = updates.filter(changes__icontains="archived_at").get()
+    assert archived.actor == analyst

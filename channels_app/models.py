@@ -67,7 +67,7 @@ class Counterparty(TenantModel):
         null=True,
         blank=True,
         editable=False,
-        help_text=_("Set when archived: kept for its history, left out of lists and choices until restored"),
+        help_text=_("Set when archived: kept for its history, left out of the lists until restored"),
     )
 
     class Meta:

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(
                 blank=True,
                 editable=False,
-                help_text="Set when archived: kept for its history, left out of lists and choices until restored",
+                help_text="Set when archived: kept for its history, left out of the lists until restored",
                 null=True,
                 verbose_name="Archived at",
             ),

@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from channels_app import services
@@ -220,7 +221,9 @@ def test_archiving_and_reversing_are_in_the_channels_history(web_as, analyst, li
     page = _text(client.get(reverse("channels:channel-detail", args=[line.pk])))
     history = page[page.index('id="history-title"') :]
     assert "Archived at" in history
-    assert f"Ledger entry: {line.name} repay 400000.00" in history  # the reversal, recorded as a new entry
+    reversal = LedgerEntry.objects.get(reverses=entry)
+    assert (reversal.kind, reversal.amount) == ("repay", D("400000.00"))
+    assert escape(str(reversal)) in history  # the reversal, recorded as a new entry
     updates = LogEntry.objects.get_for_object(line).filter(action=LogEntry.Action.UPDATE)
     archived = updates.filter(changes__icontains="archived_at").get()
     assert archived.actor == analyst

@@ -15,12 +15,13 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii as encode_json_string
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditlog.cid import get_cid
 from auditlog.context import auditlog_disabled
@@ -177,15 +178,14 @@ def _copy_new(model: type[models.Model], objects: list[models.Model], told: Call
     for obj, pk in zip(objects, ids, strict=True):
         setattr(obj, pk_attname, pk)
 
-    def rows() -> Iterator[tuple[Any, ...]]:
+    def batches() -> Iterator[list[list[Any] | Same]]:
         for start in range(0, len(objects), BATCH_SIZE):
             if start:
                 told(start)
             batch = objects[start : start + BATCH_SIZE]
-            columns = [ids[start : start + BATCH_SIZE], *(_db_column(field, batch, database) for field in fields)]
-            yield from zip(*columns, strict=True)
+            yield [ids[start : start + BATCH_SIZE], *(_db_column(field, batch, database) for field in fields)]
 
-    _copy(meta.db_table, [meta.pk.column, *(field.column for field in fields)], rows())
+    _copy(meta.db_table, [meta.pk.column, *(field.column for field in fields)], batches())
     told(len(objects))
     for obj in objects:
         obj._state.adding, obj._state.db = False, connection.alias
@@ -247,14 +247,79 @@ def _no_serialized_data(obj: models.Model) -> None:
     return None
 
 
-def _copy(table: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
-    """COPY rows into a table on this transaction's connection; a refused row raises Django's IntegrityError or
-    DataError, as an INSERT would."""
+class Same(NamedTuple):
+    """A column of a batch that holds one value on every row."""
+
+    value: Any
+    count: int
+
+
+def _copy(table: str, columns: list[str], batches: Iterable[list[list[Any] | Same]]) -> None:
+    """COPY rows into a table on this transaction's connection, a batch of columns at a time; a refused row raises
+    Django's IntegrityError or DataError, as an INSERT would. A batch whose values are all of COPY_TEXT's types is
+    written as COPY's text format, column by column (`_copy_texts`); any other goes row by row through psycopg's
+    `write_row`, which adapts every value."""
     quote = connection.ops.quote_name
     sql = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
+        for batch in batches:
+            count = len(batch[0]) if not isinstance(batch[0], Same) else batch[0].count
+            texts = [_copy_texts(values) for values in batch]
+            if all(text is not None for text in texts):
+                lines = zip(
+                    *(text if isinstance(text, list) else itertools.repeat(text, count) for text in texts), strict=True
+                )
+                copy.write("".join("\t".join(line) + "\n" for line in lines))
+            else:
+                rows = (values if not isinstance(values, Same) else [values.value] * count for values in batch)
+                for row in zip(*rows, strict=True):
+                    copy.write_row(row)
+
+
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def _copy_escape(text: str) -> str:
+    """A text in COPY's text format: backslash, tab, newline and carriage return escaped (PostgreSQL's rules)."""
+    if _COPY_SPECIAL.search(text) is None:
+        return text
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _copy_text_of(kind: type) -> Callable[[Any], str] | None:
+    """How a value of this type is written in COPY's text format, as psycopg writes it; None: leave it to psycopg."""
+    if kind is type(None):
+        return lambda value: "\\N"
+    if kind is bool:
+        return lambda value: "t" if value else "f"
+    if issubclass(kind, str):  # a TextChoices member is its text
+        return _copy_escape if kind is str else lambda value: _copy_escape(str.__str__(value))
+    if issubclass(kind, int):  # an IntegerChoices member is its number
+        return str if kind is int else lambda value: int.__repr__(value)
+    if kind is Decimal:
+        return lambda value: format(value, "f")
+    if kind is date:
+        return date.isoformat
+    if kind is datetime:
+        return lambda value: value.isoformat() if value.tzinfo is not None else None  # naive: psycopg's call
+    return None
+
+
+def _copy_texts(values: list[Any] | Same) -> list[str] | str | None:
+    """A column's values as COPY text (one text for a `Same` column), or None if one of them is not for us."""
+    if isinstance(values, Same):
+        convert = _copy_text_of(type(values.value))
+        text = convert(values.value) if convert is not None else None
+        return text
+    converters = {kind: _copy_text_of(kind) for kind in {type(value) for value in values}}
+    if any(convert is None for convert in converters.values()):
+        return None
+    if len(converters) == 1:
+        [convert] = converters.values()
+        texts = [convert(value) for value in values]  # type: ignore[misc]
+    else:
+        texts = [converters[type(value)](value) for value in values]  # type: ignore[misc]
+    return None if None in texts else texts
 
 
 def _save_one_by_one(valid: list[CheckedRow], report: ImportReport) -> None:
@@ -439,10 +504,10 @@ def log_created(objects: Iterable[models.Model]) -> int:
     prepare = {name: _db_prep(LogEntry._meta.get_field(name), wrapper) for name in own if name != "changes"}
     written = 0
 
-    def rows() -> Iterator[tuple[Any, ...]]:
+    def batches() -> Iterator[list[list[Any] | Same]]:
         nonlocal written
         for entries in every:
-            columns: list[Iterable[Any]] = []
+            columns: list[list[Any] | Same] = []
             for field in fields:
                 name = field.attname
                 if name == "changes" and name in own:
@@ -450,11 +515,11 @@ def log_created(objects: Iterable[models.Model]) -> int:
                 elif name in own:
                     columns.append([prepare[name](value) for value in entries.values(name, as_json=False)])
                 else:
-                    columns.append(itertools.repeat(shared[name], len(entries)))
+                    columns.append(Same(shared[name], len(entries)))
             written += len(entries)
-            yield from zip(*columns, strict=True)
+            yield columns
 
-    _copy(LogEntry._meta.db_table, [field.column for field in fields], rows())
+    _copy(LogEntry._meta.db_table, [field.column for field in fields], batches())
     return written
 
 

@@ -299,3 +299,20 @@ def test_a_bad_value_repeated_on_many_rows_is_reported_on_each_with_the_apis_mes
     api = api_as(analyst).post("/api/v1/counterparties/", {"name": "E", "kind": "loan_shark"})
     assert api.json()["kind"] == ['"loan_shark" is not a valid choice.']
     assert not Counterparty.objects.exists()
+
+
+def test_text_with_tabs_newlines_and_backslashes_is_stored_and_logged_exactly(company, analyst, api_as):
+    """The rows and their audit entries go to PostgreSQL in COPY's text format, where a tab, a newline and a
+    backslash are separators and escapes: each must arrive as typed."""
+    names = ["Rent\tHQ", "Line one\nline two", "C:\\shares\\payroll \\N", "回车\r换行", "\\"]
+    rows = [["name", "category", "amount", "start_date"]]
+    rows += [[name, f"cat\\{index}\t", "-1.50", "2026-01-01"] for index, name in enumerate(names)]
+    response = upload(api_as(analyst), "cash-flows", csv_upload(rows))
+    assert response.status_code == 201, response.json()
+    stored = CashFlowLine.objects.for_company(company).order_by("id")
+    # The cells' outer whitespace is trimmed (the trailing tab of the category); what is inside stays.
+    assert list(stored.values_list("name", "category")) == [(name, f"cat\\{i}") for i, name in enumerate(names)]
+    for line in stored:
+        [entry] = LogEntry.objects.get_for_object(line)
+        assert entry.object_repr == line.name and entry.changes_dict["name"] == ["None", line.name]
+        assert entry.changes_dict["category"] == ["None", line.category]

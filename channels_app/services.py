@@ -159,6 +159,7 @@ def ledger_entry_reverse(*, entry: LedgerEntry, by, reference: str = "") -> Ledg
     if LedgerEntry.objects.filter(reverses=entry).exists():
         raise ValidationError(_("This entry has already been reversed."))
     amount = entry.amount
+    kind: str = entry.kind  # interest and fees: reversed by their own kind
     if entry.kind == LedgerKind.DRAW:
         kind = LedgerKind.REPAY
         if amount > channel.drawn:
@@ -181,8 +182,6 @@ def ledger_entry_reverse(*, entry: LedgerEntry, by, reference: str = "") -> Ledg
                 % {"amount": amount, "limit": channel.limit}
             )
         FundingChannel.objects.filter(pk=channel.pk).update(drawn=F("drawn") + amount, updated_at=timezone.now())
-    else:
-        kind = entry.kind
     reversal = LedgerEntry(
         company_id=channel.company_id,
         channel=channel,

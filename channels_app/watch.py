@@ -120,18 +120,22 @@ class _Ledger:
 
     def __init__(self, company: Company, since: date):
         self.moves: dict[int, list[tuple[date, str, Decimal]]] = defaultdict(list)
+        # Draws the lender saw: a draw that was reversed never happened, and a reversal is no draw.
+        self.draw_days: dict[int, list[date]] = defaultdict(list)
         entries = (
             LedgerEntry.objects.for_company(company)
             .filter(kind__in=(LedgerKind.DRAW, LedgerKind.REPAY), date__gte=since)
             .order_by("-date", "-id")
-            .values_list("channel_id", "date", "kind", "amount")
+            .values_list("channel_id", "date", "kind", "amount", "reverses_id", "reversal__id")
         )
-        for channel_id, day, kind, amount in entries:
+        for channel_id, day, kind, amount, reverses, reversed_by in entries:
             self.moves[channel_id].append((day, kind, amount))
+            if kind == LedgerKind.DRAW and reverses is None and reversed_by is None:
+                self.draw_days[channel_id].append(day)
 
     def draws_within(self, channel_id: int, today: date, window_days: int) -> int:
         first = today - timedelta(days=window_days - 1)
-        return sum(1 for day, kind, _ in self.moves[channel_id] if kind == LedgerKind.DRAW and first <= day <= today)
+        return sum(1 for day in self.draw_days[channel_id] if first <= day <= today)
 
     def consecutive_days(self, channel: FundingChannel, today: date, beyond, wanted: int) -> int:
         """Days up to `today` (included), counted back, whose end-of-day utilisation was `beyond` the level (at most

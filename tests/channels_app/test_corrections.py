@@ -1,7 +1,7 @@
 """Correcting mistakes on channels and counterparties: what is refused (and why), archiving, restoring, and the
 reversal of ledger entries with hand-computed drawn amounts."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -183,3 +183,27 @@ def test_reversing_a_repayment_above_the_limit_is_refused(company, analyst):
     with pytest.raises(ValidationError, match="above the limit"):
         services.ledger_entry_reverse(entry=repayment, by=analyst)
     assert _drawn(channel) == D("1000000.00")
+
+
+def test_a_reversed_draw_is_not_counted_by_a_borrowing_frequency_trigger(company, analyst):
+    from django.utils import timezone
+
+    from channels_app.models import LenderTrigger
+    from channels_app.watch import trigger_watch
+
+    today = timezone.localdate()
+    channel = FundingChannelFactory(
+        company=company, limit=D("1000000.00"), start_date=date(2025, 1, 1), maturity_date=date(2030, 1, 1)
+    )
+    trigger = LenderTrigger.objects.create(
+        channel=channel, kind="borrowing_frequency", count=5, window_days=30, action="close"
+    )
+    draws = [
+        services.channel_draw(channel=channel, amount=D("1000.00"), date=today - timedelta(days=days), by=analyst)
+        for days in (1, 2, 3)
+    ]
+    services.ledger_entry_reverse(entry=draws[0], by=analyst)  # a repayment: no draw either
+    repayment = services.channel_repay(channel=channel, amount=D("500.00"), date=today, by=analyst)
+    services.ledger_entry_reverse(entry=repayment, by=analyst)  # a reversal of kind draw: not a draw the lender saw
+    row = next(r for r in trigger_watch(company=company) if r.trigger == trigger.pk)
+    assert (row.current, row.distance) == ("2", D("3"))  # 3 draws − 1 reversed = 2; 5 − 2 = 3 to go

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from financeplanner.archive import in_use
 from financeplanner.constraints import CompanyConstraintsFormMixin
 from financeplanner.forms import RATE_MAX_PERCENT, DateInput, MoneyField, PercentField, blank_choice
 from financeplanner.labels import field_label
@@ -86,7 +87,10 @@ class FundingChannelForm(CompanyConstraintsFormMixin, forms.ModelForm):
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
         self.company = company
-        self.fields["counterparty"].queryset = Counterparty.objects.for_company(company)
+        # An archived lender is not offered, except to the line that has it already.
+        self.fields["counterparty"].queryset = in_use(
+            Counterparty.objects.for_company(company), self.instance.counterparty_id if self.instance.pk else None
+        )
         self.fields["counterparty"].empty_label = _("Choose the lender")
 
     def service_fields(self) -> dict[str, Any]:

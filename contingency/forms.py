@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, FundingChannel
+from financeplanner.archive import in_use
 from financeplanner.constraints import CompanyConstraintsFormMixin
 from financeplanner.forms import DateInput, MoneyField, PercentField
 from financeplanner.models import Company
@@ -34,7 +35,12 @@ class CompanyFormMixin:
         self.company = company
         for name, model in self.company_querysets.items():
             if name in self.fields:  # type: ignore[attr-defined]
-                self.fields[name].queryset = model.objects.for_company(company)  # type: ignore[attr-defined]
+                # Archived rows are not offered, except the one the edited object holds already.
+                instance = getattr(self, "instance", None)
+                keep = getattr(instance, f"{name}_id", None) if instance is not None else None
+                keep = keep or self.initial.get(name)  # type: ignore[attr-defined]
+                queryset = in_use(model.objects.for_company(company), keep)
+                self.fields[name].queryset = queryset  # type: ignore[attr-defined]
 
 
 POOL_FIELDS = ["name", "kind", "currency", "amount", "haircut", "days_to_cash", "channel"]

@@ -26,3 +26,18 @@ class ArchivedFilter(django_filters.ChoiceFilter):
         if value == "yes":
             return qs.filter(self.archived)
         return qs
+
+
+def in_use(queryset, keep=None):
+    """The rows a choice offers: those not archived (a plan: not retired), and `keep`, the value the edited object
+    already holds (so editing it does not lose its choice)."""
+    fields = {f.name: f for f in queryset.model._meta.concrete_fields}
+    if "archived_at" in fields:
+        condition = Q(archived_at__isnull=True)
+    elif "status" in fields and "retired" in dict(fields["status"].choices or ()):
+        condition = ~Q(status="retired")
+    else:
+        return queryset
+    if keep is not None:
+        condition |= Q(pk=getattr(keep, "pk", keep))
+    return queryset.filter(condition)

@@ -227,3 +227,20 @@ def test_archiving_and_reversing_are_in_the_channels_history(web_as, analyst, li
     updates = LogEntry.objects.get_for_object(line).filter(action=LogEntry.Action.UPDATE)
     archived = updates.filter(changes__icontains="archived_at").get()
     assert archived.actor == analyst
+
+
+def test_archived_objects_are_not_offered_in_choices_except_the_one_held(web_as, analyst, company, line):
+    from contingency import services as contingency_services
+    from tests.factories import LiquidityPoolFactory, ScenarioFactory
+
+    pool = LiquidityPoolFactory(company=company, name="Backup", kind="backup_line", channel=line)
+    services.channel_archive(channel=line, by=analyst)
+    old = ScenarioFactory(company=company, name="Old stress")
+    contingency_services.scenario_archive(scenario=old, by=analyst)
+    ScenarioFactory(company=company, name="Current stress")
+    client = web_as(analyst)
+    option = f'<option value="{line.pk}"'
+    assert option not in _text(client.get(reverse("contingency:pool-add")))
+    assert option in _text(client.get(reverse("contingency:pool-edit", args=[pool.pk])))  # the pool holds it
+    start = _text(client.get(reverse("contingency:drill-add")))
+    assert "Current stress" in start and "Old stress" not in start

@@ -1,7 +1,8 @@
 """Writing the rows of an import: built in memory, inserted in bulk in one transaction, with their audit trail.
 
-Each row becomes an unsaved object through its dataset's `make` (what the create service saves; the serializer
-has run the model's checks), then all of them are inserted — on PostgreSQL by COPY, their ids reserved from the
+Each row became an unsaved object while it was checked (its dataset's `make`, what the create service saves; the
+model's `clean()` ran on that very object), with the objects it creates (`ImportSpec.related`: a channel's draw and
+trigger); here all of them are inserted — on PostgreSQL by COPY, their ids reserved from the
 table's sequence first (COPY returns none); elsewhere (SQLite for `make run`) with `bulk_create` — and their
 audit-log entries written the same way: the entry django-auditlog writes on each save (it does not see bulk
 inserts) — the same changes, representation, correlation id and actor. All or nothing: if a row is refused, nothing

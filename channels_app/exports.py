@@ -64,6 +64,7 @@ CHANNEL_COLUMNS = (
     Column("excess_due", DECIMAL, "Drawn above a reduced limit (or called), due on excess_due_date."),
     Column("excess_due_date", DATE),
     Column("updated_at", DATETIME, "Last change of the channel or of its ledger."),
+    Column("archived_at", DATETIME, "Set when archived: kept for its history, no headroom (0) until restored."),
 )
 
 
@@ -75,7 +76,7 @@ def channel_rows(request: ExportRequest) -> Iterator[tuple]:
             channel.currency, channel.limit, channel.drawn, channel.headroom, channel.committed, channel.status,
             channel.annual_rate, channel.day_count, channel.start_date, channel.maturity_date,
             channel.repayment_profile, channel.payment_frequency, channel.rolls_over, channel.notice_days,
-            channel.excess_due, channel.excess_due_date, channel.changed_at,
+            channel.excess_due, channel.excess_due_date, channel.changed_at, channel.archived_at,
         )  # fmt: skip
 
 

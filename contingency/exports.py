@@ -135,6 +135,7 @@ POOL_COLUMNS = (
     Column("days_to_cash", INTEGER),
     Column("channel", INTEGER, "For a backup line: the channel it draws on."),
     Column("updated_at", DATETIME),
+    Column("archived_at", DATETIME, "Set when archived: no liquidity in drills until restored."),
 )
 
 
@@ -142,7 +143,7 @@ def pool_rows(request: ExportRequest) -> Iterator[tuple]:
     for pool in since(LiquidityPool.objects.for_company(request.company), request).order_by("id").iterator():
         yield (
             pool.pk, pool.name, pool.kind, pool.currency, pool.amount, pool.haircut, pool.value_after_haircut,
-            pool.days_to_cash, pool.channel_id, pool.updated_at,
+            pool.days_to_cash, pool.channel_id, pool.updated_at, pool.archived_at,
         )  # fmt: skip
 
 

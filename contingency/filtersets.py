@@ -32,7 +32,9 @@ class CashFlowLineFilterSet(django_filters.FilterSet):
 
 
 class ContingencyPlanFilterSet(django_filters.FilterSet):
-    archived = ArchivedFilter(archived=Q(status=PlanStatus.RETIRED), label=_("Retired"))
+    archived = ArchivedFilter(
+        archived=Q(status=PlanStatus.RETIRED), label=_("Retired"), labels=(_("Not retired"), _("Retired"))
+    )
 
     class Meta:
         model = ContingencyPlan

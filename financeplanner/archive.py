@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy as _
 class ArchivedFilter(django_filters.ChoiceFilter):
     """`archived=no`: not archived; `yes`: archived only; empty: all. `archived` is what an archived row is."""
 
-    def __init__(self, *, archived: Q | None = None, **kwargs):
+    def __init__(self, *, archived: Q | None = None, labels: tuple | None = None, **kwargs):
+        labels = labels or (_("Not archived"), _("Archived"))
         kwargs.setdefault("label", _("Archived"))
-        super().__init__(choices=[("no", _("Not archived")), ("yes", _("Archived"))], empty_label=_("All"), **kwargs)
+        super().__init__(choices=[("no", labels[0]), ("yes", labels[1])], empty_label=_("All"), **kwargs)
         self.archived = archived if archived is not None else Q(archived_at__isnull=False)
 
     def filter(self, qs, value):

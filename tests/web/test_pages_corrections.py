@@ -244,3 +244,13 @@ def test_archived_objects_are_not_offered_in_choices_except_the_one_held(web_as,
     assert option in _text(client.get(reverse("contingency:pool-edit", args=[pool.pk])))  # the pool holds it
     start = _text(client.get(reverse("contingency:drill-add")))
     assert "Current stress" in start and "Old stress" not in start
+
+
+def test_the_erp_export_says_which_channels_are_archived(viewer, analyst, line):
+    import json
+
+    services.channel_archive(channel=line, by=analyst)
+    response = _api(viewer).get("/api/v1/exports/channels/", {"format": "json"})
+    (row,) = json.loads(b"".join(response.streaming_content))
+    assert row["archived_at"] is not None
+    assert (row["drawn"], row["headroom"]) == ("400000.00", "0.00")  # still owed; no headroom while archived

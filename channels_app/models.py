@@ -422,7 +422,7 @@ class ChannelEvent(TenantModel):
         constraints = [models.CheckConstraint(condition=Q(new_limit__gte=0), name="event_new_limit_non_negative")]
 
     def __str__(self) -> str:
-        return f"{self.channel}: {self.kind} on {self.date}"
+        return f"{self.channel}: {self.get_kind_display()} · {self.date.isoformat()}"
 
 
 class LedgerEntry(TenantModel):

@@ -74,7 +74,24 @@ def history_for(
         .order_by("-timestamp", "-id")[:limit]
     )
     names = _related_names(entries)
+    names.update(_subjects(entries))
     return [_row(entry, names, labels) for entry in entries]
+
+
+def _subjects(entries: list[LogEntry]) -> dict[tuple[type, str], str]:
+    """The objects the entries are about, named now (in the reader's language) where they still exist: the name
+    auditlog stored is in the language of whoever made the change. One query per model."""
+    wanted: dict[type, set[str]] = {}
+    for entry in entries:
+        model = entry.content_type.model_class()
+        if model is not None and str(entry.object_id).isdigit():
+            wanted.setdefault(model, set()).add(str(entry.object_id))
+    return {
+        (model, str(obj.pk)): str(obj)
+        for model, pks in wanted.items()
+        # select_related(): a name may read the object's parents (an event is named by its channel), in this query
+        for obj in model._default_manager.filter(pk__in=pks).select_related()
+    }
 
 
 def _model_fields(entry: LogEntry) -> dict[str, models.Field]:
@@ -139,6 +156,6 @@ def _row(entry: LogEntry, names: dict, labels: dict | None) -> HistoryRow:
         entry=entry,
         actor=entry.actor.get_username() if entry.actor else str(_("system")),
         action=str(ACTIONS.get(entry.action, _("accessed"))),
-        subject=f"{str(kind)[:1].upper()}{str(kind)[1:]}: {entry.object_repr}",
+        subject=f"{str(kind)[:1].upper()}{str(kind)[1:]}: {names.get((model, str(entry.object_id)), entry.object_repr)}",
         changes=changes,
     )

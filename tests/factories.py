@@ -164,7 +164,10 @@ class AlertFactory(factory.django.DjangoModelFactory):
     key = factory.Sequence(lambda n: f"key-{n}")
     severity = "amber"
     value = Decimal("0.2")
-    message = "Headroom is 20% of the limits."
+    # As the indicator writes it: the English message, and its template and values for the reader's language.
+    message = "Open headroom is CNY 200,000.00, 20.0% of the CNY 1,000,000.00 limit of open lines."
+    message_template = "Open headroom is %(headroom)s, %(share)s of the %(limit)s limit of open lines."
+    message_params = {"headroom": "CNY 200,000.00", "share": "20.0%", "limit": "CNY 1,000,000.00"}
 
 
 class WarningThresholdFactory(factory.django.DjangoModelFactory):

@@ -3,7 +3,7 @@ systems.
 
 The modules, each importing only those above it in this list (no cycle, no import inside a function):
 
-- `indicators`: what each indicator reads (its message a `contingency.messages.Message`, shown in the reader's
+- `indicators`: what each indicator reads (its message a `financeplanner.translatable.Message`, shown in the reader's
   language), its thresholds (defaults and a company's overrides) and its grade;
 - `delivery`: the SSRF-guarded sender and the record of an attempt, shared by webhooks and robots;
 - `robots`: DingTalk and WeCom group robots;

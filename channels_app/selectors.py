@@ -20,6 +20,7 @@ from financeplanner.fx import fx_rates  # the one rule of which rate a day uses;
 from financeplanner.models import Company
 
 from . import schedules
+from .choices import ChannelStatus
 from .models import CreditAssessment, FundingChannel
 
 CENT = Decimal("0.01")
@@ -165,7 +166,8 @@ def funding_frame(
                 "name": channel.name,
                 "lender": channel.counterparty.name,
                 "channel_type": channel.channel_type,
-                "status": channel.status,
+                # An archived line counts as closed, as it does in drills: no limit, no headroom; its drawn runs off.
+                "status": ChannelStatus.CLOSED if channel.archived_at is not None else channel.status,
                 "maturity_date": channel.maturity_date,
                 "limit": to_reporting(channel.limit, channel.currency, rates),
                 "drawn": to_reporting(channel.drawn, channel.currency, rates),

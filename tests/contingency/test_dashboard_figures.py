@@ -8,7 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from django.urls import reverse
 
-from channels_app.services import channel_draw, channel_event_record
+from channels_app.models import FundingChannel
+from channels_app.services import channel_archive, channel_draw, channel_event_record
 from contingency.dashboard import dashboard_for
 from tests.factories import CounterpartyFactory, FundingChannelFactory, LiquidityPoolFactory
 
@@ -76,6 +77,19 @@ def test_each_line_is_counted_once_where_it_belongs(lines):
     assert board.funding.platform_share.quantize(D("0.0001")) == D("0.0405")
     platform_row = next(r for r in board.funding.by_type if r["channel_type"] == "small_loan_platform")
     assert platform_row["share"] == board.funding.platform_share
+
+
+def test_an_archived_line_is_no_limit_and_no_headroom_but_its_drawn_stays(lines):
+    quickloan = FundingChannel.objects.get(company=lines, name="QuickLoan")
+    channel_archive(channel=quickloan, by=None)
+    board = dashboard_for(lines)
+
+    # QuickLoan's 1,000,000 limit and its 924,100 undrawn leave the totals, as a closed line's do; the 75,900 drawn
+    # on it still runs off, so drawn and the platform share are unchanged.
+    assert board.funding.total_limit == D("4500000.00")
+    assert board.headroom.available == D("2000000.00")
+    assert board.funding.total_drawn == D("1875900.00")
+    assert board.headroom.shut_lines == 2
 
 
 def tiles(page: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from financeplanner.currencies import Unconverted
 from financeplanner.fx import fx_rates  # the one rule of which rate a day uses; read here by the drill and pages
@@ -111,7 +112,14 @@ def channel_schedule(*, channel: FundingChannel, as_of: date | str | None = None
 # -- funding in the reporting currency: totals, concentration, maturity ladder ----------------------------------
 
 PLATFORM_TYPES = ("small_loan_platform",)
-MATURITY_BUCKETS = ((30, "≤ 30 days"), (90, "31–90 days"), (180, "91–180 days"), (365, "181–365 days"))
+# Labelled in the reader's language (lazy): the dashboard's maturity ladder shows them as they are.
+MATURITY_BUCKETS = (
+    (30, gettext_lazy("≤ 30 days")),
+    (90, gettext_lazy("31–90 days")),
+    (180, gettext_lazy("91–180 days")),
+    (365, gettext_lazy("181–365 days")),
+)
+LATER_BUCKET = gettext_lazy("> 365 days")
 # Lines with a limit the company still has (frozen ones get it back when the freeze ends); a closed or matured line
 # keeps no limit, though what is drawn on it still runs off.
 LIVE_STATUSES = ("active", "reduced", "frozen")
@@ -254,7 +262,7 @@ def maturity_ladder(
         {"bucket": label, "max_days": days, "drawn": zero, "principal_due": zero, "limits_expiring": zero}
         for days, label in MATURITY_BUCKETS
     ]
-    later = {"bucket": "> 365 days", "max_days": None, "drawn": zero, "principal_due": zero, "limits_expiring": zero}
+    later = {"bucket": LATER_BUCKET, "max_days": None, "drawn": zero, "principal_due": zero, "limits_expiring": zero}
 
     def bucket_of(days: int) -> dict:
         return next((b for b, (limit, _label) in zip(buckets, MATURITY_BUCKETS, strict=True) if days <= limit), later)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import get_language
-from django.utils.translation import gettext_lazy as _
 
 from channels_app import ratings
 from channels_app.choices import OPEN_STATUSES, ChannelStatus, ChannelType
@@ -43,14 +42,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 ZERO = Decimal("0.00")
-# channels_app.selectors labels its buckets in English; the page shows them in the reader's language.
-BUCKET_LABELS = {
-    30: _("≤ 30 days"),
-    90: _("31–90 days"),
-    180: _("91–180 days"),
-    365: _("181–365 days"),
-    None: _("> 365 days"),
-}
 OPEN_ALERTS_SHOWN = 10
 CLOSEST_TRIGGERS_SHOWN = 5
 
@@ -144,7 +135,7 @@ def _dashboard(company: Company, as_of: date) -> Dashboard:
     funding: FundingSummary | None = funding_summary(company, as_of, frame=frame)
     ladder = maturity_ladder(company, as_of, frame=frame)
     for bucket in ladder:
-        bucket["label"] = BUCKET_LABELS.get(bucket["max_days"], bucket["bucket"])
+        bucket["label"] = bucket["bucket"]  # labelled by channels_app.selectors, in the reader's language
     if funding is not None:
         _add_shares(funding)
     liquidity: Liquidity | None = liquidity_for(company, as_of)

@@ -3,6 +3,7 @@
 import gc
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests.factories import CompanyFactory, MembershipFactory, UserFactory
@@ -88,6 +89,14 @@ def _tasks_inline_unless_a_worker_runs(request):
     app.conf.task_always_eager = "start_worker" not in request.fixturenames
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in Chinese leaves its language active in the thread (LocaleMiddleware activates it and nothing
+    resets it), so a later test would read Chinese messages: every test starts in the default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

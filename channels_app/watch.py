@@ -238,8 +238,10 @@ def _row(
         if trigger.scale == RatingScale.DOMESTIC:
             current = ratings.domestic_grade(own.rating, offset)
         notches = rating_distance(own.rating, trigger.rating, trigger.scale, offset)
-        note = None if notches is not None else Message(
-            gettext_noop("A downgrade stops at C: only a default fires this trigger.")
+        note = (
+            None
+            if notches is not None
+            else Message(gettext_noop("A downgrade stops at C: only a default fires this trigger."))
         )
         return WatchRow(**base, threshold=trigger.rating, current=current,
                         distance=None if notches is None else Decimal(notches), unit=NOTCHES,

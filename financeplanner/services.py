@@ -56,9 +56,7 @@ def member_invite(*, company: Company, username: str, role: str, by) -> Invitati
     invitation is pending changes its role.
     """
     if role not in Role.values:
-        raise ValidationError(
-            {"role": _("Choose one of %(roles)s.") % {"roles": ", ".join(Role.values)}}
-        )
+        raise ValidationError({"role": _("Choose one of %(roles)s.") % {"roles": ", ".join(Role.values)}})
     user = get_user_model().objects.filter(username=username).first()
     if user is None or Membership.objects.filter(company=company, user=user).exists():
         return None

@@ -1,6 +1,8 @@
-"""Screenshots for the README: the demo company's dashboard and a drill report, taken by the system Chromium.
+"""Screenshots for the README: the demo company's main pages in each language, taken by the system Chromium.
 
-    python manage.py screenshots [--output docs/screenshots] [--language en] [--scenario "Market-wide tightening"]
+    python manage.py screenshots [--output docs/screenshots] [--language en zh-hans] [--scenario "Market-wide tightening"]
+
+Each page is saved as `<page>.png` in English and `<page>.<language>.png` in the other languages.
 
 Seeds the demo company (idempotent), runs one drill in this process (no broker needed), serves the site from a
 thread of this process on a free port and lets Playwright photograph the pages as the demo user.
@@ -21,7 +23,7 @@ from django.urls import reverse
 
 from contingency import drills
 from contingency.demo import DEMO_USERNAME, seed_demo
-from contingency.models import ContingencyPlan, DrillRun, Scenario
+from contingency.models import ContingencyPlan, DrillRun, DrillSchedule, Scenario
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -36,11 +38,12 @@ VIEWPORT = {"width": 1280, "height": 900}
 
 
 class Command(BaseCommand):
-    help = "Seed the demo, run a drill and screenshot the dashboard and the drill report into docs/screenshots/."
+    help = "Seed the demo, run a drill and screenshot the main pages in each language into docs/screenshots/."
 
     def add_arguments(self, parser):
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "docs" / "screenshots"))
-        parser.add_argument("--language", default="en", choices=[code for code, _name in settings.LANGUAGES])
+        languages = [code for code, _name in settings.LANGUAGES]
+        parser.add_argument("--language", nargs="+", default=languages, choices=languages)
         parser.add_argument("--scenario", default="Market-wide tightening", help="demo scenario to drill")
         parser.add_argument("--chromium", default=CHROMIUM, help="the Chromium executable")
 
@@ -70,40 +73,53 @@ class Command(BaseCommand):
         if server.error:
             raise CommandError(f"The screenshot server did not start: {server.error}")
         base = f"http://127.0.0.1:{server.port}"
+        plan = ContingencyPlan.objects.for_company(company).order_by("name").first()
+        schedule = DrillSchedule.objects.for_company(company).order_by("name").first()
         shots = [
-            ("dashboard.png", reverse("dashboard"), None),
-            ("drill-report.png", reverse("contingency:drill-detail", args=[run.pk]), "#channel-impact"),
+            ("dashboard", reverse("dashboard"), None),
+            ("drill-report", reverse("contingency:drill-detail", args=[run.pk]), "#channel-impact"),
+            ("cash-flows", reverse("contingency:cashflow-list"), None),
+            ("channels", reverse("channels:channel-list"), None),
+            ("settings", reverse("settings:index"), None),
+            ("fx-rates", reverse("settings:fxrate-list"), None),
+            ("exports", reverse("exports"), None),
         ]
+        if plan is not None:
+            shots.append(("plan", reverse("contingency:plan-detail", args=[plan.pk]), None))
+        if schedule is not None:
+            shots.append(("schedule", reverse("contingency:schedule-detail", args=[schedule.pk]), None))
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=options["chromium"], args=CHROMIUM_ARGS)
-                context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
-                context.add_cookies(
-                    [
-                        {"name": settings.SESSION_COOKIE_NAME, "value": session_id, "url": base},
-                        {"name": settings.LANGUAGE_COOKIE_NAME, "value": options["language"], "url": base},
-                    ]
-                )
-                page = context.new_page()
-                for filename, path, last_section in shots:
-                    page.goto(base + path)
-                    page.wait_for_load_state("networkidle")
-                    target = output / filename
-                    if last_section:
-                        # The report down to (and with) the given section: long enough to show the story.
-                        box = page.locator(last_section).bounding_box()
-                        height = int(box["y"] + box["height"] + 16) if box else VIEWPORT["height"]
-                        page.screenshot(
-                            path=str(target),
-                            full_page=True,
-                            clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height},
-                        )
-                    else:
-                        page.screenshot(path=str(target), full_page=True)
-                    self.stdout.write(f"{target} ({path})")
+                for language in options["language"]:
+                    suffix = "" if language == "en" else f".{language}"
+                    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+                    context.add_cookies(
+                        [
+                            {"name": settings.SESSION_COOKIE_NAME, "value": session_id, "url": base},
+                            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base},
+                        ]
+                    )
+                    page = context.new_page()
+                    for name, path, last_section in shots:
+                        self.shoot(page, base + path, output / f"{name}{suffix}.png", last_section)
+                    context.close()
                 browser.close()
         finally:
             server.terminate()
+
+    def shoot(self, page, url: str, target: Path, last_section: str | None) -> None:
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        if last_section:
+            # The report down to (and with) the given section: long enough to show the story.
+            box = page.locator(last_section).bounding_box()
+            height = int(box["y"] + box["height"] + 16) if box else VIEWPORT["height"]
+            clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height}
+            page.screenshot(path=str(target), full_page=True, clip=clip)
+        else:
+            page.screenshot(path=str(target), full_page=True)
+        self.stdout.write(f"{target} ({url})")
 
     def drill(self, company, scenario_name: str) -> DrillRun:
         scenario = Scenario.objects.for_company(company).filter(name=scenario_name).first()

@@ -21,6 +21,7 @@ from financeplanner.choices import Role
 from financeplanner.models import Company, Membership
 from financeplanner.services import company_create, tenant_object_save
 
+from . import drills
 from . import services as plan_services
 from .models import CashFlowLine, LiquidityPool
 
@@ -174,7 +175,7 @@ def seed_demo(*, today: date | None = None) -> Company:
         description="Every online platform closes on the same day.",
         shocks=[{"target_type": "all_platforms", "target": "", "action": "close", "day": 0}],
     )  # fmt: skip
-    plan_services.scenario_save(
+    tightening = plan_services.scenario_save(
         company=company, by=user, name="Market-wide tightening", as_of=today, horizon_days=90, kind="monte_carlo",
         paths=2000, seed=20261128, own_downgrade_notches=2, market_stress=D("1.5"), hazard_multiplier=D("2"),
         description="Credit tightens across the market and our rating is cut two notches.",
@@ -185,5 +186,10 @@ def seed_demo(*, today: date | None = None) -> Company:
         company=company, by=user, name="Our rating cut three notches", as_of=today, horizon_days=90,
         description="An agency cuts our rating three notches on day 10: the lenders' rating triggers fire.",
         shocks=[{"target_type": "company", "target": "", "action": "downgrade", "notches": 3, "day": 10}],
+    )  # fmt: skip
+    # The weekly drill a treasury team leaves to run unattended (beat runs it; `make run` starts no beat).
+    drills.schedule_save(
+        company=company, by=user, name="Weekly market-wide drill", scenario=tightening, plan=plan,
+        cron="0 7 * * 1", timezone="Asia/Shanghai",
     )  # fmt: skip
     return company

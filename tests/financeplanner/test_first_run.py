@@ -11,7 +11,7 @@ import pytest
 
 from channels_app.models import FundingChannel
 from contingency.demo import seed_demo
-from contingency.models import ContingencyPlan, Scenario
+from contingency.models import ContingencyPlan, DrillSchedule, Scenario
 from financeplanner.models import Company
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +53,14 @@ def test_seed_demo_is_idempotent_and_realistic():
     assert set(Scenario.objects.for_company(first).values_list("name", flat=True)) == {
         "One platform closes", "All platforms close", "Market-wide tightening", "Our rating cut three notches",
     }  # fmt: skip
+    # One weekly schedule, Mondays 07:00 in Shanghai, with its beat task (seeding twice made no second one).
+    schedule = DrillSchedule.objects.for_company(first).get()
+    assert (schedule.scenario.name, schedule.cron, schedule.timezone) == (
+        "Market-wide tightening",
+        "0 7 * * 1",
+        "Asia/Shanghai",
+    )
+    assert schedule.periodic_task.enabled and schedule.periodic_task.crontab.hour == "7"
 
 
 @pytest.mark.django_db

@@ -35,7 +35,10 @@ urlpatterns = [
     path("drills/<int:pk>/progress/", drills.DrillProgressView.as_view(), name="drill-progress"),
     path("drills/<int:pk>/checklist/<int:item_pk>/", drills.ChecklistRecordView.as_view(), name="checklist-record"),
     *object_paths(
-        "schedules/", schedules.ScheduleListView, schedules.ScheduleFormView, schedules.ScheduleDeleteView,
+        "schedules/",
+        schedules.ScheduleListView,
+        schedules.ScheduleFormView,
+        schedules.ScheduleDeleteView,
         schedules.ScheduleDetailView,
     ),  # fmt: skip
     path("schedules/<int:pk>/run/", schedules.ScheduleRunView.as_view(), name="schedule-run"),

@@ -387,7 +387,12 @@ def test_the_drill_report_speaks_chinese(client, viewer, book):
     signed_in(client, viewer)
     client.cookies["django_language"] = "zh-hans"
     html = client.get(reverse("contingency:drill-detail", args=[book["run"].pk])).content.decode()
-    assert "未检验：演练期短于政策期限" in html and "实地演练清单" in html and "可支撑天数" in html and "生存期" not in html
+    assert (
+        "未检验：演练期短于政策期限" in html
+        and "实地演练清单" in html
+        and "可支撑天数" in html
+        and "生存期" not in html
+    )
     assert "Not tested: the drill is shorter than the policy horizon" not in html
     plans = client.get(reverse("contingency:plan-list")).content.decode()
     assert "应急预案" in plans and "已批准" in plans

@@ -15,6 +15,7 @@ from financeplanner.views.generic import (
     ObjectFormView,
     ObjectListView,
     PageAction,
+    correction_actions,
 )
 
 from .. import selectors, services, watch
@@ -72,15 +73,7 @@ class ChannelDetailView(ChannelViews, ObjectDetailView):
         PageAction(_("Draw"), "draw", Role.ANALYST, with_object=True, when=lambda channel: channel.is_open),
         PageAction(_("Repay"), "repay", Role.ANALYST, with_object=True, when=lambda channel: channel.drawn > 0),
         PageAction(_("Record a lender action"), "event", Role.TREASURER, style="warn", with_object=True),
-        PageAction(
-            _("Archive"), "archive", Role.ANALYST, "quiet", with_object=True, post=True,
-            when=lambda channel: channel.archived_at is None,
-        ),
-        PageAction(
-            _("Restore"), "restore", Role.ANALYST, with_object=True, post=True,
-            when=lambda channel: channel.archived_at is not None,
-        ),
-        PageAction(_("Delete"), "delete", Role.ANALYST, "quiet", with_object=True),
+        *correction_actions(),
     )  # fmt: skip
 
     def get_lead(self) -> str:

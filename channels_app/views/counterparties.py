@@ -8,7 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from financeplanner.choices import Role
 from financeplanner.history import history_for
-from financeplanner.views.generic import ObjectDetailView, ObjectFormView, ObjectListView, PageAction
+from financeplanner.views.generic import (
+    ObjectDetailView,
+    ObjectFormView,
+    ObjectListView,
+    PageAction,
+    correction_actions,
+)
 
 from ..choices import Outlook
 from ..filtersets import CounterpartyFilterSet
@@ -56,15 +62,7 @@ class CounterpartyDetailView(CounterpartyViews, ObjectDetailView):
         PageAction(_("Add assessment"), "channels:assessment-add", Role.ANALYST, with_object=True),
         PageAction(_("Altman calculator"), "channels:altman", Role.ANALYST, "quiet", query="counterparty={pk}"),
         PageAction(_("Add channel"), "channels:channel-add", Role.ANALYST, "quiet", query="counterparty={pk}"),
-        PageAction(
-            _("Archive"), "archive", Role.ANALYST, "quiet", with_object=True, post=True,
-            when=lambda counterparty: counterparty.archived_at is None,
-        ),
-        PageAction(
-            _("Restore"), "restore", Role.ANALYST, with_object=True, post=True,
-            when=lambda counterparty: counterparty.archived_at is not None,
-        ),
-        PageAction(_("Delete"), "delete", Role.ANALYST, "quiet", with_object=True),
+        *correction_actions(),
     )  # fmt: skip
 
     def get_lead(self) -> str:

@@ -6,7 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 from financeplanner.choices import Role
 from financeplanner.labels import field_label
-from financeplanner.views.generic import ObjectDetailView, ObjectFormView, ObjectListView, PageAction
+from financeplanner.views.generic import (
+    ObjectDetailView,
+    ObjectFormView,
+    ObjectListView,
+    PageAction,
+    correction_actions,
+)
 
 from ..filtersets import LiquidityPoolFilterSet
 from ..forms import LiquidityPoolForm
@@ -45,15 +51,7 @@ class PoolDetailView(PoolViews, ObjectDetailView):
     template_name = "contingency/pool_detail.html"
     actions = (
         PageAction(_("Edit"), "edit", Role.ANALYST, with_object=True),
-        PageAction(
-            _("Archive"), "archive", Role.ANALYST, "quiet", with_object=True, post=True,
-            when=lambda pool: pool.archived_at is None,
-        ),
-        PageAction(
-            _("Restore"), "restore", Role.ANALYST, with_object=True, post=True,
-            when=lambda pool: pool.archived_at is not None,
-        ),
-        PageAction(_("Delete"), "delete", Role.ANALYST, "quiet", with_object=True),
+        *correction_actions(),
     )  # fmt: skip
 
     def get_lead(self) -> str:

@@ -9,7 +9,13 @@ from channels_app.choices import ChannelType
 from channels_app.models import Counterparty, FundingChannel
 from financeplanner.choices import Role
 from financeplanner.labels import field_label
-from financeplanner.views.generic import FormsetEditView, ObjectDetailView, ObjectListView, PageAction
+from financeplanner.views.generic import (
+    FormsetEditView,
+    ObjectDetailView,
+    ObjectListView,
+    PageAction,
+    correction_actions,
+)
 
 from .. import services
 from ..filtersets import ScenarioFilterSet
@@ -49,15 +55,7 @@ class ScenarioDetailView(ScenarioViews, ObjectDetailView):
     actions = (
         PageAction(_("Edit"), "edit", Role.ANALYST, with_object=True),
         PageAction(_("Run a drill"), "contingency:drill-add", Role.ANALYST, query="scenario={pk}"),
-        PageAction(
-            _("Archive"), "archive", Role.ANALYST, "quiet", with_object=True, post=True,
-            when=lambda scenario: scenario.archived_at is None,
-        ),
-        PageAction(
-            _("Restore"), "restore", Role.ANALYST, with_object=True, post=True,
-            when=lambda scenario: scenario.archived_at is not None,
-        ),
-        PageAction(_("Delete"), "delete", Role.ANALYST, "quiet", with_object=True),
+        *correction_actions(),
     )  # fmt: skip
 
     def get_lead(self) -> str:

@@ -104,6 +104,22 @@ class PageAction:
     post: bool = False
 
 
+def correction_actions(role: str = Role.ANALYST) -> tuple[PageAction, ...]:
+    """Archive or Restore (whichever applies) and Delete: the buttons of a detail page whose model has
+    `archived_at`; the archive and restore pages are `object_action_path`s, the delete page the model's own."""
+    return (
+        PageAction(
+            gettext_lazy("Archive"), "archive", role, "quiet", with_object=True, post=True,
+            when=lambda obj: obj.archived_at is None,
+        ),
+        PageAction(
+            gettext_lazy("Restore"), "restore", role, with_object=True, post=True,
+            when=lambda obj: obj.archived_at is not None,
+        ),
+        PageAction(gettext_lazy("Delete"), "delete", role, "quiet", with_object=True),
+    )  # fmt: skip
+
+
 class ObjectMixin:
     """What every generic view knows: its model, the URL names of that model, the titles and the breadcrumbs."""
 

@@ -11,12 +11,15 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from channels_app import ratings
-from channels_app.choices import ChannelType, TriggerKind
+from channels_app.choices import OPEN_STATUSES, ChannelStatus, ChannelType, TriggerKind
 
 from .. import charts
 from ..choices import ShockAction, ShockTarget, StepAction
 from ..models import DrillRun
 from ..report import DrillReport, report_of
+
+# A line's day-0 status in a snapshot (contingency.snapshot): open lines give headroom, shut ones nothing.
+SHUT = (ChannelStatus.CLOSED, ChannelStatus.MATURED)
 
 LENDER_ACTION_SOURCES = {
     "shock": gettext_lazy("Scenario shock"),
@@ -132,9 +135,11 @@ def drill_report(run: DrillRun) -> dict[str, Any]:
                 for shock in scenario_input.get("shocks") or []
             ],
             "channel_count": len(channels),
-            "total_limit": sum(float(c.get("limit") or 0) for c in channels),
+            # What the drill had, from its snapshot: a closed or matured line (an archived one enters as closed)
+            # gives no limit, though what is drawn on it still runs off; a frozen line keeps its limit (it reopens).
+            "total_limit": sum(float(c.get("limit") or 0) for c in channels if c.get("status") not in SHUT),
             "total_drawn": sum(float(c.get("drawn") or 0) for c in channels),
-            "open_channels": sum(1 for c in channels if c.get("status") in ("active", "reduced")),
+            "open_channels": sum(1 for c in channels if c.get("status") in OPEN_STATUSES),
             "pool_count": len(pools),
             "pool_total": sum(float(p.get("amount") or 0) for p in pools),
             "plan_steps": list(plan_steps.values()),

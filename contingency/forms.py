@@ -169,17 +169,52 @@ class ScenarioForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.ModelFor
         help_texts = {"operating_volatility": _("Daily noise on operating flows, in % (Monte Carlo)")}
 
 
-def shock_target_choices(company: Company) -> list:
-    """One 'what it hits' list: `<target_type>:<target>` values grouped by kind of target."""
-    channels = FundingChannel.objects.for_company(company).order_by("name").values_list("pk", "name")
-    counterparties = Counterparty.objects.for_company(company).order_by("name").values_list("pk", "name")
-    return [
-        ("", "---------"),
-        (_("Everything"), [(f"{target}:", target.label) for target in (ShockTarget.ALL_PLATFORMS, ShockTarget.ALL)]),
-        (_("Channel"), [(f"{ShockTarget.CHANNEL}:{pk}", name) for pk, name in channels]),
-        (_("Channel type"), [(f"{ShockTarget.CHANNEL_TYPE}:{value}", label) for value, label in ChannelType.choices]),
-        (_("Counterparty"), [(f"{ShockTarget.COUNTERPARTY}:{pk}", name) for pk, name in counterparties]),
-    ]
+class ShockTargets:
+    """The channels and counterparties a shock may hit: those not archived (`financeplanner.archive.in_use`), plus the
+    archived ones that the rows being edited already hold (`kept`: their `<target_type>:<target>` values), offered
+    only to the row that holds one. Two queries, plus one per kind of target with a value kept."""
+
+    def __init__(self, company: Company, kept=()):
+        self.lists = {}
+        for target_type, model in ((ShockTarget.CHANNEL, FundingChannel), (ShockTarget.COUNTERPARTY, Counterparty)):
+            queryset = model.objects.for_company(company)
+            rows = list(in_use(queryset).order_by("name").values_list("pk", "name"))
+            held = {int(t) for v in kept if (t := _held(v, target_type))} - {pk for pk, _name in rows}
+            extra = dict(queryset.filter(pk__in=held).values_list("pk", "name")) if held else {}
+            self.lists[target_type] = (rows, extra)
+
+    def choices(self, keep: str = "") -> list:
+        """The grouped `<target_type>:<target>` choices of one row (`keep`: the value the row already holds)."""
+
+        def group(target_type):
+            rows, extra = self.lists[target_type]
+            held = _held(keep, target_type)
+            if held and int(held) in extra:
+                rows = sorted([*rows, (int(held), extra[int(held)])], key=lambda row: row[1])
+            return [(f"{target_type}:{pk}", name) for pk, name in rows]
+
+        return [
+            ("", "---------"),
+            (_("Everything"), [(f"{t}:", t.label) for t in (ShockTarget.ALL_PLATFORMS, ShockTarget.ALL)]),
+            (_("Channel"), group(ShockTarget.CHANNEL)),
+            (
+                _("Channel type"),
+                [(f"{ShockTarget.CHANNEL_TYPE}:{value}", label) for value, label in ChannelType.choices],
+            ),
+            (_("Counterparty"), group(ShockTarget.COUNTERPARTY)),
+        ]
+
+
+def _held(value, target_type: str) -> str:
+    """The pk in a `<target_type>:<pk>` choice value of that target type ('' otherwise)."""
+    kind, _sep, target = str(value or "").partition(":")
+    return target if kind == target_type and target.isdigit() else ""
+
+
+def shock_target_choices(company: Company, keep: str = "") -> list:
+    """One 'what it hits' list: `<target_type>:<target>` values grouped by kind of target, archived channels and
+    counterparties left out except `keep`, the value the row already holds."""
+    return ShockTargets(company, [keep]).choices(keep)
 
 
 class ShockForm(forms.Form):
@@ -193,7 +228,8 @@ class ShockForm(forms.Form):
 
     def __init__(self, *args, company: Company, target_choices: list | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target_choice"].choices = target_choices or shock_target_choices(company)
+        keep = self.initial.get("target_choice", "")
+        self.fields["target_choice"].choices = target_choices or shock_target_choices(company, keep)
 
     def shock(self) -> dict:
         target_type, _sep, target = self.cleaned_data["target_choice"].partition(":")
@@ -203,10 +239,16 @@ class ShockForm(forms.Form):
 
 class ShockFormSet(CompanyFormSet):
     def get_form_kwargs(self, index):
-        # Build the target list once for the whole formset, not once per row.
-        if not hasattr(self, "_target_choices"):
-            self._target_choices = shock_target_choices(self.company)
-        return {**super().get_form_kwargs(index), "target_choices": self._target_choices}
+        # Build the target lists once for the whole formset, not once per row; each row keeps the value it holds.
+        if not hasattr(self, "_targets"):
+            kept = [row.get("target_choice", "") for row in self.initial or ()]
+            self._targets = ShockTargets(self.company, kept)
+        keep = (
+            self.initial[index].get("target_choice", "")
+            if index is not None and index < len(self.initial or ())
+            else ""
+        )
+        return {**super().get_form_kwargs(index), "target_choices": self._targets.choices(keep)}
 
 
 ScenarioShockFormSet = forms.formset_factory(ShockForm, formset=ShockFormSet, extra=2, can_delete=True)

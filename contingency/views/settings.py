@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from financeplanner.choices import Role
-from financeplanner.forms import apply_service_errors
+from financeplanner.forms import PercentField, apply_service_errors, percent_text
 from financeplanner.models import Membership
 from financeplanner.views.base import CompanyViewMixin, can
 from financeplanner.views.generic import ObjectDeleteView, ObjectFormView, ObjectListView, ObjectMixin
@@ -45,6 +45,37 @@ class SettingsCrumbs:
 
 # -- early-warning thresholds -----------------------------------------------------------------------------------------
 
+# The unit each indicator's levels are typed and shown in (the value column of contingency.early_warnings.indicators'
+# table). Shares and ratios are typed in percent (25 for 0.25, a PercentField) and kept as the fraction the indicator
+# computes, between the plausible bounds given here in percent; the others keep their own unit.
+PERCENT_LEVELS: dict[str, tuple[int, int, str]] = {
+    "headroom_ratio": (0, 100, gettext_lazy("% of the limit of open lines")),
+    "platform_share": (0, 100, gettext_lazy("% of drawn funding")),
+    "maturity_wall_30": (0, 10000, gettext_lazy("% of open headroom")),
+    "maturity_wall_90": (0, 10000, gettext_lazy("% of open headroom")),
+    "counterparty_pd_rise": (
+        0, 10000, gettext_lazy("% rise of a lender's one-year default probability over its lowest of the year before")
+    ),
+    "platform_utilisation": (
+        -100, 100, gettext_lazy("percentage points of utilisation above the line's trigger (-10: ten points below it)")
+    ),
+    "runway": (0, 1000, gettext_lazy("% of the survival horizon")),
+}  # fmt: skip
+LEVEL_UNITS: dict[str, str] = {
+    "hhi_lender": gettext_lazy("HHI points (0–10,000)"),
+    "hhi_type": gettext_lazy("HHI points (0–10,000)"),
+    "counterparty_downgrade": gettext_lazy("notches below the lender's best rating of the year before"),
+    "own_rating_trigger": gettext_lazy("notches of downgrade before a lender's rating trigger fires"),
+    "failed_drill": gettext_lazy("0.5: an inconclusive verdict, 1: a drill failed or missed the policy"),
+}
+
+
+def level_unit(code: str) -> str:
+    """What an indicator's levels are counted in, for the pages."""
+    if code in PERCENT_LEVELS:
+        return PERCENT_LEVELS[code][2]
+    return LEVEL_UNITS.get(code, "")
+
 
 def threshold_rows(company) -> list[dict]:
     """Every indicator with its documented levels, the company's own (None: the default) and what applies."""
@@ -64,6 +95,8 @@ def threshold_rows(company) -> list[dict]:
                 "red": row.red if row else None,
                 "enabled": row.enabled if row else True,
                 "applied": applied[code],
+                "percent": code in PERCENT_LEVELS,
+                "unit": level_unit(code),
             }
         )
     return rows
@@ -81,7 +114,7 @@ class ThresholdListView(ThresholdViews, ObjectMixin, CompanyViewMixin, TemplateV
     template_name = "contingency/settings/threshold_list.html"
     lead = gettext_lazy(
         "An indicator turns amber, then red, when its value passes these levels. Empty: the documented default. "
-        "Shares and ratios are written as decimals (0.25 = 25 %)."
+        "Shares and ratios are in percent (25 for 25 %), the other levels in the unit shown beside them."
     )
 
     def get_actions(self):
@@ -101,19 +134,10 @@ class ThresholdsForm(forms.Form):
         self.rows = rows
         for row in rows:
             code, label = row["code"], row["label"]
-            level = {"max_digits": 24, "decimal_places": 6, "required": False}
-            self.fields[f"{code}-amber"] = forms.DecimalField(
-                label=_("%(indicator)s: amber") % {"indicator": label},
-                initial=row["amber"],
-                help_text=_("Default: %(level)s") % {"level": _level(row["default_amber"])},
-                **level,
-            )
-            self.fields[f"{code}-red"] = forms.DecimalField(
-                label=_("%(indicator)s: red") % {"indicator": label},
-                initial=row["red"],
-                help_text=_("Default: %(level)s") % {"level": _level(row["default_red"])},
-                **level,
-            )
+            for part, title in (("amber", _("%(indicator)s: amber")), ("red", _("%(indicator)s: red"))):
+                self.fields[f"{code}-{part}"] = _level_field(
+                    code, title % {"indicator": label}, row[part], row[f"default_{part}"]
+                )
             self.fields[f"{code}-enabled"] = forms.BooleanField(
                 label=_("%(indicator)s: on") % {"indicator": label}, initial=row["enabled"], required=False
             )
@@ -139,11 +163,26 @@ class ThresholdsForm(forms.Form):
         return changed
 
 
-def _level(value: Decimal | None) -> str:
+def _level(code: str, value: Decimal | None) -> str:
+    """A level as it is typed in the form: 25 for a share of 0.25, 2500 for an HHI."""
     if value is None:
         return "—"
+    if code in PERCENT_LEVELS:
+        return percent_text(value)
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _level_field(code: str, label: str, initial: Decimal | None, default: Decimal | None) -> forms.DecimalField:
+    """One level's field: in percent for a share or a ratio, else a plain number (the model keeps 6 places)."""
+    help_text = _("Unit: %(unit)s. Default: %(level)s.") % {"unit": level_unit(code), "level": _level(code, default)}
+    common = {"label": label, "initial": initial, "help_text": help_text, "required": False}
+    if code in PERCENT_LEVELS:
+        low, high, _unit = PERCENT_LEVELS[code]
+        return PercentField(min_percent=low, max_percent=high, max_digits=24, decimal_places=6, **common)
+    if initial is not None:
+        common["initial"] = _level(code, initial)  # 3000, not the stored 3000.000000
+    return forms.DecimalField(max_digits=24, decimal_places=6, **common)
 
 
 class ThresholdEditView(ThresholdViews, ObjectMixin, CompanyViewMixin, TemplateView):

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.urls import NoReverseMatch, reverse
@@ -36,12 +36,21 @@ def money(value, places: int = 2) -> str:
 
 
 @register.filter
-def percent(value, places: int = 1) -> str:
-    """A share 0–1 as a percentage: 0.1234 → "12.3%"."""
+def percent(value, places: int | str = 1) -> str:
+    """A share 0–1 as a percentage: 0.1234 → "12.3%"; `|percent:2` → "12.34%".
+
+    Negative places, as `floatformat`'s, are at most that many and only those needed: `|percent:"-3"` shows a rate
+    0.105 as "10.5%", 0.0975 as "9.75%", 0.10125 as "10.125%" and 0 as "0%".
+    """
     number = _number(value)
     if number is None:
         return "—"
-    return f"{format_number(number * 100, int(places))}%"
+    places = int(places)
+    shown = number * 100
+    if places < 0:
+        rounded = shown.quantize(Decimal(1).scaleb(places), rounding=ROUND_HALF_UP)
+        places = max(-rounded.normalize().as_tuple().exponent, 0) if rounded else 0
+    return f"{format_number(shown, places)}%"
 
 
 @register.filter

@@ -269,12 +269,12 @@ def test_only_admins_see_the_api_keys_webhooks_and_robots(treasurer, web_as):
 def test_a_treasurer_changes_a_threshold_and_the_page_shows_it(company, treasurer, viewer, web_as):
     listing = text(web_as(viewer).get(reverse("contingency:threshold-list")))
     row = listing[listing.index('data-indicator="headroom_ratio"') :]
-    assert "0.25" in row[: row.index("</tr>")]  # the documented default
+    assert "25%" in row[: row.index("</tr>")]  # the documented default, 0.25, in percent
     client = web_as(treasurer)
     page = text(client.get(reverse("contingency:threshold-edit")))
     # Keep every indicator on, as the page shows them, and change one level.
     data = {name: "on" for name in re.findall(r'name="([\w-]+-enabled)"', page)}
-    data["headroom_ratio-amber"] = "0.3"
+    data["headroom_ratio-amber"] = "30"  # in percent
     assert client.post(reverse("contingency:threshold-edit"), data).status_code == 302
     row = WarningThreshold.objects.get(company=company)
     assert (row.indicator, row.amber, row.red, row.enabled) == ("headroom_ratio", Decimal("0.3"), None, True)
@@ -285,7 +285,7 @@ def test_thresholds_are_saved_all_or_nothing(company, treasurer, web_as):
     page = text(client.get(reverse("contingency:threshold-edit")))
     data = {name: "on" for name in re.findall(r'name="([\w-]+-enabled)"', page)}
     data["hhi_lender-amber"] = "3000"  # valid
-    data["headroom_ratio-amber"] = "0.05"  # lower is worse: amber below the red 0.10 is refused
+    data["headroom_ratio-amber"] = "5"  # 5 %: lower is worse, amber below the red 10 % is refused
     response = client.post(reverse("contingency:threshold-edit"), data)
     assert response.status_code == 200
     assert "amber must not be below red" in text(response)

@@ -114,6 +114,16 @@ def membership_role_set(*, membership: Membership, role: str) -> Membership:
 
 
 @transaction.atomic
+def membership_alert_emails_set(*, membership: Membership, alert_emails: bool | None) -> Membership:
+    """A member's own choice of alert e-mails (None: as their role has it); nobody chooses for another member."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership.alert_emails = alert_emails
+    membership.full_clean()
+    membership.save(update_fields=["alert_emails"])
+    return membership
+
+
+@transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
     """An admin removes a member, or a member leaves; the last admin can do neither."""
     company = membership.company

@@ -204,7 +204,8 @@ class MemberSerializer(ValidatedModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["username", "role", "notify_on_failed_drill"]
+        # alert_emails: true / false as the member chose, null as their role has it; each member changes only their own.
+        fields = ["username", "role", "notify_on_failed_drill", "alert_emails"]
         read_only_fields = ["notify_on_failed_drill"]
 
 

@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -118,21 +119,28 @@ class CompanyViewSet(
     @extend_schema(methods=["delete"], responses={204: None})
     @action(detail=True, methods=["patch", "delete"], url_path=r"members/(?P<username>[\w.@+-]+)")
     def member(self, request, slug=None, username=None):
-        """Change a member's role or remove them (admin); any member may remove themselves (leave)."""
+        """Change a member's role or remove them (admin); any member may remove themselves (leave) and change their
+        own `alert_emails` (nobody, an admin neither, changes another member's)."""
         membership = self._membership(slug)
-        leaving = request.method == "DELETE" and username == request.user.username
-        if not leaving and not membership.has_role(Role.ADMIN):
+        own = username == request.user.username
+        admin = membership.has_role(Role.ADMIN)
+        if not admin and not (own and (request.method == "DELETE" or "role" not in request.data)):
             self.permission_denied(request, message="Only an admin manages members.")
+        if request.method == "PATCH" and "alert_emails" in request.data and not own:
+            self.permission_denied(request, message="Each member chooses their own alert e-mails.")
         target = get_object_or_404(Membership, company=membership.company, user__username=username)
         if request.method == "DELETE":
             services.membership_remove(membership=target)
             return Response(status=status.HTTP_204_NO_CONTENT)
         serializer = MemberSerializer(target, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        member = services.membership_role_set(
-            membership=target, role=serializer.validated_data.get("role", target.role)
-        )
-        return Response(MemberSerializer(member).data)
+        data = serializer.validated_data
+        with transaction.atomic():
+            if admin:
+                target = services.membership_role_set(membership=target, role=data.get("role", target.role))
+            if "alert_emails" in data:
+                target = services.membership_alert_emails_set(membership=target, alert_emails=data["alert_emails"])
+        return Response(MemberSerializer(target).data)
 
 
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -61,4 +61,6 @@ def test_companies_list_shows_only_own_and_creator_becomes_admin(company, other_
     created = client.post("/api/v1/companies/", {"slug": "newco", "name": "NewCo"}, format="json")
     assert created.status_code == 201 and created.json()["role"] is None or created.json()["slug"] == "newco"
     members = client.get("/api/v1/companies/newco/members/").json()
-    assert members == [{"username": "ana-analyst", "role": "admin", "notify_on_failed_drill": False}]
+    assert members == [
+        {"username": "ana-analyst", "role": "admin", "notify_on_failed_drill": False, "alert_emails": None}
+    ]

@@ -37,20 +37,18 @@ def money(value, places: int = 2) -> str:
 
 @register.filter
 def percent(value, places: int | str = 1) -> str:
-    """A share 0–1 as a percentage: 0.1234 → "12.3%"; `|percent:2` → "12.34%".
+    """A share 0–1 as a percentage with at most `places` decimals and only those it needs.
 
-    Negative places, as `floatformat`'s, are at most that many and only those needed: `|percent:"-3"` shows a rate
-    0.105 as "10.5%", 0.0975 as "9.75%", 0.10125 as "10.125%" and 0 as "0%".
+    0.1234 → "12.3%", 0.25 → "25%", 0 → "0%"; `|percent:3` shows rates 0.105 as "10.5%", 0.0975 as "9.75%" and
+    0.10125 as "10.125%". A negative `places` (floatformat's spelling) means the same.
     """
     number = _number(value)
     if number is None:
         return "—"
-    places = int(places)
     shown = number * 100
-    if places < 0:
-        rounded = shown.quantize(Decimal(1).scaleb(places), rounding=ROUND_HALF_UP)
-        places = max(-rounded.normalize().as_tuple().exponent, 0) if rounded else 0
-    return f"{format_number(shown, places)}%"
+    rounded = shown.quantize(Decimal(1).scaleb(-abs(int(places))), rounding=ROUND_HALF_UP)
+    needed = max(-rounded.normalize().as_tuple().exponent, 0) if rounded else 0
+    return f"{format_number(rounded, needed)}%"
 
 
 @register.filter

@@ -55,7 +55,7 @@ def test_a_scenario_is_edited_with_empty_rows_and_a_row_added_in_the_page(log_in
     page.click("main form button[type=submit]")
 
     expect(page.locator("h1")).to_contain_text("Line closes")
-    expect(page.locator("main")).to_contain_text("limit cut by 25.0%")
+    expect(page.locator("main")).to_contain_text("limit cut by 25%")
     shocks = list(Scenario.objects.get(pk=scenario.pk).shocks.order_by("day").values_list("action", "day", "reduce_by"))
     assert shocks == [("close", 0, None), ("reduce", 5, Decimal("0.25"))]  # rows 2 and 3 were left blank
 
@@ -77,7 +77,7 @@ def test_a_plan_is_edited_with_empty_rows_and_a_step_added_in_the_page(log_in, p
     page.click("main form button[type=submit]")
 
     expect(page.locator("h1")).to_contain_text("Playbook")
-    expect(page.locator("main")).to_contain_text("10.50%")
+    expect(page.locator("main")).to_contain_text("10.5%")
     steps = PlanStep.objects.filter(plan=plan).order_by("order")
     assert [(s.order, s.lead_time_days, s.amount, s.cost_rate, s.success_probability) for s in steps] == [
         (1, 4, None, Decimal("0"), Decimal("1")),
@@ -107,7 +107,7 @@ def test_a_rate_of_10_5_percent_is_10_5_percent_on_the_page_and_0_105_in_the_api
     page.click("main form button[type=submit]")
 
     expect(page.locator("h1")).to_contain_text("QuickLoan credit line")
-    expect(page.locator("main")).to_contain_text("10.500%")
+    expect(page.locator("main")).to_contain_text("10.5%")
     line = FundingChannel.objects.get(name="QuickLoan credit line")
     body = api_as(analyst).get(f"/api/v1/channels/{line.pk}/").json()
     assert (Decimal(body["annual_rate"]), Decimal(body["limit"])) == (Decimal("0.105"), Decimal("3000000"))

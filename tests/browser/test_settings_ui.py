@@ -80,7 +80,7 @@ def test_the_policy_set_in_the_page_is_what_the_api_answers(log_in, page, compan
     page.fill("input[name=min_cash_buffer]", "50000")
     page.fill("input[name=target_survival_percent]", "97.5")
     page.click("main form button[type=submit]")
-    expect(page.locator("#policy-target")).to_have_text("97.50%")
+    expect(page.locator("#policy-target")).to_have_text("97.5%")
     expect(page.locator("#policy-horizon")).to_have_text("30")
 
     # The API, with the browser's own session (what the API docs page uses).

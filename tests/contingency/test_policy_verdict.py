@@ -425,6 +425,6 @@ def test_compare_shows_the_verdict_and_the_paths_that_fall_short_never_a_bare_su
     runway_row = html[html.index("Runway (days)") :].split("</tr>")[0]
     assert "survives" not in runway_row
     assert f">{runs[0].results['runway_days']['at_target']} <small" in runway_row
-    assert "at 99.0% confidence" in runway_row  # the 1 % quantile: the policy's 99 % target
+    assert "at 99% confidence" in runway_row  # the 1 % quantile: the policy's 99 % target
     short_row = html[html.index("Paths that fall short") :].split("</tr>")[0]
     assert str(runs[0].results["runway_days"]["shortfall_paths"]) in short_row

@@ -150,7 +150,7 @@ def test_a_channel_rate_is_typed_in_percent_and_a_fraction_typed_as_percent_is_r
     assert (line.annual_rate, line.limit) == (Decimal("0.105"), Decimal("3000000"))
     edit = page_of(client, reverse("channels:channel-edit", args=[line.pk]))
     assert re.search(r'name="annual_rate" value="10.5"', edit) and re.search(r'name="limit" value="3,000,000.00"', edit)
-    assert "10.500%" in page_of(client, reverse("channels:channel-detail", args=[line.pk]))
+    assert "10.5%" in page_of(client, reverse("channels:channel-detail", args=[line.pk]))
 
 
 def test_a_draw_is_typed_with_thousands_separators_and_a_decimal_comma_is_refused(web_as, analyst, company):

@@ -177,7 +177,7 @@ def test_an_admin_sets_the_policy_in_percent_and_the_api_sees_it(company, compan
     api.force_authenticate(viewer)
     assert api.get("/api/v1/companies/acme/").json()["target_survival_probability"] == "0.9750"
     overview = text(web_as(viewer).get(reverse("settings:index")))
-    assert "97.50%" in overview and "Only an admin changes the policy." in overview
+    assert "97.5%" in overview and "Only an admin changes the policy." in overview
 
 
 def test_the_policy_form_shows_the_probability_as_a_percentage_and_refuses_above_100(company_admin, web_as):

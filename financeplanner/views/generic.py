@@ -49,7 +49,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.cache import patch_vary_headers
@@ -61,6 +61,7 @@ from django.views.generic.detail import SingleObjectMixin
 from financeplanner.choices import Role
 from financeplanner.currencies import order_currency_selects
 from financeplanner.forms import DateInput, apply_service_errors
+from financeplanner.labels import field_label
 from financeplanner.services import tenant_object_save
 
 from .base import CompanyViewMixin, can
@@ -102,6 +103,14 @@ class PageAction:
     query: str = ""
     when: Callable[[Any], bool] | None = None
     post: bool = False
+
+
+def _is_field(model: Any, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 def correction_actions(role: str = Role.ANALYST) -> tuple[PageAction, ...]:
@@ -217,9 +226,15 @@ class FilteredListMixin:
         form = filterset.form
         for name in self.hidden_filters:
             form.fields.pop(name, None)
+        model = self.filterset_class._meta.model
         for name, field in form.fields.items():
             if name in self.filter_labels:
                 field.label = self.filter_labels[name]
+            elif field.label is None and _is_field(model, name):
+                # django-filter labels a filter in the language active when its form field is first built, and a
+                # class-level filter's field (built once, e.g. by the API schema) is copied with no label at all,
+                # which a form shows as the English field name: the model's label, in the reader's language.
+                field.label = field_label(model, name)
             if isinstance(field.widget, forms.SelectMultiple):
                 field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
             elif type(field.widget) is forms.DateInput:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contingency", "0002_h5_plan_versions_schedule_timezone"),
+        ("contingency", "0002_plan_versions_schedule_timezone"),
     ]
 
     operations = [

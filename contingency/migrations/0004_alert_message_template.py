@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contingency", "0003_h4_archive"),
+        ("contingency", "0003_archive"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contingency", "0004_h7_alert_message_template"),
+        ("contingency", "0004_alert_message_template"),
     ]
 
     operations = [

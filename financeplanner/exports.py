@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from .filters import company_choices
 from .models import Company, Tombstone
 from .registry import registry
 
@@ -329,6 +330,7 @@ def list_filters(dataset: Dataset, params, request=None) -> Callable[[QuerySet],
         if queryset.model is not model:
             return queryset
         filterset = filterset_class(data, queryset=queryset, request=request)
+        company_choices(filterset, getattr(request, "company", None))  # another company's id: refused, as a bad one
         if not filterset.is_valid():
             errors = filterset.errors.get_json_data()
             raise ValidationError({name: [error["message"] for error in found] for name, found in errors.items()})

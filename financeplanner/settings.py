@@ -142,7 +142,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "financeplanner.filters.CompanyFilterBackend",  # django-filter's, choices of rows limited to the company
         "rest_framework.filters.OrderingFilter",
     ],
     # JSON bodies for the JSON API: upload views add MultiPartParser themselves. (The browsable API's raw-data form

@@ -104,6 +104,8 @@ def plan_approve(*, plan: ContingencyPlan, by, comment: str = "") -> Contingency
     """Approve the plan's current version with an optional comment, recorded on the version (four-eyes: not by
     anyone who saved a change since the last approval)."""
     plan = ContingencyPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status == PlanStatus.RETIRED:  # it comes back through plan_restore, as a draft
+        raise ValidationError({"status": _("%(name)s is retired: restore it before approving it.") % {"name": plan}})
     if not plan.steps.exists():
         raise ValidationError({"steps": _("A plan without steps cannot be approved.")})
     comment = (comment or "").strip()

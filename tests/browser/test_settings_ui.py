@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from channels_app.services import channel_draw
-from tests.factories import FundingChannelFactory, LiquidityPoolFactory
+from tests.factories import CounterpartyFactory, FundingChannelFactory, LiquidityPoolFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,6 +69,40 @@ def test_a_usd_line_without_a_rate_is_warned_about_until_its_rate_is_added(log_i
     expect(page.locator(".fx-missing")).to_have_count(0)
     # 500,000 + 10,000 × 7.1 = 571,000
     expect(tile(page, "Liquidity (cash after haircut)")).to_have_text("571,000")
+
+
+def test_a_usd_funding_line_without_a_rate_leaves_the_limits_until_its_rate_is_added(log_in, page, company_admin, book):
+    CounterpartyFactory(company=book, name="Dollar Bank")
+    log_in(company_admin.username)
+    # A USD revolver of 200,000, typed in the channel form.
+    page.goto("/channels/new/")
+    page.fill("#id_name", "Dollar revolver")
+    page.select_option("#id_counterparty", label="Dollar Bank")
+    page.select_option("#id_channel_type", "revolving_credit")
+    page.select_option("#id_currency", "USD")
+    page.fill("#id_limit", "200,000")
+    page.fill("#id_annual_rate", "5.5")
+    page.fill("#id_start_date", "2026-01-01")
+    page.fill("#id_maturity_date", "2028-01-01")
+    page.click("main form button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Dollar revolver")
+    expect(page.locator("main")).to_contain_text("No FX rate for USD")
+
+    page.goto("/")
+    expect(page.locator(".fx-missing")).to_contain_text("Dollar revolver")
+    # The CNY line alone: 1,000,000 of limits; the dashboard is not blanked.
+    expect(tile(page, "Total credit limits")).to_have_text("1,000,000")
+
+    page.goto("/settings/fx-rates/add/")
+    page.select_option("select[name=currency]", "USD")
+    page.fill("input[name=as_of]", "2026-01-02")
+    page.fill("input[name=rate]", "7.2")
+    page.click("main form button[type=submit]")
+
+    page.goto("/")
+    expect(page.locator(".fx-missing")).to_have_count(0)
+    # 1,000,000 + 200,000 × 7.2 = 2,440,000
+    expect(tile(page, "Total credit limits")).to_have_text("2,440,000")
 
 
 def test_the_policy_set_in_the_page_is_what_the_api_answers(log_in, page, company_admin, company):

@@ -22,7 +22,7 @@ from financeplanner.forms import DateInput, MoneyField, PercentField
 from financeplanner.models import Company
 
 from .choices import ChecklistOutcome, ShockAction, ShockTarget, StepAction
-from .models import CashFlowLine, ContingencyPlan, DrillSchedule, LiquidityPool, Scenario
+from .models import CashFlowLine, ContingencyPlan, LiquidityPool, Scenario
 
 
 class CompanyFormMixin:
@@ -282,17 +282,6 @@ class DrillStartForm(CompanyFormMixin, forms.Form):
         help_text=_("Monte Carlo scenarios only; empty = the scenario's own number"),
     )
     seed = forms.IntegerField(label=_("Seed"), min_value=0, required=False, help_text=_("Empty = the scenario's seed"))
-
-
-SCHEDULE_FIELDS = ["name", "scenario", "plan", "cron", "enabled"]
-
-
-class DrillScheduleForm(CompanyConstraintsFormMixin, CompanyFormMixin, forms.ModelForm):
-    company_querysets = {"scenario": Scenario, "plan": ContingencyPlan}
-
-    class Meta:
-        model = DrillSchedule
-        fields = SCHEDULE_FIELDS
 
 
 class ChecklistItemForm(forms.Form):

@@ -128,7 +128,7 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
             except DjangoValidationError as exc:
                 errors[name] = get_error_detail(exc)
             except SkipField:
-                pass
+                continue  # no value and no default: left out of the row, as DRF's to_internal_value leaves it
             else:
                 attrs[name] = value
         model = self.Meta.model

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from financeplanner.models import FxRate
+from financeplanner.fx import fx_rates
 
 register = template.Library()
 
@@ -20,9 +20,7 @@ def known_currencies(request) -> set[str]:
     before today (the latest known rate is the one used, as in a drill)."""
     known = getattr(request, "_fx_known_currencies", None)
     if known is None:
-        company = request.company
-        rates = FxRate.objects.for_company(company).filter(as_of__lte=timezone.localdate())
-        known = {company.reporting_currency, *rates.values_list("currency", flat=True).distinct()}
+        known = set(fx_rates(request.company, timezone.localdate()))
         request._fx_known_currencies = known
     return known
 

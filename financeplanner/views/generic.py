@@ -60,6 +60,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from financeplanner.choices import Role
 from financeplanner.currencies import order_currency_selects
+from financeplanner.filters import company_choices
 from financeplanner.forms import DateInput, apply_service_errors
 from financeplanner.labels import field_label
 from financeplanner.services import tenant_object_save
@@ -239,10 +240,8 @@ class FilteredListMixin:
                 field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
             elif type(field.widget) is forms.DateInput:
                 field.widget = DateInput()
-            queryset_of_choices = getattr(field, "queryset", None)
-            if queryset_of_choices is not None and hasattr(queryset_of_choices, "for_company"):
-                # The FilterSet is shared with the API and lists every row; the page offers only this company's.
-                field.queryset = queryset_of_choices.for_company(self.request.company)
+        # The FilterSet is shared with the API and lists every row; the page offers only this company's.
+        company_choices(filterset, self.request.company)
         order_currency_selects(form)
         return filterset
 

@@ -73,7 +73,7 @@ def test_a_lenders_demand_falls_due_on_its_date_and_an_overdue_balance_at_once(c
     channel_event_record(
         channel=reduced, kind="reduce", date=date(2025, 12, 20), new_limit=Decimal("600000"), reason="Risk", by=None
     )
-    # A line past its maturity (Dec 1, 2025) with 250,000 still drawn: due now.
+    # A line past its maturity (Dec 31, 2025) with 250,000 still drawn: due now.
     overdue = FundingChannelFactory(
         company=company, limit=Decimal("250000"), repayment_profile="bullet",
         start_date=date(2025, 1, 1), maturity_date=date(2025, 12, 31),

@@ -29,6 +29,7 @@ from channels_app.selectors import (
     to_reporting,
 )
 from channels_app.watch import WatchRow, trigger_watch
+from financeplanner.archive import in_use
 from financeplanner.caching import cached_for_company
 from financeplanner.currencies import Unconverted, missing_currencies
 from financeplanner.models import Company
@@ -171,7 +172,8 @@ def liquidity_for(company: Company, as_of: date | None = None) -> Liquidity:
     """Pools after haircut at the rates known on `as_of`; a pool in a currency without one is left out."""
     rates = fx_rates(company, as_of)
     cash = other = ZERO
-    pools = LiquidityPool.objects.for_company(company).only(
+    # An archived pool is no liquidity, as in drills.
+    pools = in_use(LiquidityPool.objects.for_company(company)).only(
         "name", "kind", "currency", "amount", "haircut", "channel_id"
     )
     count, backup_lines = 0, ZERO
@@ -191,7 +193,7 @@ def headroom_for(company: Company, frame: pd.DataFrame) -> Headroom:
     """Available and frozen headroom from the funding frame (reporting currency); the backup lines' share of the
     available headroom (the channels that a non-cash pool names)."""
     backup_ids = set(
-        LiquidityPool.objects.for_company(company)
+        in_use(LiquidityPool.objects.for_company(company))
         .exclude(kind=PoolKind.CASH)
         .filter(channel__isnull=False)
         .values_list("channel_id", flat=True)

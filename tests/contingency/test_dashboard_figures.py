@@ -11,6 +11,8 @@ from django.urls import reverse
 from channels_app.models import FundingChannel
 from channels_app.services import channel_archive, channel_draw, channel_event_record
 from contingency.dashboard import dashboard_for
+from contingency.models import LiquidityPool
+from contingency.services import pool_archive
 from tests.factories import CounterpartyFactory, FundingChannelFactory, LiquidityPoolFactory
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +92,17 @@ def test_an_archived_line_is_no_limit_and_no_headroom_but_its_drawn_stays(lines)
     assert board.headroom.available == D("2000000.00")
     assert board.funding.total_drawn == D("1875900.00")
     assert board.headroom.shut_lines == 2
+
+
+def test_an_archived_pool_is_no_liquidity(lines):
+    pool_archive(pool=LiquidityPool.objects.get(company=lines, name="Branch cash"), by=None)
+    pool_archive(pool=LiquidityPool.objects.get(company=lines, name="MMF"), by=None)
+    board = dashboard_for(lines)
+
+    # Cash: the 1,000,000 pool alone (the branch's 180,000 after haircut is archived); other pools: nothing left of
+    # the fund's 490,000.
+    assert board.liquidity.cash == D("1000000.00")
+    assert board.liquidity.other_pools == D("0.00")
 
 
 def tiles(page: str) -> dict[str, str]:

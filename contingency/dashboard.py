@@ -108,7 +108,6 @@ class Dashboard:
     open_alert_count: int = 0
     downgrades: list[RatingChange] = field(default_factory=list)
     closest_triggers: list[WatchRow] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
     unconverted: list[Unconverted] = field(default_factory=list)  # lines the totals leave out: no FX rate today
     headroom: Headroom | None = None
     computed_at: datetime | None = None  # when these figures were computed (the page's "as of")
@@ -122,21 +121,18 @@ def dashboard_for(company: Company, *, as_of: date | None = None) -> Dashboard:
     """The company's dashboard as of `as_of` (default today), cached per company, day and language until the
     company's data changes (financeplanner.caching)."""
     day = as_of or timezone.localdate()
-    key = f"dashboard:{day.isoformat()}:{get_language()}"  # problems are messages in the reader's language
+    key = f"dashboard:{day.isoformat()}:{get_language()}"  # labels and alert texts in the reader's language
     board = cached_for_company(company, key, lambda: _dashboard(company, day))
     board.company = company  # the caller's, as it stands now
     return board
 
 
 def _dashboard(company: Company, as_of: date) -> Dashboard:
-    problems: list[str] = []
     # A line in a currency without a rate known today is left out of every total, and the page says which.
     unconverted = unconverted_lines(company, as_of)
     frame = funding_frame(company, as_of, unconverted=[])  # one frame for the totals and the ladder, as of one day
     funding: FundingSummary | None = funding_summary(company, as_of, frame=frame)
     ladder = maturity_ladder(company, as_of, frame=frame)
-    for bucket in ladder:
-        bucket["label"] = bucket["bucket"]  # labelled by channels_app.selectors, in the reader's language
     if funding is not None:
         _add_shares(funding)
     liquidity: Liquidity | None = liquidity_for(company, as_of)
@@ -152,7 +148,6 @@ def _dashboard(company: Company, as_of: date) -> Dashboard:
         open_alert_count=len(alerts),
         downgrades=rating_downgrades(company),
         closest_triggers=trigger_watch(company=company)[:CLOSEST_TRIGGERS_SHOWN],
-        problems=problems,
         unconverted=unconverted,
         headroom=headroom,
         computed_at=timezone.now(),

@@ -30,7 +30,7 @@ class DashboardView(CompanyViewMixin, TemplateView):
             "chart_by_type": _chart(charts.bar_chart_svg, by_type, "channel_type_label", _("Drawn by channel type")),
             "chart_by_lender": _chart(charts.bar_chart_svg, by_lender, "lender", _("Drawn by lender")),
             "chart_ladder": _chart(
-                charts.ladder_chart_svg, board.ladder, "label", _("Principal falling due"), value="principal_due"
+                charts.ladder_chart_svg, board.ladder, "bucket", _("Principal falling due"), value="principal_due"
             ),
         }
 
